@@ -1,0 +1,95 @@
+"""What every organization-scoped API view shares: the organization from the URL, the role,
+and the permission choke point as a filter backend."""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+from django.db.models import Model, QuerySet
+from rest_framework import exceptions, serializers
+from rest_framework.filters import BaseFilterBackend
+from rest_framework.request import Request
+from rest_framework.views import APIView
+
+from compliance.models import Membership, Organization, User
+from compliance.permissions import (
+    ROLE_CAPABILITIES,
+    Capability,
+    active_memberships,
+    can,
+    permitted_ids,
+)
+
+
+class OrganizationScopedMixin(APIView):
+    """Resolves ``<org>`` (a slug). Not a member → 404; role lacks the capability → 403."""
+
+    #: capability needed for each action; missing actions need VIEW_PROGRAM.
+    capabilities: dict[str, Capability | None] = {}
+    organization: Organization
+    membership: Membership
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)
+        slug = kwargs.get("org")
+        membership = next(
+            (m for m in active_memberships(request.user).values() if m.organization.slug == slug),
+            None,
+        )
+        if membership is None:
+            raise exceptions.NotFound("No such organization.")
+        self.membership = membership
+        self.organization = membership.organization
+        request.organization = self.organization  # type: ignore[attr-defined]
+        action = getattr(self, "action", None) or request.method.lower()  # type: ignore[union-attr]
+        needed = self.capabilities.get(action, Capability.VIEW_PROGRAM)
+        if needed is not None and needed not in ROLE_CAPABILITIES.get(membership.role, frozenset()):
+            raise exceptions.PermissionDenied("Your role in this organization does not allow this.")
+
+    @property
+    def actor(self) -> User:
+        """The authenticated user (DRF's IsAuthenticated ran before ``initial`` returns)."""
+        return cast(User, self.request.user)
+
+    def has_capability(self, capability: Capability) -> bool:
+        return capability in ROLE_CAPABILITIES.get(self.membership.role, frozenset())
+
+    def require_change(self, obj: Model) -> None:
+        """A visible object the user may not change answers 403."""
+        if not can(self.request.user, "change", obj):
+            raise exceptions.PermissionDenied("You may not change this object.")
+
+    def get_serializer_context(self) -> dict[str, Any]:
+        context: dict[str, Any] = super().get_serializer_context()  # type: ignore[misc]
+        context["organization"] = getattr(self, "organization", None)
+        return context
+
+
+class PermittedObjectsFilter(BaseFilterBackend):
+    """Rows the requester may see in the URL's organization, from the choke point."""
+
+    def filter_queryset(
+        self, request: Request, queryset: QuerySet[Any], view: Any
+    ) -> QuerySet[Any]:
+        organization = getattr(view, "organization", None)
+        if organization is None:
+            return queryset.none()
+        ids = permitted_ids(request.user, queryset.model, "view", organization=organization)
+        return queryset.filter(pk__in=ids)
+
+
+class StrictFieldsMixin(serializers.Serializer):
+    """Reject unknown and read-only fields instead of silently ignoring them."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        if isinstance(data, dict):
+            writable = {name for name, field in self.fields.items() if not field.read_only}
+            errors = {}
+            for name in data:
+                if name not in self.fields:
+                    errors[name] = ["Unknown field."]
+                elif name not in writable:
+                    errors[name] = ["This field is read-only."]
+            if errors:
+                raise serializers.ValidationError(errors)
+        return super().to_internal_value(data)

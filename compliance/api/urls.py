@@ -1,0 +1,32 @@
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from rest_framework.routers import DefaultRouter
+
+from compliance.api import views
+from controls.api import views as control_views
+
+ORG = r"organizations/(?P<org>[a-z0-9-]+)"
+
+router = DefaultRouter()
+router.register("organizations", views.OrganizationViewSet, basename="organization")
+router.register(f"{ORG}/memberships", views.MembershipViewSet, basename="membership")
+router.register(f"{ORG}/invitations", views.InvitationViewSet, basename="invitation")
+router.register("frameworks", control_views.FrameworkViewSet, basename="framework")
+router.register("requirements", control_views.RequirementViewSet, basename="requirement")
+router.register(
+    f"{ORG}/adopted-frameworks", control_views.AdoptedFrameworkViewSet, basename="adopted-framework"
+)
+router.register(f"{ORG}/controls", control_views.ControlViewSet, basename="control")
+router.register(f"{ORG}/mappings", control_views.MappingViewSet, basename="mapping")
+
+urlpatterns = [
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
+    path("redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
+    path(
+        "organizations/<slug:org>/readiness/",
+        control_views.ReadinessView.as_view(),
+        name="readiness",
+    ),
+    path("", include(router.urls)),
+]

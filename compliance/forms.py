@@ -1,0 +1,141 @@
+from __future__ import annotations
+
+import zoneinfo
+from typing import Any
+
+from django import forms
+from django.contrib.auth import password_validation
+from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm, SetPasswordForm
+from django.http import HttpRequest
+
+from compliance import services, throttle
+from compliance.emails import email_queue
+from compliance.models import Role, User
+
+
+class LoginForm(AuthenticationForm):
+    username = forms.EmailField(
+        label="Email", widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "email"})
+    )
+    error_messages = {
+        **AuthenticationForm.error_messages,
+        "invalid_login": "That email and password do not match an active account.",
+        "throttled": "Too many failed sign-in attempts. Wait %(minutes)s minutes and try again.",
+    }
+
+    def __init__(self, request: HttpRequest | None = None, *args: Any, **kwargs: Any) -> None:
+        super().__init__(request, *args, **kwargs)
+        self.throttled = False
+
+    def _client_ip(self) -> str:
+        return str(self.request.META.get("REMOTE_ADDR", "")) if self.request else ""
+
+    def clean(self) -> dict[str, Any]:
+        email = (self.cleaned_data.get("username") or "").lower()
+        ip = self._client_ip()
+        if throttle.is_blocked(email=email, ip=ip):
+            self.throttled = True
+            raise forms.ValidationError(
+                self.error_messages["throttled"],
+                code="throttled",
+                params={"minutes": throttle.window_minutes()},
+            )
+        try:
+            cleaned = super().clean()
+        except forms.ValidationError:
+            if email:
+                throttle.record_failure(email=email, ip=ip)
+            raise
+        throttle.record_success(email=email)
+        return cleaned
+
+
+class OutboxPasswordResetForm(PasswordResetForm):
+    """Django's reset form, sending through the outbox (after commit, by a worker)."""
+
+    def send_mail(
+        self,
+        subject_template_name: str,
+        email_template_name: str,
+        context: dict[str, Any],
+        from_email: str | None,
+        to_email: str,
+        html_email_template_name: str | None = None,
+    ) -> None:
+        email_queue(template="password_reset", to=[to_email], context=context)
+
+
+class AuditedSetPasswordForm(SetPasswordForm):
+    def save(self, commit: bool = True) -> Any:
+        services.user_set_password(
+            user=self.user, password=self.cleaned_data["new_password1"], reason="reset link"
+        )
+        return self.user
+
+
+class AcceptInvitationForm(forms.Form):
+    full_name = forms.CharField(max_length=150, label="Your name")
+    password1 = forms.CharField(
+        label="Password",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text=password_validation.password_validators_help_text_html(),
+    )
+    password2 = forms.CharField(
+        label="Repeat the password",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if cleaned.get("password1") and cleaned.get("password1") != cleaned.get("password2"):
+            self.add_error("password2", "The two passwords differ.")
+        return cleaned
+
+
+class OrganizationForm(forms.Form):
+    name = forms.CharField(max_length=120)
+    slug = forms.CharField(
+        max_length=50,
+        required=False,
+        help_text="Used in addresses; lowercase letters, digits and hyphens. Left empty, it is "
+        "made from the name.",
+    )
+    time_zone = forms.ChoiceField(
+        choices=[(tz, tz) for tz in sorted(zoneinfo.available_timezones())], initial="UTC"
+    )
+
+
+class InvitationForm(forms.Form):
+    email = forms.EmailField(max_length=254)
+    role = forms.ChoiceField(choices=Role.choices, initial=Role.MEMBER)
+    access_expires_on = forms.DateField(
+        required=False,
+        label="Access ends on",
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text="Required for auditors; optional for others (e.g. contractors).",
+    )
+
+
+class MembershipRoleForm(forms.Form):
+    role = forms.ChoiceField(choices=Role.choices)
+    expires_on = forms.DateField(
+        required=False, label="Access ends on", widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+
+class ApiTokenForm(forms.Form):
+    name = forms.CharField(
+        max_length=100, help_text="What uses the token, e.g. “GitHub Actions evidence push”."
+    )
+    expires_on = forms.DateField(
+        required=False,
+        label="Expires on",
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text="Leave empty for a token that lasts until revoked.",
+    )
+
+
+def user_choice_label(user: User) -> str:
+    return f"{user.full_name} <{user.email}>" if user.full_name else user.email

@@ -1,0 +1,16 @@
+from compliance.models.accounts import ApiToken, User
+from compliance.models.audit import AuditChainHead, AuditEvent
+from compliance.models.emails import OutboundEmail
+from compliance.models.organizations import Invitation, Membership, Organization, Role
+
+__all__ = [
+    "ApiToken",
+    "AuditChainHead",
+    "AuditEvent",
+    "Invitation",
+    "Membership",
+    "Organization",
+    "OutboundEmail",
+    "Role",
+    "User",
+]

@@ -1,0 +1,26 @@
+"""Object policies of the core models (see :mod:`compliance.permissions`)."""
+
+from __future__ import annotations
+
+from django.db.models import Q
+
+from compliance.models import Membership, Organization, Role
+from compliance.permissions import PROGRAM_READERS, ObjectPolicy, register_policy, roles
+
+
+def _membership_view(membership: Membership) -> Q | None:
+    if membership.role in PROGRAM_READERS:
+        return Q()
+    # An auditor sees their own membership only (who they are in this organization).
+    return Q(user_id=membership.user_id)
+
+
+register_policy(
+    ObjectPolicy(
+        model=Organization,
+        view=lambda membership: Q(),
+        change=roles(Role.ADMIN),
+        organization_field="id",
+    )
+)
+register_policy(ObjectPolicy(model=Membership, view=_membership_view, change=roles(Role.ADMIN)))

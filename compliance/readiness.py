@@ -1,0 +1,178 @@
+"""Readiness: the share of in-scope requirements whose mapped controls are all ready.
+
+This module is the one definition of "ready" for controls and requirements; dashboards, the
+requirement pages, the API and (later) weekly snapshots read it from here. Each figure comes
+with the requirements behind it, so every number on a page can link to its list.
+
+Today a control is ready when it is implemented or not applicable (with a justification);
+evidence freshness and automated test results join this definition as those features land.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from django.db.models import Q
+
+from compliance.models import Organization
+from controls.models import (
+    AdoptedFramework,
+    ControlRequirement,
+    ControlStatus,
+    Framework,
+    FrameworkCategory,
+    Requirement,
+)
+
+READY_CONTROL_STATUSES = frozenset({ControlStatus.IMPLEMENTED, ControlStatus.NOT_APPLICABLE})
+
+
+class RequirementState(StrEnum):
+    READY = "ready"
+    NOT_READY = "not_ready"
+    GAP = "gap"  # no active control maps to it
+
+    @property
+    def label(self) -> str:
+        return {"ready": "Ready", "not_ready": "Not ready", "gap": "Gap"}[self.value]
+
+
+def control_is_ready(status: str) -> bool:
+    return status in READY_CONTROL_STATUSES
+
+
+@dataclass(frozen=True)
+class MappedControl:
+    id: int
+    ref_id: str
+    name: str
+    status: str
+
+    @property
+    def is_ready(self) -> bool:
+        return control_is_ready(self.status)
+
+    def get_status_display(self) -> str:
+        return ControlStatus(self.status).label
+
+
+@dataclass
+class RequirementReadiness:
+    requirement: Requirement
+    controls: list[MappedControl] = field(default_factory=list)
+
+    @property
+    def state(self) -> RequirementState:
+        if not self.controls:
+            return RequirementState.GAP
+        if all(c.is_ready for c in self.controls):
+            return RequirementState.READY
+        return RequirementState.NOT_READY
+
+
+def _percent(part: int, whole: int) -> int:
+    # Rounded down, so 100 % means every requirement is ready.
+    return math.floor(100 * part / whole) if whole else 0
+
+
+@dataclass
+class Tally:
+    total: int = 0
+    ready: int = 0
+    not_ready: int = 0
+    gaps: int = 0
+
+    def add(self, state: RequirementState) -> None:
+        self.total += 1
+        if state is RequirementState.READY:
+            self.ready += 1
+        elif state is RequirementState.GAP:
+            self.gaps += 1
+        else:
+            self.not_ready += 1
+
+    @property
+    def percent(self) -> int:
+        return _percent(self.ready, self.total)
+
+
+@dataclass
+class CategoryReadiness(Tally):
+    category: FrameworkCategory | None = None
+
+
+@dataclass
+class FrameworkReadiness(Tally):
+    adoption: AdoptedFramework | None = None
+    categories: list[CategoryReadiness] = field(default_factory=list)
+    requirements: list[RequirementReadiness] = field(default_factory=list)
+
+    @property
+    def framework(self) -> Framework:
+        assert self.adoption is not None
+        return self.adoption.framework
+
+
+def requirement_readiness(
+    *, organization: Organization, requirements: list[Requirement]
+) -> list[RequirementReadiness]:
+    """The state of each requirement for one organization (one query for the mappings)."""
+    mapped: dict[int, list[MappedControl]] = defaultdict(list)
+    rows = (
+        ControlRequirement.objects.filter(
+            requirement__in=[r.pk for r in requirements],
+            control__organization=organization,
+            control__archived_at__isnull=True,
+        )
+        .order_by("control__ref_id")
+        .values_list(
+            "requirement_id", "control_id", "control__ref_id", "control__name", "control__status"
+        )
+    )
+    for requirement_id, control_id, ref_id, name, status in rows:
+        mapped[requirement_id].append(MappedControl(control_id, ref_id, name, status))
+    return [RequirementReadiness(r, mapped.get(r.pk, [])) for r in requirements]
+
+
+def organization_readiness(*, organization: Organization) -> list[FrameworkReadiness]:
+    """Readiness of every adopted framework, overall and per in-scope category."""
+    adoptions = list(
+        AdoptedFramework.objects.filter(organization=organization)
+        .select_related("framework")
+        .prefetch_related("scope")
+    )
+    if not adoptions:
+        return []
+    scope_filter = Q(pk__in=[])
+    for adoption in adoptions:
+        scope_filter |= Q(
+            framework_id=adoption.framework_id,
+            category_id__in=[c.pk for c in adoption.scope.all()],
+        )
+    requirements = list(
+        Requirement.objects.filter(scope_filter, assessable=True, withdrawn=False)
+        .select_related("category")
+        .order_by("framework_id", "order")
+    )
+    states = requirement_readiness(organization=organization, requirements=requirements)
+    by_framework: dict[int, list[RequirementReadiness]] = defaultdict(list)
+    for state in states:
+        by_framework[state.requirement.framework_id].append(state)
+
+    results = []
+    for adoption in adoptions:
+        result = FrameworkReadiness(adoption=adoption)
+        categories = {
+            c.pk: CategoryReadiness(category=c)
+            for c in sorted(adoption.scope.all(), key=lambda c: c.order)
+        }
+        for state in by_framework.get(adoption.framework_id, []):
+            result.add(state.state)
+            result.requirements.append(state)
+            categories[state.requirement.category_id].add(state.state)
+        result.categories = list(categories.values())
+        results.append(result)
+    return results

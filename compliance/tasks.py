@@ -1,0 +1,45 @@
+from __future__ import annotations
+
+import logging
+import smtplib
+
+from celery import shared_task
+from django.core.mail import mail_admins
+
+from compliance import audit, emails
+
+logger = logging.getLogger(__name__)
+
+
+@shared_task(
+    autoretry_for=(smtplib.SMTPException, OSError),
+    retry_backoff=30,
+    retry_backoff_max=1800,
+    max_retries=8,
+    soft_time_limit=60,
+    time_limit=90,
+)
+def email_send(email_id: int) -> None:
+    emails.email_deliver(email_id)
+
+
+@shared_task(soft_time_limit=120, time_limit=150)
+def email_flush_outbox() -> int:
+    """Re-queue emails that were never handed to a worker (e.g. the broker was down)."""
+    ids = emails.email_unsent_ids(older_than_seconds=120)
+    for email_id in ids:
+        email_send.delay(email_id)
+    return len(ids)
+
+
+@shared_task(soft_time_limit=3000, time_limit=3300)
+def audit_trail_verify() -> list[str]:
+    """Walk every audit chain; a broken chain is an alert to the operators, never repaired."""
+    problems = [str(report.problem) for report in audit.verify_all() if report.problem]
+    if problems:
+        logger.error("Audit trail verification failed: %s", "; ".join(problems))
+        mail_admins(
+            "Attest audit trail verification FAILED",
+            "The audit trail no longer matches its hash chain:\n\n" + "\n".join(problems),
+        )
+    return problems

@@ -1,0 +1,45 @@
+from django.contrib import admin
+from django.urls import URLPattern, URLResolver, include, path
+
+from compliance.views import account, auth, dashboard, organizations
+from compliance.views.health import healthz
+
+organization_patterns: list[URLPattern | URLResolver] = [
+    path("", dashboard.DashboardView.as_view(), name="dashboard"),
+    path("my-work/", dashboard.MyWorkView.as_view(), name="my_work"),
+    path("members/", organizations.MemberListView.as_view(), name="member_list"),
+    path("members/<int:pk>/", organizations.MemberUpdateView.as_view(), name="member_update"),
+    path(
+        "invitations/<int:pk>/revoke/",
+        organizations.InvitationRevokeView.as_view(),
+        name="invitation_revoke",
+    ),
+    path("audit-trail/", organizations.AuditTrailView.as_view(), name="audit_trail"),
+    path("", include("controls.urls")),
+]
+
+urlpatterns = [
+    path("", organizations.home, name="home"),
+    path("login/", auth.LoginView.as_view(), name="login"),
+    path("logout/", auth.LogoutView.as_view(), name="logout"),
+    path("password-reset/", auth.PasswordResetView.as_view(), name="password_reset"),
+    path("password-reset/sent/", auth.PasswordResetDoneView.as_view(), name="password_reset_done"),
+    path(
+        "password-reset/<uidb64>/<token>/",
+        auth.PasswordResetConfirmView.as_view(),
+        name="password_reset_confirm",
+    ),
+    path(
+        "password-reset/done/",
+        auth.PasswordResetCompleteView.as_view(),
+        name="password_reset_complete",
+    ),
+    path("invite/<str:token>/", auth.invitation_accept, name="invitation_accept"),
+    path("account/tokens/", account.api_tokens, name="api_tokens"),
+    path("account/tokens/<int:pk>/revoke/", account.api_token_revoke, name="api_token_revoke"),
+    path("organizations/new/", organizations.organization_create, name="organization_create"),
+    path("o/<slug:org>/", include(organization_patterns)),
+    path("api/", include("compliance.api.urls")),
+    path("admin/", admin.site.urls),
+    path("healthz", healthz, name="healthz"),
+]

@@ -1,0 +1,60 @@
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, cast
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from compliance import services
+from compliance.forms import ApiTokenForm
+from compliance.models import ApiToken, User
+from compliance.views.mixins import apply_validation_error
+
+
+@login_required
+def api_tokens(request: HttpRequest) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    form = ApiTokenForm(request.POST or None)
+    context: dict[str, Any] = {"form": form, "secret": None}
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            expires_on = form.cleaned_data["expires_on"]
+            expires_at = (
+                dt.datetime.combine(expires_on, dt.time(23, 59, 59), tzinfo=dt.UTC)
+                if expires_on
+                else None
+            )
+            try:
+                token, secret = services.api_token_create(
+                    actor=user, name=form.cleaned_data["name"], expires_at=expires_at
+                )
+            except ValidationError as exc:
+                apply_validation_error(form, exc)
+                status = 400
+            else:
+                context.update(secret=secret, new_token=token, form=ApiTokenForm())
+        else:
+            status = 400
+    context["tokens"] = ApiToken.objects.filter(user=user)
+    context["now"] = timezone.now()
+    return render(request, "account/api_tokens.html", context, status=status)
+
+
+@login_required
+@require_POST
+def api_token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
+    # Someone else's token is not found, whatever its id.
+    user = cast(User, request.user)
+    token = ApiToken.objects.filter(pk=pk, user=user).first()
+    if token is None:
+        raise Http404("No such token.")
+    services.api_token_revoke(actor=user, token=token)
+    messages.success(request, f"Token “{token.name}” was revoked.")
+    return redirect("api_tokens")

@@ -1,0 +1,108 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth import views as auth_views
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse_lazy
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_protect
+from django.views.decorators.debug import sensitive_post_parameters
+
+from compliance import services
+from compliance.forms import (
+    AcceptInvitationForm,
+    AuditedSetPasswordForm,
+    LoginForm,
+    OutboxPasswordResetForm,
+)
+from compliance.models import Role, User
+from compliance.views.mixins import apply_validation_error
+
+
+class LoginView(auth_views.LoginView):
+    form_class = LoginForm
+    template_name = "auth/login.html"
+    redirect_authenticated_user = True
+
+    def form_invalid(self, form: LoginForm) -> HttpResponse:  # type: ignore[override]
+        response = super().form_invalid(form)
+        if form.throttled:
+            response.status_code = 429
+        return response
+
+
+class LogoutView(auth_views.LogoutView):
+    pass
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    form_class = OutboxPasswordResetForm
+    template_name = "auth/password_reset.html"
+    success_url = reverse_lazy("password_reset_done")
+
+
+class PasswordResetDoneView(auth_views.PasswordResetDoneView):
+    template_name = "auth/password_reset_done.html"
+
+
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    form_class = AuditedSetPasswordForm
+    template_name = "auth/password_reset_confirm.html"
+    success_url = reverse_lazy("password_reset_complete")
+
+
+class PasswordResetCompleteView(auth_views.PasswordResetCompleteView):
+    template_name = "auth/password_reset_complete.html"
+
+
+@sensitive_post_parameters("password1", "password2")
+@csrf_protect
+@never_cache
+def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
+    invitation = services.invitation_find(token)
+    if invitation is None:
+        return render(request, "auth/invitation_invalid.html", status=404)
+    user = request.user if request.user.is_authenticated else None
+    account_exists = User.objects.filter(email__iexact=invitation.email).exists()
+    form = (
+        AcceptInvitationForm(request.POST or None) if user is None and not account_exists else None
+    )
+    context: dict[str, Any] = {
+        "invitation": invitation,
+        "role_label": Role(invitation.role).label,
+        "form": form,
+        "account_exists": account_exists,
+        "wrong_user": user is not None and user.email.lower() != invitation.email.lower(),
+    }
+    if request.method == "POST" and not context["wrong_user"]:
+        if user is not None or (form is not None and form.is_valid()):
+            try:
+                membership = services.invitation_accept(
+                    token=token,
+                    user=user,
+                    full_name=form.cleaned_data["full_name"] if form else "",
+                    password=form.cleaned_data["password1"] if form else "",
+                )
+            except ValidationError as exc:
+                if form is None:
+                    messages.error(request, " ".join(exc.messages))
+                    return render(request, "auth/invitation_accept.html", context, status=400)
+                apply_validation_error(form, exc)
+            else:
+                if user is None:
+                    login(
+                        request,
+                        membership.user,
+                        backend="django.contrib.auth.backends.ModelBackend",
+                    )
+                messages.success(request, f"Welcome to {membership.organization.name}.")
+                return redirect("dashboard", org=membership.organization.slug)
+        status = 400
+    else:
+        status = 200
+    return render(request, "auth/invitation_accept.html", context, status=status)

@@ -1,0 +1,96 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Count, F, Q
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.views.generic import TemplateView
+
+from compliance.models import Role
+from compliance.permissions import Capability
+from compliance.readiness import READY_CONTROL_STATUSES, organization_readiness
+from compliance.views.mixins import OrganizationMixin
+from controls.models import ControlStatus
+from controls.selectors import control_list, my_controls
+
+
+class DashboardView(OrganizationMixin, TemplateView):
+    """The compliance lead's page: readiness per framework and category, and what blocks it."""
+
+    nav = "dashboard"
+
+    capability = None  # auditors get their own landing page instead of a 403
+    template_name = "dashboard/dashboard.html"
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not self.can(Capability.VIEW_PROGRAM):
+            return render(
+                request,
+                "dashboard/auditor_home.html",
+                {"organization": self.organization, "membership": self.membership},
+            )
+        return super().get(request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        user = self.actor
+        controls = control_list(user=user, organization=self.organization)
+        today = timezone.localdate()
+        not_ready = ~Q(status__in=READY_CONTROL_STATUSES)
+        counts = controls.aggregate(
+            total=Count("pk"),
+            not_started=Count("pk", filter=Q(status=ControlStatus.NOT_STARTED)),
+            in_progress=Count("pk", filter=Q(status=ControlStatus.IN_PROGRESS)),
+            implemented=Count("pk", filter=Q(status=ControlStatus.IMPLEMENTED)),
+            not_applicable=Count("pk", filter=Q(status=ControlStatus.NOT_APPLICABLE)),
+            unowned=Count("pk", filter=Q(owner__isnull=True)),
+            overdue=Count("pk", filter=Q(target_date__lt=today) & not_ready),
+            long_lead_open=Count("pk", filter=Q(long_lead=True) & not_ready),
+        )
+        owners = (
+            controls.filter(owner__isnull=False)
+            .values("owner_id", "owner__full_name", "owner__email")
+            .annotate(
+                total=Count("pk"),
+                open=Count("pk", filter=not_ready),
+                overdue=Count("pk", filter=Q(target_date__lt=today) & not_ready),
+            )
+            .order_by("-open", "owner__full_name")
+        )
+        context.update(
+            readiness=organization_readiness(organization=self.organization),
+            counts=counts,
+            owners=list(owners[:12]),
+            long_lead=list(
+                controls.filter(not_ready, long_lead=True).order_by(
+                    F("target_date").asc(nulls_last=True), "ref_id"
+                )[:6]
+            ),
+            status_choices=ControlStatus,
+        )
+        return context
+
+
+class MyWorkView(OrganizationMixin, TemplateView):
+    """What is the signed-in user's to do: the controls they own or back up, soonest first."""
+
+    nav = "my_work"
+
+    template_name = "dashboard/my_work.html"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        mine = my_controls(user=self.actor, organization=self.organization)
+        open_controls = mine.exclude(status__in=READY_CONTROL_STATUSES).order_by(
+            F("target_date").asc(nulls_last=True), "ref_id"
+        )
+        done = mine.filter(status__in=READY_CONTROL_STATUSES).order_by("ref_id")
+        context.update(
+            open_controls=open_controls,
+            done_controls=done,
+            today=timezone.localdate(),
+            is_member_role=self.membership.role == Role.MEMBER,
+        )
+        return context

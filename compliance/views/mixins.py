@@ -1,0 +1,73 @@
+"""What every organization page shares: who is asking, in which organization, with what role."""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+from django import forms
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Page, Paginator
+from django.http import Http404, HttpRequest, HttpResponseBase
+from django.views import View
+
+from compliance.models import Membership, Organization, User
+from compliance.permissions import ROLE_CAPABILITIES, Capability, active_memberships
+
+LAST_ORGANIZATION_SESSION_KEY = "attest_last_org"
+
+
+def membership_or_404(request: HttpRequest, slug: str) -> Membership:
+    """The signed-in user's active membership in ``slug``; a stranger's view of it is a 404."""
+    for membership in active_memberships(request.user).values():
+        if membership.organization.slug == slug:
+            return membership
+    raise Http404("No such organization.")
+
+
+class OrganizationMixin(View):
+    """Resolves ``<org>`` from the URL. Not a member → 404; role lacks ``capability`` → 403."""
+
+    capability: Capability | None = Capability.VIEW_PROGRAM
+    nav = ""  # which sidebar item is highlighted
+    organization: Organization
+    membership: Membership
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        self.membership = membership_or_404(request, kwargs["org"])
+        self.organization = self.membership.organization
+        request.organization = self.organization  # type: ignore[attr-defined]
+        request.membership = self.membership  # type: ignore[attr-defined]
+        if self.capability is not None and not self.can(self.capability):
+            raise PermissionDenied("Your role in this organization does not allow this.")
+        request.session[LAST_ORGANIZATION_SESSION_KEY] = self.organization.slug
+        return super().dispatch(request, *args, **kwargs)
+
+    @property
+    def actor(self) -> User:
+        """The signed-in user (dispatch has checked authentication)."""
+        return cast(User, self.request.user)
+
+    def can(self, capability: Capability) -> bool:
+        return capability in ROLE_CAPABILITIES.get(self.membership.role, frozenset())
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context: dict[str, Any] = super().get_context_data(**kwargs)  # type: ignore[misc]
+        context.update(organization=self.organization, membership=self.membership, nav=self.nav)
+        return context
+
+
+def apply_validation_error(form: forms.BaseForm, error: ValidationError) -> None:
+    """Show a service's ValidationError on the form: on its field when the form has it."""
+    if hasattr(error, "error_dict"):
+        for field, messages in error.message_dict.items():
+            form.add_error(field if field in form.fields else None, messages)
+    else:
+        form.add_error(None, error.messages)
+
+
+def paginate(request: HttpRequest, items: Any, per_page: int = 50) -> Page[Any]:
+    paginator = Paginator(items, per_page)
+    return paginator.get_page(request.GET.get("page"))

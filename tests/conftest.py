@@ -1,0 +1,154 @@
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from django.test import Client
+from rest_framework.test import APIClient
+
+from compliance.models import AuditEvent, Organization, Role, User
+from compliance.permissions import grant_object_permission
+from controls.models import AdoptedFramework, Control, Framework, FrameworkCategory, Requirement
+from tests.factories import (
+    CategoryFactory,
+    ControlFactory,
+    FrameworkFactory,
+    MembershipFactory,
+    OrganizationFactory,
+    RequirementFactory,
+    UserFactory,
+    adopt,
+    days_from_now,
+    map_control,
+)
+
+# Everyone who may try to cross a permission boundary, least to most privileged.
+PERSONAS = [
+    "anonymous",
+    "outsider",
+    "expired_auditor",
+    "auditor",
+    "viewer",
+    "member",
+    "granted",
+    "owner",
+    "admin",
+]
+
+
+@dataclass
+class World:
+    """One organization with a person of every role, and a stranger organization next door."""
+
+    org: Organization
+    other_org: Organization
+    framework: Framework
+    security: FrameworkCategory
+    optional: FrameworkCategory
+    req_a: Requirement
+    req_b: Requirement
+    req_gap: Requirement
+    req_optional: Requirement
+    adoption: AdoptedFramework
+    users: dict[str, User]
+    control: Control  # owned by "owner", backed up by nobody, granted to "granted"
+    unowned_control: Control
+    foreign_control: Control  # belongs to other_org
+    clients: dict[str, Any] = field(default_factory=dict)
+
+    def user(self, persona: str) -> User | None:
+        return self.users.get(persona)
+
+    def client(self, persona: str) -> Client:
+        client = Client()
+        user = self.users.get(persona)
+        if user is not None:
+            client.force_login(user)
+        return client
+
+    def api(self, persona: str) -> APIClient:
+        client = APIClient()
+        user = self.users.get(persona)
+        if user is not None:
+            client.force_authenticate(user)
+        return client
+
+
+def build_world() -> World:
+    org = OrganizationFactory(name="Acme", slug="acme")
+    other_org = OrganizationFactory(name="Globex", slug="globex")
+    framework = FrameworkFactory(slug="tsc", short_name="TSC", name="Test Services Criteria")
+    security = CategoryFactory(
+        framework=framework, code="SEC", name="Security", mandatory=True, order=0
+    )
+    optional = CategoryFactory(
+        framework=framework, code="AV", name="Availability", mandatory=False, order=1
+    )
+    req_a = RequirementFactory(category=security, ref_id="SEC1.1", title="Access is restricted")
+    req_b = RequirementFactory(category=security, ref_id="SEC1.2", title="Changes are approved")
+    req_gap = RequirementFactory(category=security, ref_id="SEC1.3", title="Incidents are handled")
+    req_optional = RequirementFactory(category=optional, ref_id="AV1.1", title="Backups are tested")
+    adoption = adopt(org, framework, security)
+    adopt(other_org, framework, security)
+
+    users: dict[str, User] = {}
+    for persona, role in [
+        ("admin", Role.ADMIN),
+        ("owner", Role.MEMBER),
+        ("member", Role.MEMBER),
+        ("granted", Role.MEMBER),
+        ("viewer", Role.VIEWER),
+        ("auditor", Role.AUDITOR),
+        ("expired_auditor", Role.AUDITOR),
+    ]:
+        user = UserFactory(
+            email=f"{persona}@acme.test", full_name=persona.replace("_", " ").title()
+        )
+        expires = None
+        if persona == "auditor":
+            expires = days_from_now(30)
+        elif persona == "expired_auditor":
+            expires = days_from_now(-1)
+        MembershipFactory(user=user, organization=org, role=role, expires_at=expires)
+        users[persona] = user
+    outsider = UserFactory(email="outsider@globex.test", full_name="Outsider")
+    MembershipFactory(user=outsider, organization=other_org, role=Role.ADMIN)
+    users["outsider"] = outsider
+
+    control = ControlFactory(
+        organization=org, ref_id="IAM-01", name="MFA everywhere", owner=users["owner"]
+    )
+    map_control(control, req_a)
+    grant_object_permission(users["granted"], "change_control", control)
+    unowned = ControlFactory(organization=org, ref_id="CHG-01", name="Changes are reviewed")
+    map_control(unowned, req_b)
+    foreign = ControlFactory(organization=other_org, ref_id="IAM-01", name="Globex secret control")
+    map_control(foreign, req_a)
+    return World(
+        org=org,
+        other_org=other_org,
+        framework=framework,
+        security=security,
+        optional=optional,
+        req_a=req_a,
+        req_b=req_b,
+        req_gap=req_gap,
+        req_optional=req_optional,
+        adoption=adoption,
+        users=users,
+        control=control,
+        unowned_control=unowned,
+        foreign_control=foreign,
+    )
+
+
+@pytest.fixture
+def world(db: Any) -> World:
+    return build_world()
+
+
+@pytest.fixture
+def audit_count(db: Any):  # type: ignore[no-untyped-def]
+    """How many audit events exist now (every write adds one, so unchanged = nothing written)."""
+    return lambda: AuditEvent.objects.count()
