@@ -62,13 +62,12 @@ def organization_create(
     return organization
 
 
-def _admins_left(organization: Organization, excluding: Membership) -> int:
-    return (
-        Membership.objects.active()
-        .filter(organization=organization, role=Role.ADMIN)
-        .exclude(pk=excluding.pk)
-        .count()
-    )
+def _admins_left(organization: Organization, excluding: Membership, lasting: bool = False) -> int:
+    """Other active admins (``lasting``: only those whose access does not expire)."""
+    admins = Membership.objects.active().filter(organization=organization, role=Role.ADMIN)
+    if lasting:
+        admins = admins.filter(expires_at__isnull=True)
+    return admins.exclude(pk=excluding.pk).count()
 
 
 @transaction.atomic
@@ -80,9 +79,16 @@ def membership_change_role(
     membership = Membership.objects.select_for_update().get(pk=membership.pk)
     if role == Role.AUDITOR and expires_at is None:
         raise ValidationError({"expires_at": "Auditor access needs an expiry date."})
-    demoted = membership.role == Role.ADMIN and role != Role.ADMIN
-    if demoted and _admins_left(membership.organization, membership) == 0:
-        raise ValidationError({"role": "An organization needs at least one admin."})
+    if expires_at is not None and expires_at <= timezone.now():
+        # Removing someone is what membership_remove is for (it keeps the last admin).
+        raise ValidationError({"expires_at": "The expiry is in the past."})
+    if _admins_left(membership.organization, membership, lasting=True) == 0:
+        if membership.role == Role.ADMIN and role != Role.ADMIN:
+            raise ValidationError({"role": "An organization needs at least one admin."})
+        if role == Role.ADMIN and expires_at is not None:
+            raise ValidationError(
+                {"expires_at": "The only admin's access cannot expire; add another admin first."}
+            )
     before = snapshot(membership, MEMBERSHIP_FIELDS)
     membership.role = role
     membership.expires_at = expires_at
@@ -105,7 +111,7 @@ def membership_change_role(
 def membership_remove(*, actor: User, membership: Membership) -> None:
     membership = Membership.objects.select_for_update().get(pk=membership.pk)
     organization = membership.organization
-    if membership.role == Role.ADMIN and _admins_left(organization, membership) == 0:
+    if membership.role == Role.ADMIN and _admins_left(organization, membership, lasting=True) == 0:
         raise ValidationError("An organization needs at least one admin.")
     before = snapshot(membership, MEMBERSHIP_FIELDS)
     _revoke_object_grants(membership.user, organization)

@@ -117,7 +117,7 @@ class ArchiveForm(forms.Form):
 
 
 class GrantForm(forms.Form):
-    user = OwnerChoiceField(queryset=None, label="Member")
+    user = OwnerChoiceField(queryset=None, label="Member", empty_label="Choose a member…")
 
     def __init__(self, *args: Any, users: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

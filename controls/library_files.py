@@ -223,6 +223,7 @@ def parse_catalog(path: Path) -> CatalogData:
 
     requirements: list[RequirementData] = []
     seen: dict[str, RequirementData] = {}
+    seen_lower: dict[str, str] = {}  # keys are built from the lowercased ref_id
     for index, raw in enumerate(top.items("requirements")):
         entry = _Reader(
             path,
@@ -234,6 +235,10 @@ def parse_catalog(path: Path) -> CatalogData:
         entry.entry = f"requirements[{index}] ({ref_id})"
         if ref_id in seen:
             entry.fail(f"ref_id {ref_id!r} appears twice")
+        if ref_id.lower() in seen_lower:
+            other = seen_lower[ref_id.lower()]
+            entry.fail(f"ref_id {ref_id!r} differs from {other!r} only in case")
+        seen_lower[ref_id.lower()] = ref_id
         category = entry.text("category", max_length=20)
         if category not in codes:
             entry.fail(f"category {category!r} is not declared under 'categories'")

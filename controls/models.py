@@ -2,7 +2,8 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
+from django.db.models.functions import Lower
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
 from compliance.models import Organization
@@ -198,7 +199,9 @@ class Control(models.Model):
     class Meta:
         ordering = ["ref_id"]
         constraints = [
-            models.UniqueConstraint(fields=["organization", "ref_id"], name="control_ref_unique"),
+            models.UniqueConstraint(
+                F("organization"), Lower("ref_id"), name="control_ref_unique_ci"
+            ),
             # Importing a control set twice never duplicates a control.
             models.UniqueConstraint(
                 fields=["organization", "source_key"],

@@ -126,13 +126,16 @@ def _catalog_apply(catalog: CatalogData) -> CatalogLoadResult:
         by_ref[data.ref_id] = requirement
 
     withdrawn = []
-    for requirement in existing.values():  # no longer in the file
-        if requirement.mappings.exists() or requirement.children.exists():
-            requirement.withdrawn = True
-            requirement.save(update_fields=["withdrawn"])
-            withdrawn.append(requirement.ref_id)
-        else:
+    dropped = list(existing.values())  # no longer in the file
+    # Unused leaves go first, repeatedly, so a group dropped with its unused children goes too.
+    while unused := [r for r in dropped if not (r.mappings.exists() or r.children.exists())]:
+        for requirement in unused:
             requirement.delete()
+            dropped.remove(requirement)
+    for requirement in dropped:  # still mapped, or the parent of one that is
+        requirement.withdrawn = True
+        requirement.save(update_fields=["withdrawn"])
+        withdrawn.append(requirement.ref_id)
     wanted_codes = {c.code for c in catalog.categories}
     FrameworkCategory.objects.filter(framework=framework).exclude(code__in=wanted_codes).filter(
         requirements__isnull=True
@@ -283,7 +286,9 @@ def _validate_control(control: Control, requirements: list[Requirement] | None) 
             "Use letters, digits, '.', '-' or '_' (at most 20), e.g. IAM-04."
         )
     elif (
-        Control.objects.filter(organization_id=control.organization_id, ref_id=control.ref_id)
+        Control.objects.filter(
+            organization_id=control.organization_id, ref_id__iexact=control.ref_id
+        )
         .exclude(pk=control.pk)
         .exists()
     ):
@@ -310,6 +315,15 @@ def _validate_control(control: Control, requirements: list[Requirement] | None) 
             )
     if errors:
         raise ValidationError(errors)
+
+
+def _control_snapshot(control: Control) -> dict[str, Any]:
+    """The audited fields; owners by email so the trail reads without a lookup."""
+    data = snapshot(control, CONTROL_FIELDS)
+    for name in ("owner", "backup_owner"):
+        user = getattr(control, name)
+        data[name] = user.email if user is not None else None
+    return data
 
 
 def _record_status_change(
@@ -383,7 +397,7 @@ def control_create(
     control.save()
     added, _ = _set_mappings(actor=actor, control=control, requirements=requirement_list)
     _record_status_change(actor=actor, control=control, from_status="", reason=reason or "Created")
-    after = snapshot(control, CONTROL_FIELDS)
+    after = _control_snapshot(control)
     after["requirements"] = sorted(added)
     audit_record(
         actor=actor, organization=organization, action="control.create", obj=control, after=after
@@ -396,14 +410,15 @@ def control_update(
     *, actor: User, control: Control, changes: ControlChanges, reason: str = ""
 ) -> Control:
     """Apply field changes; a status change is kept as a row and written conditionally."""
+    changes = ControlChanges(**changes)  # a copy: the caller's dict is left alone
     unknown = set(changes) - EDITABLE_FIELDS
     if unknown:
         raise ValidationError(dict.fromkeys(unknown, "This field cannot be changed."))
     control = Control.objects.select_for_update().get(pk=control.pk)
     if control.is_archived:
         raise ValidationError("An archived control cannot be edited; restore it first.")
-    before = snapshot(control, CONTROL_FIELDS)
-    old_status = control.status
+    before = _control_snapshot(control)
+    old_status, old_justification = control.status, control.na_justification
     requirements = changes.pop("requirements", None)
     for name, value in changes.items():
         if name in ("ref_id", "name") and isinstance(value, str):
@@ -413,19 +428,22 @@ def control_update(
         control.na_justification = ""
     _validate_control(control, requirements)
 
-    new_status = control.status
-    control.status = old_status
+    new_status, new_justification = control.status, control.na_justification
+    if new_status != old_status:
+        # The justification moves with the status, so the saved row always passes the
+        # not-applicable check (leaving not_applicable clears it).
+        control.status, control.na_justification = old_status, old_justification
     control.save()
     if new_status != old_status:
         updated = Control.objects.filter(pk=control.pk, status=old_status).update(
-            status=new_status, updated_at=timezone.now()
+            status=new_status, na_justification=new_justification, updated_at=timezone.now()
         )
         if updated != 1:
             raise ValidationError({"status": "The status changed meanwhile; reload the control."})
-        control.status = new_status
+        control.status, control.na_justification = new_status, new_justification
         _record_status_change(actor=actor, control=control, from_status=old_status, reason=reason)
 
-    old, new = changed(before, snapshot(control, CONTROL_FIELDS))
+    old, new = changed(before, _control_snapshot(control))
     if requirements is not None:
         added, removed = _set_mappings(actor=actor, control=control, requirements=requirements)
         if added or removed:
@@ -483,6 +501,10 @@ def control_restore(*, actor: User, control: Control) -> Control:
 
 @transaction.atomic
 def control_map(*, actor: User, control: Control, requirement: Requirement) -> ControlRequirement:
+    if control.is_archived:
+        raise ValidationError(
+            {"control": "An archived control cannot be mapped; restore it first."}
+        )
     _validate_control(control, [requirement])
     mapping, created = ControlRequirement.objects.get_or_create(
         control=control, requirement=requirement, defaults={"created_by": actor}
@@ -504,6 +526,10 @@ def control_map(*, actor: User, control: Control, requirement: Requirement) -> C
 @transaction.atomic
 def control_unmap(*, actor: User, mapping: ControlRequirement) -> None:
     control = mapping.control
+    if control.is_archived:
+        raise ValidationError(
+            {"control": "An archived control cannot be changed; restore it first."}
+        )
     key = mapping.requirement.key
     mapping.delete()
     audit_record(
@@ -537,6 +563,12 @@ def control_grant_change(*, actor: User, control: Control, user: User) -> None:
 
 @transaction.atomic
 def control_revoke_change(*, actor: User, control: Control, user: User) -> None:
+    if (
+        not permissions.granted_ids(user.pk, Control, "change_control")
+        .filter(content_object_id=control.pk)
+        .exists()
+    ):
+        return  # nothing to revoke, nothing to record
     permissions.revoke_object_permission(user, "change_control", control)
     audit_record(
         actor=actor,
@@ -617,8 +649,16 @@ def control_set_import(
         c.source_key: c
         for c in Control.objects.filter(organization=organization).exclude(source_key="")
     }
-    taken_refs = set(
-        Control.objects.filter(organization=organization).values_list("ref_id", flat=True)
+    taken_refs = {
+        ref.lower()
+        for ref in Control.objects.filter(organization=organization).values_list(
+            "ref_id", flat=True
+        )
+    }
+    adopted_at = dict(
+        AdoptedFramework.objects.filter(organization=organization).values_list(
+            "framework_id", "adopted_at"
+        )
     )
     for template in templates:
         wanted = [
@@ -630,7 +670,7 @@ def control_set_import(
         source_key = control_set.source_key(template)
         control = existing.get(source_key)
         if control is None:
-            if template.ref_id in taken_refs:
+            if template.ref_id.lower() in taken_refs:
                 result.skipped.append(f"{template.ref_id} (ID already used by another control)")
                 continue
             control_create(
@@ -649,10 +689,17 @@ def control_set_import(
             )
             result.created.append(template.ref_id)
             continue
-        mapped_frameworks = set(
-            control.mappings.values_list("requirement__framework_id", flat=True)
-        )
-        new = [r for r in wanted if r.framework_id not in mapped_frameworks]
+        if control.is_archived:
+            result.skipped.append(f"{template.ref_id} (archived)")
+            continue
+        # Only frameworks adopted after the control was imported: a mapping a user removed
+        # from a framework that existed at import time stays removed.
+        mapped = set(control.mappings.values_list("requirement_id", flat=True))
+        new = [
+            r
+            for r in wanted
+            if adopted_at[r.framework_id] > control.created_at and r.pk not in mapped
+        ]
         if new:
             ControlRequirement.objects.bulk_create(
                 [ControlRequirement(control=control, requirement=r, created_by=actor) for r in new],

@@ -51,6 +51,11 @@ class OrganizationScopedMixin(APIView):
         """The authenticated user (DRF's IsAuthenticated ran before ``initial`` returns)."""
         return cast(User, self.request.user)
 
+    @property
+    def schema_only(self) -> bool:
+        """drf-spectacular instantiates views without a request to build the schema."""
+        return bool(getattr(self, "swagger_fake_view", False))
+
     def has_capability(self, capability: Capability) -> bool:
         return capability in ROLE_CAPABILITIES.get(self.membership.role, frozenset())
 

@@ -63,6 +63,8 @@ class MembershipViewSet(
     http_method_names = ["get", "patch", "delete", "head", "options"]
 
     def get_queryset(self) -> QuerySet[Membership]:
+        if self.schema_only:
+            return Membership.objects.none()
         return Membership.objects.filter(organization=self.organization).select_related("user")
 
     def perform_update(self, serializer: MembershipSerializer) -> None:  # type: ignore[override]
@@ -99,6 +101,8 @@ class InvitationViewSet(
     }
 
     def get_queryset(self) -> QuerySet[Invitation]:
+        if self.schema_only:
+            return Invitation.objects.none()
         return Invitation.objects.filter(
             organization=self.organization,
             accepted_at__isnull=True,

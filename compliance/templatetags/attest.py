@@ -1,9 +1,12 @@
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django import template
 from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
@@ -32,6 +35,19 @@ def status_badge(status: str) -> str:
 def state_badge(state: str) -> str:
     css, label = _STATE.get(str(state), ("badge-muted", str(state)))
     return format_html('<span class="badge {}">{}</span>', css, label)
+
+
+@register.simple_tag
+def target_date(day: dt.date | None, status: str) -> str:
+    """A control's target date, flagged when it passed and the control is not ready."""
+    if day is None:
+        return mark_safe('<span class="muted">—</span>')
+    label = date_format(day, "j M Y")
+    if day < timezone.localdate() and status not in ("implemented", "not_applicable"):
+        return format_html(
+            '<span class="badge badge-bad" title="Past its target date">{}</span>', label
+        )
+    return format_html("<span>{}</span>", label)
 
 
 @register.simple_tag
@@ -75,6 +91,13 @@ def sort_link(context: dict[str, Any], key: str, label: str) -> str:
         label,
         arrow,
     )
+
+
+@register.filter
+def frequency_label(value: str) -> str:
+    from controls.models import Frequency
+
+    return str(Frequency(value).label) if value in Frequency.values else value
 
 
 @register.filter

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
@@ -79,8 +80,11 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
         "account_exists": account_exists,
         "wrong_user": user is not None and user.email.lower() != invitation.email.lower(),
     }
-    if request.method == "POST" and not context["wrong_user"]:
-        if user is not None or (form is not None and form.is_valid()):
+    status = 200
+    if request.method == "POST":
+        if context["wrong_user"]:
+            status = 403
+        elif user is not None or (form is not None and form.is_valid()):
             try:
                 membership = services.invitation_accept(
                     token=token,
@@ -91,18 +95,14 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
             except ValidationError as exc:
                 if form is None:
                     messages.error(request, " ".join(exc.messages))
-                    return render(request, "auth/invitation_accept.html", context, status=400)
-                apply_validation_error(form, exc)
+                else:
+                    apply_validation_error(form, exc)
+                status = 400
             else:
                 if user is None:
-                    login(
-                        request,
-                        membership.user,
-                        backend="django.contrib.auth.backends.ModelBackend",
-                    )
+                    login(request, membership.user, backend=settings.AUTHENTICATION_BACKENDS[0])
                 messages.success(request, f"Welcome to {membership.organization.name}.")
                 return redirect("dashboard", org=membership.organization.slug)
-        status = 400
-    else:
-        status = 200
+        else:
+            status = 400
     return render(request, "auth/invitation_accept.html", context, status=status)

@@ -119,11 +119,6 @@ class ControlSerializer(StrictFieldsMixin, serializers.ModelSerializer):
         ]  # fmt: skip
         read_only_fields = ["id", "archived_at", "created_at", "updated_at"]
 
-    def to_representation(self, instance: Control) -> dict[str, Any]:
-        data = super().to_representation(instance)
-        data["requirements"] = [m.requirement.key for m in instance.mappings.all()]
-        return data
-
 
 class MappingSerializer(StrictFieldsMixin, serializers.ModelSerializer):
     control = serializers.PrimaryKeyRelatedField(queryset=Control.objects.none())
@@ -133,6 +128,8 @@ class MappingSerializer(StrictFieldsMixin, serializers.ModelSerializer):
         model = ControlRequirement
         fields = ["id", "control", "requirement", "created_at"]
         read_only_fields = ["id", "created_at"]
+        # The service reports a duplicate mapping on the requirement field, by name.
+        validators: list[Any] = []
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -89,6 +89,8 @@ class AdoptedFrameworkViewSet(
     }
 
     def get_queryset(self) -> QuerySet[AdoptedFramework]:
+        if self.schema_only:
+            return AdoptedFramework.objects.none()
         return (
             AdoptedFramework.objects.filter(organization=self.organization)
             .select_related("framework")
@@ -155,11 +157,13 @@ class ControlViewSet(
     }
 
     def get_queryset(self) -> QuerySet[Control]:
+        if self.schema_only:
+            return Control.objects.none()
         queryset = Control.objects.filter(organization=self.organization)
         if self.action == "list" and self.request.query_params.get("archived") != "true":
             queryset = queryset.filter(archived_at__isnull=True)
         return queryset.select_related("owner", "backup_owner").prefetch_related(
-            Prefetch("mappings", queryset=ControlRequirement.objects.select_related("requirement"))
+            Prefetch("requirements", queryset=Requirement.objects.order_by("framework_id", "order"))
         )
 
     def perform_create(self, serializer: ControlSerializer) -> None:  # type: ignore[override]
@@ -227,6 +231,8 @@ class MappingViewSet(
     ordering = ["control_id", "requirement__order"]
 
     def get_queryset(self) -> QuerySet[ControlRequirement]:
+        if self.schema_only:
+            return ControlRequirement.objects.none()
         return ControlRequirement.objects.filter(
             control__organization=self.organization
         ).select_related("control", "requirement")
