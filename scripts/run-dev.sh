@@ -7,7 +7,7 @@ export DEBUG="${DEBUG:-true}"
 PY=.venv/bin/python
 PORT="${PORT:-8000}"
 DATA_DIR="${ATTEST_DATA_DIR:-var}"
-mkdir -p "$DATA_DIR/broker/queue" "$DATA_DIR/broker/processed" "$DATA_DIR/files"
+mkdir -p "$DATA_DIR/broker/queue" "$DATA_DIR/broker/processed"
 
 $PY manage.py migrate --noinput
 $PY manage.py load_catalogs

@@ -1,0 +1,156 @@
+"""User journeys in a real browser, on the demo company."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.core.cache import cache
+from playwright.sync_api import Page, expect
+
+from compliance import demo
+from compliance.models import Membership
+from controls.models import Control, ControlStatus
+from tests.browser.conftest import screenshot
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def demo_company(live_server) -> str:  # type: ignore[no-untyped-def]
+    cache.clear()
+    demo.seed_demo()
+    return live_server.url
+
+
+def sign_in(
+    page: Page, base: str, email: str, organization: str | None = "Northwind Cloud"
+) -> None:
+    page.goto(f"{base}/login/")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(demo.DEMO_PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    if organization and page.url.rstrip("/").endswith(base.rstrip("/")):
+        page.get_by_role("link", name=re.compile(organization)).click()
+
+
+def readiness(page: Page) -> tuple[int, int]:
+    figure = page.get_by_test_id("readiness-soc2").inner_text()
+    gaps = page.get_by_test_id("gaps-soc2").inner_text()
+    return int(re.sub(r"\D", "", figure)), int(gaps.split()[0])
+
+
+def test_the_admin_closes_a_gap_and_readiness_goes_up(page: Page, demo_company: str) -> None:
+    base = demo_company
+    page.goto(f"{base}/login/")
+    screenshot(page, "01-login")
+    sign_in(page, base, "dana@northwind.test")
+    expect(page.get_by_role("heading", name="Readiness")).to_be_visible()
+    screenshot(page, "02-dashboard")
+    percent_before, gaps_before = readiness(page)
+    assert gaps_before >= 1
+
+    page.get_by_test_id("gaps-soc2").click()
+    expect(page).to_have_url(re.compile(r"state=gap"))
+    screenshot(page, "03-requirements-gaps")
+    gap_rows = page.locator("table.table tbody tr:not(.group-row) td.id a")
+    assert gap_rows.count() == gaps_before
+    gap_ref = gap_rows.first.inner_text()
+    gap_rows.first.click()
+    expect(page.get_by_text("no control covers this requirement yet")).to_be_visible()
+    screenshot(page, "04-requirement-gap")
+
+    page.get_by_role("link", name="Create a control for it").click()
+    expect(page.get_by_role("heading", name="New control")).to_be_visible()
+    page.locator("#id_ref_id").fill("GAP-01")
+    page.locator("#id_name").fill(f"Fill the {gap_ref} gap with an owned, working control")
+    page.locator("#id_category").select_option("governance")
+    page.locator("#id_frequency").select_option("annual")
+    page.locator("#id_status").select_option("implemented")
+    page.locator("#id_owner").select_option(label="Priya Raman <priya@northwind.test>")
+    checked = page.locator("#requirement-list input:checked")
+    expect(checked).to_have_count(1)  # the gap's requirement is already ticked
+    screenshot(page, "05-control-form")
+    page.get_by_role("button", name="Create control").click()
+
+    expect(page.get_by_text("Control GAP-01 created.")).to_be_visible()
+    expect(page.get_by_text("Priya Raman").first).to_be_visible()
+    screenshot(page, "06-control-detail")
+    control = Control.objects.get(organization__slug="northwind", ref_id="GAP-01")
+    assert control.owner is not None and control.owner.email == "priya@northwind.test"
+    assert control.status == ControlStatus.IMPLEMENTED
+
+    page.get_by_role("navigation", name="Program").get_by_role("link", name="Dashboard").click()
+    percent_after, gaps_after = readiness(page)
+    assert gaps_after == gaps_before - 1
+    assert percent_after > percent_before
+
+
+def test_screenshots_of_the_main_pages(page: Page, demo_company: str) -> None:
+    base = demo_company
+    sign_in(page, base, "dana@northwind.test")
+    pages = [
+        ("10-controls", "/o/northwind/controls/", "Controls"),
+        ("11-controls-filtered", "/o/northwind/controls/?owner=none", "Controls"),
+        ("12-frameworks", "/o/northwind/frameworks/", "Frameworks"),
+        ("13-soc2-requirements", "/o/northwind/frameworks/soc2/", "SOC 2 Trust Services Criteria"),
+        (
+            "14-starter-controls",
+            "/o/northwind/frameworks/soc2/starter-controls/",
+            "Starter controls for SOC 2",
+        ),
+        ("15-members", "/o/northwind/members/", "Members"),
+        ("16-audit-trail", "/o/northwind/audit-trail/", "Audit trail"),
+        ("17-api-tokens", "/account/tokens/", "API tokens"),
+        (
+            "18-iso-adopted-elsewhere",
+            "/o/northwind-labs/frameworks/iso27001/",
+            "ISO/IEC 27001:2022 Annex A",
+        ),
+    ]
+    for name, path, heading in pages:
+        page.goto(base + path)
+        expect(page.get_by_role("heading", name=heading, exact=True)).to_be_visible()
+        screenshot(page, name)
+    control = Control.objects.filter(
+        organization__slug="northwind", status=ControlStatus.IMPLEMENTED
+    ).first()
+    assert control is not None
+    page.goto(f"{base}/o/northwind/controls/{control.pk}/")
+    screenshot(page, "19-control-detail")
+    page.goto(f"{base}/o/northwind/controls/{control.pk}/edit/")
+    screenshot(page, "20-control-edit")
+
+
+def test_a_control_owner_sees_their_work_and_cannot_edit_others(
+    page: Page, demo_company: str
+) -> None:
+    base = demo_company
+    sign_in(page, base, "priya@northwind.test")
+    page.get_by_role("navigation", name="Program").get_by_role("link", name="My work").click()
+    expect(page.get_by_role("heading", name="My work")).to_be_visible()
+    screenshot(page, "21-my-work")
+    mine = Control.objects.filter(
+        organization__slug="northwind", owner__email="priya@northwind.test"
+    )
+    assert mine.exists()
+    someone_elses = (
+        Control.objects.filter(organization__slug="northwind")
+        .exclude(owner__email="priya@northwind.test")
+        .exclude(backup_owner__email="priya@northwind.test")
+        .first()
+    )
+    assert someone_elses is not None
+    response = page.goto(f"{base}/o/northwind/controls/{someone_elses.pk}/edit/")
+    assert response is not None and response.status == 403
+    screenshot(page, "22-forbidden")
+
+
+def test_the_auditor_sees_only_the_engagements_page(page: Page, demo_company: str) -> None:
+    base = demo_company
+    sign_in(page, base, "jordan@examplecpa.test")
+    expect(page.get_by_role("heading", name="Audit engagements")).to_be_visible()
+    assert Membership.objects.get(user__email="jordan@examplecpa.test").expires_at is not None
+    screenshot(page, "23-auditor-home")
+    response = page.goto(f"{base}/o/northwind/controls/")
+    assert response is not None and response.status == 403

@@ -1,0 +1,111 @@
+"""Configuration readers are strict: a typo stops the process with a message."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+
+from compliance.env import env_bool, env_int, env_list, env_str
+
+
+@pytest.mark.parametrize("value", ["true", "1", "yes", "ON"])
+def test_true_spellings(monkeypatch: pytest.MonkeyPatch, value: str) -> None:
+    monkeypatch.setenv("X_FLAG", value)
+    assert env_bool("X_FLAG", False) is True
+
+
+def test_an_unknown_boolean_is_rejected(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("X_FLAG", "ture")
+    with pytest.raises(ImproperlyConfigured, match="X_FLAG='ture' is not a boolean"):
+        env_bool("X_FLAG", False)
+
+
+def test_an_unset_or_empty_value_takes_the_default(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("X_FLAG", raising=False)
+    assert env_bool("X_FLAG", True) is True
+    monkeypatch.setenv("X_FLAG", "")
+    assert env_bool("X_FLAG", False) is False
+
+
+def test_integers_are_checked(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("X_NUM", "ten")
+    with pytest.raises(ImproperlyConfigured, match="not an integer"):
+        env_int("X_NUM", 1)
+    monkeypatch.setenv("X_NUM", "0")
+    with pytest.raises(ImproperlyConfigured, match="at least 1"):
+        env_int("X_NUM", 5, minimum=1)
+
+
+def test_a_secret_is_read_from_a_file(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    secret = tmp_path / "secret"
+    secret.write_text("s3cr3t\n")
+    monkeypatch.delenv("X_SECRET", raising=False)
+    monkeypatch.setenv("X_SECRET_FILE", str(secret))
+    assert env_str("X_SECRET") == "s3cr3t"
+
+
+def test_both_a_value_and_a_file_is_an_error(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    secret = tmp_path / "secret"
+    secret.write_text("a")
+    monkeypatch.setenv("X_SECRET", "b")
+    monkeypatch.setenv("X_SECRET_FILE", str(secret))
+    with pytest.raises(ImproperlyConfigured, match="either X_SECRET or X_SECRET_FILE"):
+        env_str("X_SECRET")
+
+
+def test_an_unreadable_secret_file_is_an_error(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.delenv("X_SECRET", raising=False)
+    monkeypatch.setenv("X_SECRET_FILE", str(tmp_path / "missing"))
+    with pytest.raises(ImproperlyConfigured, match="cannot read"):
+        env_str("X_SECRET")
+
+
+def test_lists_split_on_commas(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("X_LIST", "a.example, b.example ,,")
+    assert env_list("X_LIST", []) == ["a.example", "b.example"]
+
+
+def test_settings_refuse_to_start_without_a_secret_key_in_production(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    env = {
+        k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "ATTEST_TESTING", "DEBUG"}
+    }
+    env["DEBUG"] = "false"
+    result = subprocess.run(
+        [sys.executable, "-c", "import django; django.setup()"],
+        env={**env, "DJANGO_SETTINGS_MODULE": "compliance.settings"},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode != 0
+    assert "SECRET_KEY (or SECRET_KEY_FILE) must be set" in result.stderr
+
+
+def test_a_bad_beat_override_is_rejected(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    result = subprocess.run(
+        [sys.executable, "-c", "import django; django.setup()"],
+        env={
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "compliance.settings",
+            "BEAT_AUDIT_TRAIL_VERIFY": "daily",
+        },
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode != 0
+    assert "BEAT_AUDIT_TRAIL_VERIFY='daily' must be a five-field cron expression" in result.stderr

@@ -1,0 +1,23 @@
+"""Test settings: the project's one settings module, with the test services as defaults.
+
+pytest-django imports this before any conftest, so the defaults below apply to a bare
+``pytest`` too. The suite runs against PostgreSQL and Redis only (``make test`` starts them when
+they are not running); it refuses the development SQLite default so a green run means the real
+thing.
+"""
+
+import os
+
+os.environ.setdefault("ATTEST_TESTING", "true")
+os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/attest")
+os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/1")
+# Playwright's sync API runs an event loop in the test thread; the ORM calls the tests make
+# around it are still synchronous.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+from compliance.settings import *  # noqa: F403
+
+if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":  # noqa: F405
+    raise SystemExit(
+        "The test suite needs PostgreSQL: set DATABASE_URL=postgres://… or run `make test`."
+    )
