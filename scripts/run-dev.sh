@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # `make run`: migrate, load catalogs, seed the demo once, then web + Celery worker + beat on the
 # embedded default (SQLite and a filesystem broker: no server needed). Ctrl-C stops everything.
+# The worker uses a thread pool here: no child processes to orphan or to deadlock on shutdown.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export DEBUG="${DEBUG:-true}"
@@ -13,9 +14,28 @@ $PY manage.py migrate --noinput
 $PY manage.py load_catalogs
 $PY manage.py seed_demo
 
-trap 'trap - EXIT INT TERM; kill 0 2>/dev/null' EXIT INT TERM
-.venv/bin/celery -A compliance worker --beat --loglevel=INFO --concurrency=2 \
+.venv/bin/celery -A compliance worker --beat --loglevel=INFO --pool=threads --concurrency=4 \
     --schedule "$DATA_DIR/celerybeat-schedule" &
+CELERY_PID=$!
+SERVER_PID=""
+
+stop() {
+    trap - EXIT INT TERM
+    # Celery's main process stops its own pool; signalling the pool directly can hang it.
+    kill -TERM "$CELERY_PID" 2>/dev/null || true
+    if [ -n "$SERVER_PID" ]; then
+        pkill -TERM -P "$SERVER_PID" 2>/dev/null || true  # the autoreloader's server process
+        kill -TERM "$SERVER_PID" 2>/dev/null || true
+    fi
+    wait 2>/dev/null || true
+}
+trap stop EXIT INT TERM
+# If whatever started us (make, a terminal) goes away without signalling us, stop too.
+LAUNCHER=$PPID
+( while kill -0 "$LAUNCHER" 2>/dev/null; do sleep 2; done; kill -TERM $$ 2>/dev/null ) &
+
 echo
 echo "Attest is starting on http://127.0.0.1:$PORT  (worker and beat are running; Ctrl-C stops all)"
-$PY manage.py runserver "127.0.0.1:$PORT"
+$PY manage.py runserver "127.0.0.1:$PORT" &
+SERVER_PID=$!
+wait "$SERVER_PID"

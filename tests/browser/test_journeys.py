@@ -8,9 +8,9 @@ import pytest
 from django.core.cache import cache
 from playwright.sync_api import Page, expect
 
-from compliance import demo
-from compliance.models import Membership
-from controls.models import Control, ControlStatus
+from compliance import demo, services
+from compliance.models import Membership, Organization, OutboundEmail, Role, User
+from controls.models import Control, ControlStatus, Requirement
 from tests.browser.conftest import screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -31,6 +31,8 @@ def sign_in(
     page.get_by_label("Password").fill(demo.DEMO_PASSWORD)
     page.get_by_role("button", name="Sign in").click()
     if organization and page.url.rstrip("/").endswith(base.rstrip("/")):
+        expect(page.get_by_role("heading", name="Your organizations")).to_be_visible()
+        screenshot(page, f"00-choose-organization-{email.split('@')[0]}")
         page.get_by_role("link", name=re.compile(organization)).click()
 
 
@@ -107,11 +109,22 @@ def test_screenshots_of_the_main_pages(page: Page, demo_company: str) -> None:
             "/o/northwind-labs/frameworks/iso27001/",
             "ISO/IEC 27001:2022 Annex A",
         ),
+        ("18b-iso-adopt-form", "/o/northwind/frameworks/iso27001/", "ISO/IEC 27001:2022 Annex A"),
+        ("18c-labs-dashboard", "/o/northwind-labs/", "Readiness"),
+        ("18d-new-organization", "/organizations/new/", "New organization"),
+        ("18e-api-docs", "/api/docs/", None),
     ]
     for name, path, heading in pages:
         page.goto(base + path)
-        expect(page.get_by_role("heading", name=heading, exact=True)).to_be_visible()
+        if heading:
+            expect(page.get_by_role("heading", name=heading, exact=True)).to_be_visible()
+        else:
+            page.wait_for_load_state("networkidle")
         screenshot(page, name)
+    requirement = Requirement.objects.get(framework__slug="soc2", ref_id="CC6.1")
+    page.goto(f"{base}/o/northwind/requirements/{requirement.pk}/")
+    expect(page.get_by_role("heading", name=re.compile("CC6.1"))).to_be_visible()
+    screenshot(page, "18f-requirement-with-controls")
     control = Control.objects.filter(
         organization__slug="northwind", status=ControlStatus.IMPLEMENTED
     ).first()
@@ -154,3 +167,36 @@ def test_the_auditor_sees_only_the_engagements_page(page: Page, demo_company: st
     screenshot(page, "23-auditor-home")
     response = page.goto(f"{base}/o/northwind/controls/")
     assert response is not None and response.status == 403
+
+
+def test_pages_for_people_without_a_session(page: Page, demo_company: str) -> None:
+    base = demo_company
+    page.goto(f"{base}/password-reset/")
+    expect(page.get_by_role("heading", name="Reset your password")).to_be_visible()
+    screenshot(page, "30-password-reset")
+    page.get_by_label("Email").fill("dana@northwind.test")
+    page.get_by_role("button", name="Email me a link").click()
+    expect(page.get_by_role("heading", name="Check your email")).to_be_visible()
+    screenshot(page, "31-password-reset-sent")
+
+    admin = User.objects.get(email="dana@northwind.test")
+    organization = Organization.objects.get(slug="northwind")
+    services.invitation_create(
+        actor=admin, organization=organization, email="newhire@northwind.test", role=Role.MEMBER
+    )
+    email = OutboundEmail.objects.get(template="invitation")
+    link = re.search(r"/invite/\S+", email.text_body)
+    assert link is not None
+    page.goto(base + link.group(0))
+    expect(page.get_by_role("heading", name="Join Northwind Cloud")).to_be_visible()
+    screenshot(page, "32-invitation")
+    page.locator("#id_full_name").fill("New Hire")
+    page.locator("#id_password1").fill("a long and good passphrase")
+    page.locator("#id_password2").fill("a long and good passphrase")
+    page.get_by_role("button", name="Create account and join").click()
+    expect(page.get_by_text("Welcome to Northwind Cloud.")).to_be_visible()
+    screenshot(page, "33-invitation-accepted")
+
+    response = page.goto(f"{base}/o/no-such-organization/")
+    assert response is not None and response.status == 404
+    screenshot(page, "34-not-found")
