@@ -1,24 +1,13 @@
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib import admin
-from django.http import HttpRequest
 
+from compliance.admin import ReadOnlyAdmin
 from controls.models import AdoptedFramework, Control, ControlStatusChange, Framework, Requirement
 
 
-class CatalogAdmin(admin.ModelAdmin):
+class CatalogAdmin(ReadOnlyAdmin):
     """Catalogs come from versioned files (manage.py load_catalogs), never from hand edits."""
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 @admin.register(Framework)
