@@ -38,7 +38,7 @@ format: $(STAMP)
 	$(VENV)/bin/ruff format .
 
 typecheck: $(STAMP)
-	ATTEST_TESTING=true $(VENV)/bin/mypy compliance controls
+	ATTEST_TESTING=true $(VENV)/bin/mypy compliance controls evidence policies people
 
 bench: $(STAMP)
 	./scripts/bench.sh

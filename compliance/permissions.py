@@ -39,6 +39,10 @@ class Capability(StrEnum):
     ARCHIVE_CONTROL = "archive_control"
     GRANT_ACCESS = "grant_access"
     VIEW_AUDIT_TRAIL = "view_audit_trail"
+    MANAGE_EVIDENCE_REQUESTS = "manage_evidence_requests"
+    REVIEW_EVIDENCE = "review_evidence"
+    MANAGE_POLICIES = "manage_policies"  # create, approve, retire, send for acknowledgement
+    MANAGE_PEOPLE = "manage_people"  # the personnel roster and its onboarding records
 
 
 ROLE_CAPABILITIES: dict[str, frozenset[Capability]] = {

@@ -4,14 +4,18 @@ This module is the one definition of "ready" for controls and requirements; dash
 requirement pages, the API and (later) weekly snapshots read it from here. Each figure comes
 with the requirements behind it, so every number on a page can link to its list.
 
-Today a control is ready when it is implemented or not applicable (with a justification);
-evidence freshness and automated test results join this definition as those features land.
+A control is ready when it is not applicable (with a justification), or implemented with no
+*blocker*. Blockers come from the apps that know about the control's operation, registered with
+:func:`register_blocker_source`: stale or missing evidence and overdue evidence requests
+(evidence), unapproved or overdue policies (policies), people missing an onboarding requirement
+(people), and later failing automated tests. Each blocker says why and links to the fix.
 """
 
 from __future__ import annotations
 
 import math
 from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -30,6 +34,39 @@ from controls.models import (
 READY_CONTROL_STATUSES = frozenset({ControlStatus.IMPLEMENTED, ControlStatus.NOT_APPLICABLE})
 
 
+@dataclass(frozen=True)
+class Blocker:
+    """Why an implemented control is not ready, and where to fix it."""
+
+    control_id: int
+    reason: str
+    url: str = ""
+
+
+# A source answers for many controls at once, in a fixed number of queries.
+BlockerSource = Callable[[Organization, Sequence[int]], Iterable[Blocker]]
+_BLOCKER_SOURCES: list[BlockerSource] = []
+
+
+def register_blocker_source(source: BlockerSource) -> BlockerSource:
+    if source not in _BLOCKER_SOURCES:
+        _BLOCKER_SOURCES.append(source)
+    return source
+
+
+def control_blockers(
+    *, organization: Organization, control_ids: Sequence[int]
+) -> dict[int, list[Blocker]]:
+    """Blockers of the given (implemented) controls, by control id."""
+    found: dict[int, list[Blocker]] = defaultdict(list)
+    if not control_ids:
+        return found
+    for source in _BLOCKER_SOURCES:
+        for blocker in source(organization, control_ids):
+            found[blocker.control_id].append(blocker)
+    return found
+
+
 class RequirementState(StrEnum):
     READY = "ready"
     NOT_READY = "not_ready"
@@ -40,8 +77,10 @@ class RequirementState(StrEnum):
         return {"ready": "Ready", "not_ready": "Not ready", "gap": "Gap"}[self.value]
 
 
-def control_is_ready(status: str) -> bool:
-    return status in READY_CONTROL_STATUSES
+def control_is_ready(status: str, blockers: Sequence[Blocker] = ()) -> bool:
+    if status == ControlStatus.NOT_APPLICABLE:
+        return True
+    return status == ControlStatus.IMPLEMENTED and not blockers
 
 
 @dataclass(frozen=True)
@@ -50,10 +89,11 @@ class MappedControl:
     ref_id: str
     name: str
     status: str
+    blockers: tuple[Blocker, ...] = ()
 
     @property
     def is_ready(self) -> bool:
-        return control_is_ready(self.status)
+        return control_is_ready(self.status, self.blockers)
 
     def get_status_display(self) -> str:
         return ControlStatus(self.status).label
@@ -132,8 +172,13 @@ def requirement_readiness(
             "requirement_id", "control_id", "control__ref_id", "control__name", "control__status"
         )
     )
-    for requirement_id, control_id, ref_id, name, status in rows:
-        mapped[requirement_id].append(MappedControl(control_id, ref_id, name, status))
+    found = list(rows)
+    implemented = sorted({row[1] for row in found if row[4] == ControlStatus.IMPLEMENTED})
+    blockers = control_blockers(organization=organization, control_ids=implemented)
+    for requirement_id, control_id, ref_id, name, status in found:
+        mapped[requirement_id].append(
+            MappedControl(control_id, ref_id, name, status, tuple(blockers.get(control_id, ())))
+        )
     return [RequirementReadiness(r, mapped.get(r.pk, [])) for r in requirements]
 
 

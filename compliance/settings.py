@@ -55,6 +55,9 @@ INSTALLED_APPS = [
     "django_htmx",
     "compliance",
     "controls",
+    "evidence",
+    "policies",
+    "people",
 ]
 
 MIDDLEWARE = [
@@ -188,7 +191,10 @@ STATIC_URL = "/static/"
 STATIC_ROOT = Path(env_str("STATIC_ROOT", str(DATA_DIR / "static")))
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": str(DATA_DIR / "files")},
+    },
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
@@ -197,6 +203,49 @@ STORAGES = {
         )
     },
 }
+
+# --- Evidence files -----------------------------------------------------------------------------
+# Uploads stream to a temporary file next to the storage (hashed on the way) and are moved into
+# place; nothing is held in memory. Files live outside the web root and are served only by the
+# permission-checked download view.
+EVIDENCE_ROOT = Path(env_str("EVIDENCE_ROOT", str(DATA_DIR / "evidence")))
+# Where uploads land while they stream in: beside the files, so storing one is a hard link.
+EVIDENCE_INCOMING_DIR = Path(env_str("EVIDENCE_INCOMING_DIR", str(EVIDENCE_ROOT / ".incoming")))
+FILE_UPLOAD_HANDLERS = ["evidence.uploads.HashingUploadHandler"]
+FILE_UPLOAD_PERMISSIONS = 0o640
+EVIDENCE_MAX_UPLOAD_BYTES = env_int("EVIDENCE_MAX_UPLOAD_MB", 5120, minimum=1) * 1024 * 1024
+# File types accepted as evidence, by extension (the content must agree; see evidence.uploads).
+EVIDENCE_ALLOWED_EXTENSIONS = env_list(
+    "EVIDENCE_ALLOWED_EXTENSIONS",
+    [
+        "pdf", "png", "jpg", "jpeg", "gif", "webp", "txt", "csv", "json", "md", "log", "xml",
+        "html", "htm", "svg", "docx", "xlsx", "pptx", "odt", "ods", "zip", "gz", "eml",
+    ],
+)  # fmt: skip
+EVIDENCE_STORAGE_BUCKET = env_optional("EVIDENCE_S3_BUCKET")
+if EVIDENCE_STORAGE_BUCKET:
+    EVIDENCE_STORAGE: dict[str, object] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": EVIDENCE_STORAGE_BUCKET,
+            "endpoint_url": env_optional("EVIDENCE_S3_ENDPOINT_URL"),
+            "region_name": env_optional("EVIDENCE_S3_REGION"),
+            "access_key": env_optional("EVIDENCE_S3_ACCESS_KEY_ID"),
+            "secret_key": env_optional("EVIDENCE_S3_SECRET_ACCESS_KEY"),
+            "file_overwrite": False,
+            "default_acl": "private",
+            "querystring_auth": True,
+        },
+    }
+else:
+    EVIDENCE_STORAGE = {
+        "BACKEND": "evidence.storage.EvidenceFileSystemStorage",
+        "OPTIONS": {"location": str(EVIDENCE_ROOT)},
+    }
+STORAGES["evidence"] = EVIDENCE_STORAGE
+DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024  # request bodies other than files
+# Acknowledgement links for people without a login.
+ACKNOWLEDGEMENT_LINK_DAYS = env_int("ACKNOWLEDGEMENT_LINK_DAYS", 30, minimum=1)
 
 # --- Email --------------------------------------------------------------------------------------
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
@@ -289,6 +338,14 @@ def _beat_schedule() -> dict[str, dict[str, object]]:
         # name, task, default cron, expires (seconds)
         ("audit_trail_verify", "compliance.tasks.audit_trail_verify", "17 3 * * *", 23 * 3600),
         ("email_flush_outbox", "compliance.tasks.email_flush_outbox", "*/5 * * * *", 240),
+        # Evidence requests: create due occurrences, mark overdue ones, send reminders.
+        ("evidence_requests_tick", "evidence.tasks.requests_tick", "7 * * * *", 3000),
+        # Re-hash every stored evidence file; a mismatch is an alert, never repaired.
+        ("evidence_integrity_sweep", "evidence.tasks.integrity_sweep", "41 2 * * *", 23 * 3600),
+        # Policies: yearly re-acknowledgement and review-due reminders.
+        ("policies_tick", "policies.tasks.policies_tick", "23 6 * * *", 23 * 3600),
+        # People: offboarding past its SLA, annual training coming due.
+        ("people_tick", "people.tasks.people_tick", "53 6 * * *", 23 * 3600),
     ]
     schedule: dict[str, dict[str, object]] = {}
     for name, task, default, expires in entries:

@@ -16,6 +16,9 @@ organization_patterns: list[URLPattern | URLResolver] = [
     ),
     path("audit-trail/", organizations.AuditTrailView.as_view(), name="audit_trail"),
     path("", include("controls.urls")),
+    path("", include("evidence.urls")),
+    path("", include("policies.urls")),
+    path("", include("people.urls")),
 ]
 
 urlpatterns = [
@@ -39,6 +42,7 @@ urlpatterns = [
     path("account/tokens/<int:pk>/revoke/", account.api_token_revoke, name="api_token_revoke"),
     path("organizations/new/", organizations.organization_create, name="organization_create"),
     path("o/<slug:org>/", include(organization_patterns)),
+    path("ack/", include("policies.public_urls")),
     path("api/", include("compliance.api.urls")),
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),

@@ -20,6 +20,9 @@ from compliance.permissions import (
     permitted_ids,
 )
 
+# The organization part of every organization-scoped API route.
+ORG = r"organizations/(?P<org>[a-z0-9-]+)"
+
 
 class OrganizationScopedMixin(APIView):
     """Resolves ``<org>`` (a slug). Not a member → 404; role lacks the capability → 403."""

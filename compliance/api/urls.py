@@ -3,9 +3,8 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 from rest_framework.routers import DefaultRouter
 
 from compliance.api import views
+from compliance.api.base import ORG
 from controls.api import views as control_views
-
-ORG = r"organizations/(?P<org>[a-z0-9-]+)"
 
 router = DefaultRouter()
 router.register("organizations", views.OrganizationViewSet, basename="organization")
@@ -29,4 +28,7 @@ urlpatterns = [
         name="readiness",
     ),
     path("", include(router.urls)),
+    path("", include("evidence.api.urls")),
+    path("", include("policies.api.urls")),
+    path("", include("people.api.urls")),
 ]

@@ -67,7 +67,8 @@ def test_the_admin_closes_a_gap_and_readiness_goes_up(page: Page, demo_company: 
     page.locator("#id_ref_id").fill("GAP-01")
     page.locator("#id_name").fill(f"Fill the {gap_ref} gap with an owned, working control")
     page.locator("#id_category").select_option("governance")
-    page.locator("#id_frequency").select_option("annual")
+    # Event-driven: evidence comes when the event happens, so implemented means ready now.
+    page.locator("#id_frequency").select_option("event_driven")
     page.locator("#id_status").select_option("implemented")
     page.locator("#id_owner").select_option(label="Priya Raman <priya@northwind.test>")
     checked = page.locator("#requirement-list input:checked")

@@ -32,7 +32,7 @@ def test_a_service_write_appends_an_event_with_actor_before_after_and_request_id
             "name": "MFA on every account",
             "category": "access",
             "status": "implemented",
-            "frequency": "quarterly",
+            "frequency": "event_driven",
             "owner": world.users["owner"].pk,
             "requirements": [world.req_a.pk],
             "reason": "Rolled out to everyone",

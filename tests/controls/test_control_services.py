@@ -249,7 +249,7 @@ def test_the_update_event_holds_only_the_changed_fields(world: World) -> None:
     control_update(
         actor=world.users["owner"],
         control=world.control,
-        changes={"name": "MFA on every system", "category": "access", "frequency": "quarterly"},
+        changes={"name": "MFA on every system", "category": "access", "frequency": "event_driven"},
     )
 
     event = last_event("control.update")
