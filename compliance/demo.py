@@ -14,6 +14,7 @@ from compliance import services as core
 from compliance.models import Membership, Organization, Role, User
 from controls import services as controls
 from controls.models import Control, ControlRequirement, ControlStatus, Framework
+from evidence import demo as evidence_demo
 
 DEMO_PASSWORD = "attest-demo"  # noqa: S105 - printed for the demo on purpose
 SLUG = "northwind"
@@ -133,6 +134,8 @@ def seed_demo(*, today: dt.date | None = None) -> Organization:
         controls.control_update(
             actor=dana, control=control, changes=changes, reason=_reason(status)
         )
+
+    evidence_demo.seed(organization=org, users=users, today=today)
 
     # A second, smaller organization to show switching: an ISO 27001 effort at the R&D arm.
     labs = core.organization_create(

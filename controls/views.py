@@ -14,13 +14,22 @@ from django.views.generic import TemplateView
 
 from compliance.models import Membership, Role, User
 from compliance.permissions import Capability
-from compliance.readiness import RequirementState, organization_readiness, requirement_readiness
+from compliance.readiness import (
+    RequirementState,
+    control_blockers,
+    control_is_ready,
+    organization_readiness,
+    requirement_readiness,
+)
 from compliance.views.mixins import OrganizationMixin, apply_validation_error, paginate
 from controls import selectors, services
 from controls.filters import ControlFilterSet, order_controls
 from controls.forms import AdoptFrameworkForm, ArchiveForm, ControlForm, GrantForm
-from controls.models import Control, Framework
+from controls.models import Control, ControlStatus, Framework
 from controls.services import control_set_plan, control_sets_parse
+from evidence.freshness import fresh_until, needs_evidence
+from evidence.selectors import control_evidence
+from evidence.services import organization_today
 
 # --- frameworks ---------------------------------------------------------------------------------
 
@@ -366,8 +375,24 @@ class ControlDetailView(OrganizationMixin, TemplateView):
             pk=kwargs["pk"],
         )
         can_grant = self.can(Capability.GRANT_ACCESS)
+        blockers = (
+            control_blockers(organization=self.organization, control_ids=[control.pk]).get(
+                control.pk, []
+            )
+            if control.status == ControlStatus.IMPLEMENTED
+            else []
+        )
+        evidence = list(control_evidence(control=control))
+        for item in evidence:
+            item.fresh_until = fresh_until(item.effective_date, control.frequency)  # type: ignore[attr-defined]
         context.update(
             control=control,
+            is_ready=control_is_ready(control.status, blockers),
+            blockers=blockers,
+            evidence=evidence,
+            evidence_requests=control.evidence_requests.select_related("owner").order_by("title"),
+            needs_evidence=needs_evidence(control.frequency),
+            today=organization_today(self.organization),
             can_change=selectors.control_can_change(user=self.actor, control=control),
             can_archive=self.can(Capability.ARCHIVE_CONTROL),
             can_grant=can_grant,

@@ -12,8 +12,10 @@ from compliance.models import Role
 from compliance.permissions import Capability
 from compliance.readiness import READY_CONTROL_STATUSES, organization_readiness
 from compliance.views.mixins import OrganizationMixin
+from compliance.work import work_items
 from controls.models import ControlStatus
 from controls.selectors import control_list, my_controls
+from evidence.models import EvidenceRevision, OccurrenceStatus, RequestOccurrence, ReviewStatus
 
 
 class DashboardView(OrganizationMixin, TemplateView):
@@ -59,7 +61,17 @@ class DashboardView(OrganizationMixin, TemplateView):
             )
             .order_by("-open", "owner__full_name")
         )
+        evidence_pending = EvidenceRevision.objects.filter(
+            item__organization=self.organization, review_status=ReviewStatus.PENDING
+        ).count()
+        requests_overdue = RequestOccurrence.objects.filter(
+            request__organization=self.organization,
+            request__active=True,
+            status=OccurrenceStatus.OVERDUE,
+        ).count()
         context.update(
+            evidence_pending=evidence_pending,
+            requests_overdue=requests_overdue,
             readiness=organization_readiness(organization=self.organization),
             counts=counts,
             owners=list(owners[:12]),
@@ -88,6 +100,7 @@ class MyWorkView(OrganizationMixin, TemplateView):
         )
         done = mine.filter(status__in=READY_CONTROL_STATUSES).order_by("ref_id")
         context.update(
+            items=work_items(user=self.actor, organization=self.organization),
             open_controls=open_controls,
             done_controls=done,
             today=timezone.localdate(),

@@ -21,6 +21,18 @@
     if (event.target && event.target.id === "id_status") syncStatus();
   });
   document.addEventListener("DOMContentLoaded", syncStatus);
+  // Evidence form: show the input for the chosen kind (file, link or note).
+  function syncKind() {
+    var chosen = document.querySelector("input[name=kind]:checked");
+    if (!chosen) return;
+    document.querySelectorAll("[data-kind]").forEach(function (box) {
+      box.style.display = box.getAttribute("data-kind") === chosen.value ? "" : "none";
+    });
+  }
+  document.addEventListener("change", function (event) {
+    if (event.target && event.target.name === "kind") syncKind();
+  });
+  document.addEventListener("DOMContentLoaded", syncKind);
   // Close an open menu when clicking elsewhere.
   document.addEventListener("click", function (event) {
     document.querySelectorAll("details.menu[open]").forEach(function (menu) {

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 from django.core.cache import cache
@@ -11,6 +12,7 @@ from playwright.sync_api import Page, expect
 from compliance import demo, services
 from compliance.models import Membership, Organization, OutboundEmail, Role, User
 from controls.models import Control, ControlStatus, Requirement
+from evidence.models import EvidenceItem, EvidenceRequest
 from tests.browser.conftest import screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -201,3 +203,73 @@ def test_pages_for_people_without_a_session(page: Page, demo_company: str) -> No
     response = page.goto(f"{base}/o/no-such-organization/")
     assert response is not None and response.status == 404
     screenshot(page, "34-not-found")
+
+
+def test_an_owner_delivers_overdue_evidence_and_the_admin_accepts_it(
+    page: Page, demo_company: str, tmp_path: Path
+) -> None:
+    """The demo's missed access review: Priya uploads it, Dana accepts it, IAM-04 is ready."""
+    base = demo_company
+    control = Control.objects.get(organization__slug="northwind", ref_id="IAM-04")
+    control_url = f"{base}/o/northwind/controls/{control.pk}/"
+
+    sign_in(page, base, "priya@northwind.test")
+    page.get_by_role("navigation", name="Program").get_by_role("link", name="My work").click()
+    row = page.locator("tr", has_text="Quarterly user access review").filter(has_text="Overdue")
+    expect(row).to_have_count(1)
+    screenshot(page, "40-my-work-evidence-due")
+    row.get_by_role("link").click()
+    expect(page.get_by_role("heading", name="Add evidence")).to_be_visible()
+    review = tmp_path / "access-review-q4.csv"
+    review.write_text(
+        "account,system,decision\nana@northwind.test,AWS,kept\nold@northwind.test,GitHub,removed\n"
+    )
+    page.locator("#id_file").set_input_files(str(review))
+    expect(page.locator("input[name=controls]:checked")).to_have_count(1)  # from the request
+    screenshot(page, "41-evidence-upload")
+    page.get_by_role("button", name="Upload evidence").click()
+    expect(page.get_by_text("waits for review")).to_be_visible()
+    expect(page.get_by_text("Pending review").first).to_be_visible()
+    screenshot(page, "42-evidence-pending")
+    evidence_url = page.url
+
+    page.goto(control_url)
+    expect(page.get_by_text("Not ready", exact=True)).to_be_visible()
+    screenshot(page, "43-control-not-ready")
+    page.context.clear_cookies()
+
+    sign_in(page, base, "dana@northwind.test")
+    page.goto(evidence_url)
+    page.get_by_role("button", name="Accept").click()
+    expect(page.get_by_text("Revision 1 accepted.")).to_be_visible()
+    screenshot(page, "44-evidence-accepted")
+    page.goto(control_url)
+    expect(page.get_by_text("Ready", exact=True)).to_be_visible()
+    screenshot(page, "45-control-ready")
+    control.refresh_from_db()
+    from compliance.readiness import control_blockers
+
+    assert control_blockers(organization=control.organization, control_ids=[control.pk]) == {}
+
+
+def test_screenshots_of_the_evidence_pages(page: Page, demo_company: str) -> None:
+    base = demo_company
+    sign_in(page, base, "dana@northwind.test")
+    for name, path, heading in [
+        ("46-evidence-list", "/o/northwind/evidence/", "Evidence"),
+        ("47-evidence-review-queue", "/o/northwind/evidence/?review=pending", "Evidence"),
+        ("48-evidence-requests", "/o/northwind/evidence-requests/", "Evidence requests"),
+        ("49-evidence-integrity", "/o/northwind/evidence/integrity/", "Evidence integrity"),
+    ]:
+        page.goto(base + path)
+        expect(page.get_by_role("heading", name=heading, exact=True)).to_be_visible()
+        screenshot(page, name)
+    request = EvidenceRequest.objects.get(
+        organization__slug="northwind", title="Quarterly user access review"
+    )
+    page.goto(f"{base}/o/northwind/evidence-requests/{request.pk}/")
+    screenshot(page, "50-evidence-request")
+    item = EvidenceItem.objects.filter(organization__slug="northwind", kind="file").first()
+    assert item is not None
+    page.goto(f"{base}/o/northwind/evidence/{item.pk}/")
+    screenshot(page, "51-evidence-detail")

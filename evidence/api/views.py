@@ -1,0 +1,303 @@
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import exceptions, mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.filters import OrderingFilter
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from compliance.api.base import OrganizationScopedMixin, PermittedObjectsFilter
+from compliance.permissions import Capability, restrict
+from evidence import selectors, services, storage
+from evidence.api.serializers import (
+    EvidenceCreateSerializer,
+    EvidenceItemSerializer,
+    EvidenceRequestSerializer,
+    OccurrenceSerializer,
+    ReviewSerializer,
+    RevisionCreateSerializer,
+    RevisionSerializer,
+)
+from evidence.models import (
+    EvidenceItem,
+    EvidenceRequest,
+    EvidenceRevision,
+    IdempotencyRecord,
+    RequestOccurrence,
+)
+from evidence.views import file_response
+
+IDEMPOTENCY_HEADER = OpenApiParameter(
+    "Idempotency-Key",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    description="A retry with the same key returns the first answer; nothing is added twice.",
+)
+
+
+class _Replay(Exception):
+    pass
+
+
+def _fingerprint(request: Request, serializer_data: dict[str, Any]) -> str:
+    facts: dict[str, Any] = {"method": request.method, "path": request.path}
+    for name, value in sorted(serializer_data.items()):
+        if hasattr(value, "read"):  # an upload: its hash, computed while it streamed in
+            facts[name] = {
+                "sha256": getattr(value, "sha256", ""),
+                "size": value.size,
+                "name": value.name,
+            }
+        elif isinstance(value, list):
+            facts[name] = [getattr(v, "pk", v) for v in value]
+        else:
+            facts[name] = getattr(value, "pk", value)
+    encoded = json.dumps(facts, sort_keys=True, default=str)
+    return hashlib.sha256(encoded.encode()).hexdigest()
+
+
+def _idempotency_key(request: Request) -> str | None:
+    key = request.headers.get("Idempotency-Key")
+    if key is None:
+        return None
+    key = key.strip()
+    if not key or len(key) > 200 or not key.isprintable():
+        raise exceptions.ValidationError({"Idempotency-Key": ["Use 1-200 printable characters."]})
+    return key
+
+
+def _replayed(record: IdempotencyRecord, fingerprint: str) -> Response:
+    if record.fingerprint != fingerprint:
+        raise exceptions.ValidationError(
+            {"Idempotency-Key": ["This key was already used for a different request."]}
+        )
+    return Response(
+        record.response, status=record.status_code, headers={"Idempotent-Replayed": "true"}
+    )
+
+
+class EvidenceViewSet(
+    OrganizationScopedMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Evidence items with their revisions. Machines push evidence here with a personal token."""
+
+    serializer_class = EvidenceItemSerializer
+    filter_backends = [PermittedObjectsFilter, OrderingFilter]
+    ordering_fields = ["effective_date", "created_at", "title"]
+    ordering = ["-effective_date", "-id"]
+    parser_classes = [MultiPartParser, FormParser, JSONParser]
+
+    def get_queryset(self) -> QuerySet[EvidenceItem]:
+        if self.schema_only:
+            return EvidenceItem.objects.none()
+        queryset = EvidenceItem.objects.filter(organization=self.organization).prefetch_related(
+            "controls", "revisions__uploaded_by", "revisions__reviewed_by"
+        )
+        control = self.request.query_params.get("control", "")
+        if control.isdigit():
+            queryset = queryset.filter(controls=int(control))
+        return queryset
+
+    def get_serializer_context(self) -> dict[str, Any]:
+        context = super().get_serializer_context()
+        if getattr(self, "organization", None) is not None:
+            context["uploadable_controls"] = selectors.uploadable_controls(
+                user=self.actor, organization=self.organization
+            )
+            context["uploadable_occurrences"] = restrict(
+                RequestOccurrence.objects.filter(request__organization=self.organization),
+                self.actor,
+                "change",
+                organization=self.organization,
+            )
+        return context
+
+    def _upload_error(self) -> None:
+        """An upload stopped for its size while streaming (the body is parsed on first use)."""
+        _ = self.request.data
+        message = getattr(self.request._request, "evidence_upload_error", None)
+        if message:
+            raise exceptions.ValidationError({"file": [message]})
+
+    @extend_schema(
+        request=EvidenceCreateSerializer,
+        responses={201: EvidenceItemSerializer},
+        parameters=[IDEMPOTENCY_HEADER],
+    )
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        key = _idempotency_key(request)
+        self._upload_error()
+        serializer = EvidenceCreateSerializer(
+            data=request.data, context=self.get_serializer_context()
+        )
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        fingerprint = _fingerprint(request, data)
+        if key is not None:
+            record = IdempotencyRecord.objects.filter(user=self.actor, key=key).first()
+            if record is not None:
+                return _replayed(record, fingerprint)
+        stored: list[str] = []
+        try:
+            with transaction.atomic():
+                item = services.evidence_create(
+                    actor=self.actor,
+                    organization=self.organization,
+                    title=data["title"],
+                    kind=data["kind"],
+                    effective_date=data["effective_date"],
+                    covers_from=data.get("covers_from"),
+                    covers_until=data.get("covers_until"),
+                    controls=list(data.get("controls", [])),
+                    occurrence=data.get("occurrence"),
+                    upload=data.get("file"),
+                    url=data.get("url", ""),
+                    note=data.get("note", ""),
+                )
+                stored = [k for k in item.revisions.values_list("storage_key", flat=True) if k]
+                body = self.get_serializer(self.get_queryset().get(pk=item.pk)).data
+                if key is not None:
+                    try:
+                        with transaction.atomic():
+                            IdempotencyRecord.objects.create(
+                                user=self.actor,
+                                key=key,
+                                fingerprint=fingerprint,
+                                status_code=status.HTTP_201_CREATED,
+                                response=body,
+                            )
+                    except IntegrityError:
+                        raise _Replay from None  # a concurrent request with the key won
+        except _Replay:
+            for storage_key in stored:  # its rows were rolled back; so goes its file
+                storage.delete(storage_key)
+            return _replayed(IdempotencyRecord.objects.get(user=self.actor, key=key), fingerprint)
+        return Response(body, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=RevisionCreateSerializer, responses={201: RevisionSerializer})
+    @action(detail=True, methods=["post"])
+    def revisions(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        item = self.get_object()
+        self.require_change(item)
+        self._upload_error()
+        serializer = RevisionCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        revision = services.evidence_add_revision(
+            actor=self.actor,
+            item=item,
+            upload=serializer.validated_data.get("file"),
+            url=serializer.validated_data.get("url", ""),
+            note=serializer.validated_data.get("note", ""),
+            effective_date=serializer.validated_data.get("effective_date"),
+        )
+        return Response(
+            RevisionSerializer(revision, context=self.get_serializer_context()).data,
+            status=status.HTTP_201_CREATED,
+        )
+
+
+class RevisionViewSet(OrganizationScopedMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """One revision: its facts, its file, and its review."""
+
+    serializer_class = RevisionSerializer
+    filter_backends: list[Any] = []
+    ordering_fields: list[str] = []
+    capabilities = {"review": Capability.REVIEW_EVIDENCE}
+
+    def get_queryset(self) -> QuerySet[EvidenceRevision]:
+        if self.schema_only:
+            return EvidenceRevision.objects.none()
+        visible = restrict(
+            EvidenceItem.objects.filter(organization=self.organization),
+            self.actor,
+            organization=self.organization,
+        )
+        return EvidenceRevision.objects.filter(item__in=visible).select_related(
+            "uploaded_by", "reviewed_by"
+        )
+
+    @extend_schema(
+        responses={(200, "application/octet-stream"): OpenApiResponse(description="The file")}
+    )
+    @action(detail=True, methods=["get"])
+    def download(self, request: Request, *args: Any, **kwargs: Any) -> Any:
+        revision = self.get_object()
+        if not revision.storage_key:
+            raise exceptions.NotFound("This revision is a link or a note, not a file.")
+        return file_response(revision)
+
+    @extend_schema(request=ReviewSerializer, responses={200: RevisionSerializer})
+    @action(detail=True, methods=["post"])
+    def review(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        revision = self.get_object()
+        serializer = ReviewSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        revision = services.revision_review(
+            actor=self.actor,
+            revision=revision,
+            decision=serializer.validated_data["decision"],
+            reason=serializer.validated_data.get("reason", ""),
+        )
+        return Response(self.get_serializer(revision).data)
+
+
+class EvidenceRequestViewSet(
+    OrganizationScopedMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Recurring evidence requests (admins manage them) and their occurrences."""
+
+    serializer_class = EvidenceRequestSerializer
+    filter_backends = [PermittedObjectsFilter, OrderingFilter]
+    ordering_fields = ["title", "first_due_date", "created_at"]
+    ordering = ["title"]
+    http_method_names = ["get", "post", "patch", "head", "options"]
+    capabilities = {
+        "create": Capability.MANAGE_EVIDENCE_REQUESTS,
+        "update": Capability.MANAGE_EVIDENCE_REQUESTS,
+        "partial_update": Capability.MANAGE_EVIDENCE_REQUESTS,
+    }
+
+    def get_queryset(self) -> QuerySet[EvidenceRequest]:
+        if self.schema_only:
+            return EvidenceRequest.objects.none()
+        return selectors.request_list(user=self.actor, organization=self.organization).order_by(
+            "title"
+        )
+
+    def perform_create(self, serializer: EvidenceRequestSerializer) -> None:  # type: ignore[override]
+        data = dict(serializer.validated_data)
+        data["controls"] = list(data.get("controls", []))
+        serializer.instance = services.request_create(
+            actor=self.actor, organization=self.organization, **data
+        )
+
+    def perform_update(self, serializer: EvidenceRequestSerializer) -> None:  # type: ignore[override]
+        data = dict(serializer.validated_data)
+        if "controls" in data:
+            data["controls"] = list(data["controls"])
+        services.request_update(actor=self.actor, request=serializer.instance, changes=data)  # type: ignore[arg-type]
+        serializer.instance = self.get_queryset().get(pk=serializer.instance.pk)  # type: ignore[union-attr]
+
+    @extend_schema(responses={200: OccurrenceSerializer(many=True)})
+    @action(detail=True, methods=["get"])
+    def occurrences(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        evidence_request = self.get_object()
+        occurrences = evidence_request.occurrences.order_by("-due_date")
+        return Response(OccurrenceSerializer(occurrences, many=True).data)
