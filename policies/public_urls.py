@@ -1,4 +1,8 @@
-from django.urls import URLPattern, URLResolver
+from django.urls import URLPattern, URLResolver, path
 
-# Pages for people without a login (signed acknowledgement links).
-urlpatterns: list[URLPattern | URLResolver] = []
+from policies.public_views import AcknowledgementLinkView
+
+# Pages for people without a login (signed acknowledgement links), mounted at /ack/.
+urlpatterns: list[URLPattern | URLResolver] = [
+    path("<str:token>/", AcknowledgementLinkView.as_view(), name="policy_ack_link"),
+]

@@ -1,3 +1,12 @@
-from django.urls import URLPattern, URLResolver
+from rest_framework.routers import SimpleRouter
 
-urlpatterns: list[URLPattern | URLResolver] = []
+from compliance.api.base import ORG
+from people.api import views
+
+router = SimpleRouter()
+router.register(f"{ORG}/people", views.PersonViewSet, basename="api-person")
+router.register(
+    rf"{ORG}/people/(?P<person>[0-9]+)/records", views.RecordViewSet, basename="api-person-record"
+)
+
+urlpatterns = router.urls
