@@ -15,6 +15,8 @@ from compliance.models import Membership, Organization, Role, User
 from controls import services as controls
 from controls.models import Control, ControlRequirement, ControlStatus, Framework
 from evidence import demo as evidence_demo
+from people import demo as people_demo
+from policies import demo as policies_demo
 
 DEMO_PASSWORD = "attest-demo"  # noqa: S105 - printed for the demo on purpose
 SLUG = "northwind"
@@ -136,6 +138,9 @@ def seed_demo(*, today: dt.date | None = None) -> Organization:
         )
 
     evidence_demo.seed(organization=org, users=users, today=today)
+    # The roster first: policies are sent to the people in scope.
+    people_demo.seed(organization=org, users=users, today=today)
+    policies_demo.seed(organization=org, users=users, today=today)
 
     # A second, smaller organization to show switching: an ISO 27001 effort at the R&D arm.
     labs = core.organization_create(

@@ -1,10 +1,14 @@
 from __future__ import annotations
 
+import os
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pytest
 from django.test import Client
+from playwright.sync_api import Browser, Page, sync_playwright
 from rest_framework.test import APIClient
 
 from compliance.models import AuditEvent, Organization, Role, User
@@ -152,3 +156,42 @@ def world(db: Any) -> World:
 def audit_count(db: Any):  # type: ignore[no-untyped-def]
     """How many audit events exist now (every write adds one, so unchanged = nothing written)."""
     return lambda: AuditEvent.objects.count()
+
+
+# Playwright driving Debian's Chromium (never a downloaded browser) against the live server.
+# Playwright's sync API allows one instance per thread, so there is one session-wide browser here.
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    if not Path(CHROMIUM).exists():
+        raise RuntimeError(
+            f"Chromium not found at {CHROMIUM}; `make test` installs Debian's package."
+        )
+    # Playwright gives each launch a fresh, empty profile of its own.
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            headless=True,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    context = browser.new_context(viewport={"width": 1440, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    yield page
+    context.close()
