@@ -113,6 +113,7 @@ class FrameworkDetailView(OrganizationMixin, TemplateView):
             filters={"category": category, "state": state, "q": query},
             states=list(RequirementState),
             can_adopt=self.can(Capability.ADOPT_FRAMEWORK),
+            can_manage_policies=self.can(Capability.MANAGE_POLICIES),
             control_sets=_control_sets_for(framework) if adoption else [],
             adopt_form=AdoptFrameworkForm(categories=list(framework.categories.all()))
             if not adoption

@@ -268,3 +268,18 @@ def test_the_dashboard_counts_match_the_lists_they_open(controls: World) -> None
     overdue = re.search(stat.format("overdue=true", "Past target date"), body)
     assert overdue is not None
     assert int(overdue.group(1)) == len(refs(client.get(LIST + "?overdue=true")))
+
+
+def test_an_adopted_framework_offers_the_policy_library_to_those_who_manage_policies(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from controls import views
+
+    monkeypatch.setattr(views, "_control_sets_for", lambda framework: ["a starter set"])
+    url = reverse("framework_detail", args=["acme", "tsc"])
+    library = reverse("policy_library", args=["acme"])
+
+    assert f'href="{library}"' in world.client("admin").get(url).content.decode()
+    for persona in ("member", "viewer"):
+        page = world.client(persona).get(url).content.decode()
+        assert "Starter controls" in page and f'href="{library}"' not in page
