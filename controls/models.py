@@ -6,7 +6,7 @@ from django.db.models import F, Q
 from django.db.models.functions import Lower
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
-from compliance.models import Organization
+from compliance.models import Organization, StatusChange
 
 # --- Catalog (global, read-only for users) ------------------------------------------------------
 
@@ -250,20 +250,12 @@ class ControlRequirement(models.Model):
         return f"{self.control_id} → {self.requirement_id}"
 
 
-class ControlStatusChange(models.Model):
+class ControlStatusChange(StatusChange):
     """Every status change of a control: who, when, from, to, why."""
 
     control = models.ForeignKey(Control, on_delete=models.CASCADE, related_name="status_changes")
     from_status = models.CharField(max_length=20, choices=ControlStatus.choices, blank=True)
     to_status = models.CharField(max_length=20, choices=ControlStatus.choices)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
-    )
-    reason = models.TextField(blank=True, max_length=2000)
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        ordering = ["-created_at", "-id"]
 
     def __str__(self) -> str:
         return f"{self.control_id}: {self.from_status or '∅'} → {self.to_status}"

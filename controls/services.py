@@ -275,6 +275,14 @@ def mappable_requirements(organization: Organization) -> Any:
     ).select_related("framework", "category")
 
 
+def refs_outside(allowed: Any, objects: Sequence[Any]) -> list[str]:
+    """The ``ref_id`` of each of ``objects`` that the queryset ``allowed`` does not hold, in one
+    query: what a form or an API call named that it may not (another organization's, archived,
+    of a framework not adopted)."""
+    inside = set(allowed.filter(pk__in=[o.pk for o in objects]).values_list("pk", flat=True))
+    return [o.ref_id for o in objects if o.pk not in inside]
+
+
 def _validate_control(control: Control, requirements: list[Requirement] | None) -> None:
     errors: dict[str, list[str]] = {}
     try:
@@ -303,12 +311,7 @@ def _validate_control(control: Control, requirements: list[Requirement] | None) 
     if control.status == ControlStatus.NOT_APPLICABLE and not control.na_justification.strip():
         errors.setdefault("na_justification", []).append("Explain why this control does not apply.")
     if requirements is not None:
-        allowed = set(
-            mappable_requirements(control.organization)
-            .filter(pk__in=[r.pk for r in requirements])
-            .values_list("pk", flat=True)
-        )
-        bad = [r.ref_id for r in requirements if r.pk not in allowed]
+        bad = refs_outside(mappable_requirements(control.organization), requirements)
         if bad:
             errors.setdefault("requirements", []).append(
                 "Not requirements of a framework this organization adopted: " + ", ".join(bad)

@@ -4,7 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-from compliance.models import Organization
+from compliance.models import Organization, StatusChange
 from controls.models import Control
 
 
@@ -96,20 +96,12 @@ class RequestOccurrence(models.Model):
         return f"{self.request} due {self.due_date}"
 
 
-class OccurrenceStatusChange(models.Model):
+class OccurrenceStatusChange(StatusChange):
     occurrence = models.ForeignKey(
         RequestOccurrence, on_delete=models.CASCADE, related_name="status_changes"
     )
     from_status = models.CharField(max_length=20, choices=OccurrenceStatus.choices, blank=True)
     to_status = models.CharField(max_length=20, choices=OccurrenceStatus.choices)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
-    )
-    reason = models.TextField(blank=True, max_length=2000)
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        ordering = ["-created_at", "-id"]
 
     def __str__(self) -> str:
         return f"{self.occurrence_id}: {self.from_status or '∅'} → {self.to_status}"

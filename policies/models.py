@@ -6,7 +6,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Lower
 
-from compliance.models import Organization
+from compliance.models import Organization, StatusChange
 from controls.models import Control, Requirement
 from people.models import Person
 
@@ -145,7 +145,7 @@ class PolicyVersion(models.Model):
         return self.status == VersionStatus.DRAFT
 
 
-class PolicyVersionStatusChange(models.Model):
+class PolicyVersionStatusChange(StatusChange):
     """Every status change of a version: who, when, from, to, why."""
 
     version = models.ForeignKey(
@@ -153,14 +153,6 @@ class PolicyVersionStatusChange(models.Model):
     )
     from_status = models.CharField(max_length=20, choices=VersionStatus.choices, blank=True)
     to_status = models.CharField(max_length=20, choices=VersionStatus.choices)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
-    )
-    reason = models.TextField(blank=True, max_length=2000)
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        ordering = ["-created_at", "-id"]
 
     def __str__(self) -> str:
         return f"{self.version_id}: {self.from_status or '∅'} → {self.to_status}"

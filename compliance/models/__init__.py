@@ -1,5 +1,5 @@
 from compliance.models.accounts import ApiToken, User
-from compliance.models.audit import AuditChainHead, AuditEvent
+from compliance.models.audit import AuditChainHead, AuditEvent, StatusChange
 from compliance.models.emails import OutboundEmail
 from compliance.models.organizations import Invitation, Membership, Organization, Role
 
@@ -12,5 +12,6 @@ __all__ = [
     "Organization",
     "OutboundEmail",
     "Role",
+    "StatusChange",
     "User",
 ]

@@ -67,3 +67,19 @@ class AuditChainHead(models.Model):
 
     def __str__(self) -> str:
         return f"{self.chain} @ {self.seq}"
+
+
+class StatusChange(models.Model):
+    """Base of the rows that keep every status change of something (a control, a policy version,
+    an evidence request's occurrence): who, when and why. A subclass adds the foreign key to
+    what changed and ``from_status`` / ``to_status`` with its own choices."""
+
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    reason = models.TextField(blank=True, max_length=2000)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        abstract = True
+        ordering = ["-created_at", "-id"]

@@ -23,7 +23,7 @@ from django.utils.formats import date_format
 from compliance.audit import audit_record, changed, snapshot
 from compliance.models import Organization, User
 from controls.models import Control, Requirement
-from controls.services import assignable_owners, mappable_requirements
+from controls.services import assignable_owners, mappable_requirements, refs_outside
 from policies.dates import organization_today
 from policies.models import (
     OPEN_STATUSES,
@@ -87,23 +87,13 @@ def _validate_policy(
     ):
         errors.setdefault("owner", []).append("Choose an admin or member of this organization.")
     if controls:
-        allowed = set(
-            mappable_controls(policy.organization)
-            .filter(pk__in=[c.pk for c in controls])
-            .values_list("pk", flat=True)
-        )
-        bad = [c.ref_id for c in controls if c.pk not in allowed]
+        bad = refs_outside(mappable_controls(policy.organization), controls)
         if bad:
             errors.setdefault("controls", []).append(
                 "Not active controls of this organization: " + ", ".join(bad)
             )
     if requirements:
-        allowed = set(
-            mappable_requirements(policy.organization)
-            .filter(pk__in=[r.pk for r in requirements])
-            .values_list("pk", flat=True)
-        )
-        bad = [r.ref_id for r in requirements if r.pk not in allowed]
+        bad = refs_outside(mappable_requirements(policy.organization), requirements)
         if bad:
             errors.setdefault("requirements", []).append(
                 "Not requirements of a framework this organization adopted: " + ", ".join(bad)
