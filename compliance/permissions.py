@@ -43,6 +43,8 @@ class Capability(StrEnum):
     REVIEW_EVIDENCE = "review_evidence"
     MANAGE_POLICIES = "manage_policies"  # create, approve, retire, send for acknowledgement
     MANAGE_PEOPLE = "manage_people"  # the personnel roster and its onboarding records
+    MANAGE_INTEGRATIONS = "manage_integrations"  # connections to GitHub, AWS… and their secrets
+    ACCEPT_RISK = "accept_risk"  # exceptions for failing resources of automated tests
 
 
 ROLE_CAPABILITIES: dict[str, frozenset[Capability]] = {

@@ -23,6 +23,26 @@ DATA_DIR = Path(env_str("ATTEST_DATA_DIR", str(BASE_DIR / "var"))).resolve()
 DEBUG = env_bool("DEBUG", False)
 TESTING = env_bool("ATTEST_TESTING", False)
 
+
+def _remediation_days(value: str) -> dict[str, int]:
+    days: dict[str, int] = {}
+    for part in filter(None, (p.strip() for p in value.split(","))):
+        name, _, number = part.partition("=")
+        if (
+            name.strip() not in {"critical", "high", "medium", "low"}
+            or not number.strip().isdigit()
+        ):
+            raise ImproperlyConfigured(
+                f"REMEDIATION_DAYS: {part!r} should look like critical=7 "
+                "(severities: critical, high, medium, low)."
+            )
+        days[name.strip()] = int(number)
+    missing = {"critical", "high", "medium", "low"} - set(days)
+    if missing:
+        raise ImproperlyConfigured(f"REMEDIATION_DAYS lacks {', '.join(sorted(missing))}.")
+    return days
+
+
 SECRET_KEY = env_str("SECRET_KEY")
 if not SECRET_KEY:
     if DEBUG or TESTING:
@@ -247,6 +267,18 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024  # request bodies other than file
 # Acknowledgement links for people without a login.
 ACKNOWLEDGEMENT_LINK_DAYS = env_int("ACKNOWLEDGEMENT_LINK_DAYS", 30, minimum=1)
 
+# --- Automated control tests --------------------------------------------------------------------
+# Fernet keys for integration credentials, newest first (see controls.integrations.crypto).
+INTEGRATIONS_ENCRYPTION_KEYS = env_list("INTEGRATIONS_ENCRYPTION_KEYS", [])
+# Days to fix a failing resource, by the test's severity: "critical=7,high=30,medium=90,low=180".
+REMEDIATION_DAYS = _remediation_days(
+    env_str("REMEDIATION_DAYS", "critical=7,high=30,medium=90,low=180")
+)
+# Runs that were queued but never started (the broker lost them, or was down) are handed to
+# the broker again after this many seconds; a run is given up after this many attempts.
+CONTROL_TEST_REQUEUE_AFTER = env_int("CONTROL_TEST_REQUEUE_AFTER", 600, minimum=30)
+CONTROL_TEST_MAX_ATTEMPTS = env_int("CONTROL_TEST_MAX_ATTEMPTS", 3, minimum=1)
+
 # --- Email --------------------------------------------------------------------------------------
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
@@ -350,6 +382,9 @@ def _beat_schedule() -> dict[str, dict[str, object]]:
         ("policies_tick", "policies.tasks.policies_tick", "23 6 * * *", 23 * 3600),
         # People: offboarding past its SLA, annual training coming due.
         ("people_tick", "people.tasks.people_tick", "53 6 * * *", 23 * 3600),
+        # Control tests: enqueue what is due (catching up after an outage, one run per slot),
+        # hand lost runs to the broker again, close expired exceptions.
+        ("control_tests_dispatch", "controls.tasks.dispatch_control_tests", "* * * * *", 55),
     ]
     schedule: dict[str, dict[str, object]] = {}
     for name, task, default, expires in entries:

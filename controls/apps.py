@@ -7,3 +7,4 @@ class ControlsConfig(AppConfig):
 
     def ready(self) -> None:
         from controls import policies  # noqa: F401  (registers the object policies)
+        from controls.monitoring import readiness  # noqa: F401  (the tests' readiness blockers)

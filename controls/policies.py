@@ -12,7 +12,14 @@ from compliance.permissions import (
     register_policy,
     roles,
 )
-from controls.models import AdoptedFramework, Control, ControlRequirement
+from controls.models import (
+    AdoptedFramework,
+    Control,
+    ControlRequirement,
+    ControlTest,
+    Integration,
+    TestRun,
+)
 
 
 def _control_change(membership: Membership) -> Q | None:
@@ -47,3 +54,17 @@ register_policy(
         organization_field="control__organization_id",
     )
 )
+
+
+def _test_change(membership: Membership) -> Q | None:
+    """Admins, and members on the tests of controls they may change (edit, run now)."""
+    control_filter = _control_change(membership)
+    if control_filter is None:
+        return None
+    return Q(control__in=Control.objects.filter(control_filter))
+
+
+register_policy(ObjectPolicy(model=ControlTest, view=roles(*PROGRAM_READERS), change=_test_change))
+register_policy(ObjectPolicy(model=TestRun, view=roles(*PROGRAM_READERS), change=roles()))
+# Integrations hold credentials: only admins see or change them.
+register_policy(ObjectPolicy(model=Integration, view=roles(Role.ADMIN), change=roles(Role.ADMIN)))

@@ -137,10 +137,17 @@ class EvidenceItem(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    # Set on evidence Attest records itself, e.g. "control-test:12" for a test's run snapshots.
+    system_key = models.CharField(max_length=100, blank=True, editable=False)
 
     class Meta:
         ordering = ["-effective_date", "-pk"]
         constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "system_key"],
+                condition=~Q(system_key=""),
+                name="evidence_system_key_unique",
+            ),
             models.CheckConstraint(
                 condition=Q(covers_from__isnull=True)
                 | Q(covers_until__isnull=True)

@@ -11,6 +11,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.mail import mail_admins
 from django.core.validators import URLValidator
 from django.db import IntegrityError, transaction
@@ -502,6 +503,11 @@ def evidence_add_revision(
     try:
         with transaction.atomic():
             item = EvidenceItem.objects.select_for_update().get(pk=item.pk)
+            if item.system_key:
+                raise ValidationError(
+                    "Attest records this evidence itself (an automated test's runs); it cannot "
+                    "be revised by hand."
+                )
             before = snapshot(item, ("effective_date",))
             if effective_date is not None:
                 item.effective_date = effective_date
@@ -524,6 +530,58 @@ def evidence_add_revision(
             )
             if item.occurrence is not None:
                 _occurrence_submitted(item.occurrence, actor)
+            return revision
+    except BaseException:
+        if stored_key is not None:
+            _discard_file(stored_key)
+        raise
+
+
+def evidence_record_snapshot(
+    *,
+    organization: Organization,
+    system_key: str,
+    title: str,
+    controls: Sequence[Control],
+    effective_date: dt.date,
+    filename: str,
+    content: bytes,
+    note: str,
+) -> EvidenceRevision:
+    """Evidence Attest records itself (an automated test run's outcome): a new revision of the
+    item keyed by ``system_key``, created on first use, stored and hashed like any upload and
+    accepted at once, since no person produced it.
+
+    Meant to be the last step of the caller's transaction: the file is removed again if
+    anything here fails; should the commit itself fail, the integrity sweep reports the orphan.
+    """
+    stored_key: str | None = None
+    try:
+        with transaction.atomic():
+            item, created = EvidenceItem.objects.select_for_update().get_or_create(
+                organization=organization,
+                system_key=system_key,
+                defaults={
+                    "title": title[:200],
+                    "kind": EvidenceKind.FILE,
+                    "effective_date": effective_date,
+                },
+            )
+            if created:
+                item.controls.set(controls)
+            elif effective_date > item.effective_date:
+                item.effective_date = effective_date
+                item.save(update_fields=["effective_date"])
+            upload = SimpleUploadedFile(filename, content, content_type="application/json")
+            checked = _clean_content(EvidenceKind.FILE, upload, "", "")
+            last = item.revisions.order_by("-number").values_list("number", flat=True).first()
+            revision, stored_key = _store_and_create_revision(
+                actor=None, item=item, number=(last or 0) + 1, content=checked, upload=upload
+            )
+            revision.review_status = ReviewStatus.ACCEPTED
+            revision.reviewed_at = timezone.now()
+            revision.review_reason = note[:2000]
+            revision.save(update_fields=["review_status", "reviewed_at", "review_reason"])
             return revision
     except BaseException:
         if stored_key is not None:
