@@ -14,6 +14,7 @@ from compliance import services as core
 from compliance.models import Membership, Organization, Role, User
 from controls import services as controls
 from controls.models import Control, ControlRequirement, ControlStatus, Framework
+from controls.monitoring import demo as monitoring_demo
 from evidence import demo as evidence_demo
 from people import demo as people_demo
 from policies import demo as policies_demo
@@ -141,6 +142,7 @@ def seed_demo(*, today: dt.date | None = None) -> Organization:
     # The roster first: policies are sent to the people in scope.
     people_demo.seed(organization=org, users=users, today=today)
     policies_demo.seed(organization=org, users=users, today=today)
+    monitoring_demo.seed(organization=org, users=users)
 
     # A second, smaller organization to show switching: an ISO 27001 effort at the R&D arm.
     labs = core.organization_create(

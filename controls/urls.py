@@ -1,6 +1,7 @@
 from django.urls import path
 
 from controls import views
+from controls.monitoring import views as tests
 
 urlpatterns = [
     path("frameworks/", views.FrameworkListView.as_view(), name="framework_list"),
@@ -33,4 +34,43 @@ urlpatterns = [
         name="control_restore",
     ),
     path("controls/<int:pk>/access/", views.ControlAccessView.as_view(), name="control_access"),
+    # Automated control tests
+    path("tests/", tests.ControlTestListView.as_view(), name="control_test_list"),
+    path(
+        "controls/<int:pk>/tests/new/",
+        tests.ControlTestChooseView.as_view(),
+        name="control_test_choose",
+    ),
+    path(
+        "controls/<int:pk>/tests/add/",
+        tests.ControlTestCreateView.as_view(),
+        name="control_test_create",
+    ),
+    path("tests/<int:pk>/", tests.ControlTestDetailView.as_view(), name="control_test_detail"),
+    path("tests/<int:pk>/edit/", tests.ControlTestEditView.as_view(), name="control_test_edit"),
+    path("tests/<int:pk>/run/", tests.ControlTestRunView.as_view(), name="control_test_run"),
+    path(
+        "tests/<int:pk>/push-token/",
+        tests.ControlTestPushTokenView.as_view(),
+        name="control_test_push_token",
+    ),
+    path(
+        "tests/<int:pk>/exceptions/",
+        tests.TestExceptionCreateView.as_view(),
+        name="test_exception_create",
+    ),
+    path(
+        "tests/<int:pk>/exceptions/<int:exception>/revoke/",
+        tests.TestExceptionRevokeView.as_view(),
+        name="test_exception_revoke",
+    ),
+    path("tests/runs/<int:pk>/", tests.TestRunDetailView.as_view(), name="test_run_detail"),
+    path("integrations/", tests.IntegrationListView.as_view(), name="integration_list"),
+    path("integrations/new/", tests.IntegrationFormView.as_view(), name="integration_create"),
+    path("integrations/<int:pk>/", tests.IntegrationFormView.as_view(), name="integration_edit"),
+    path(
+        "integrations/<int:pk>/delete/",
+        tests.IntegrationDeleteView.as_view(),
+        name="integration_delete",
+    ),
 ]

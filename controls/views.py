@@ -26,6 +26,7 @@ from controls import selectors, services
 from controls.filters import ControlFilterSet, order_controls
 from controls.forms import AdoptFrameworkForm, ArchiveForm, ControlForm, GrantForm
 from controls.models import Control, ControlStatus, Framework
+from controls.monitoring import selectors as monitoring_selectors
 from controls.services import control_set_plan, control_sets_parse
 from evidence.freshness import fresh_until, needs_evidence
 from evidence.selectors import control_evidence
@@ -386,8 +387,14 @@ class ControlDetailView(OrganizationMixin, TemplateView):
         evidence = list(control_evidence(control=control))
         for item in evidence:
             item.fresh_until = fresh_until(item.effective_date, control.frequency)  # type: ignore[attr-defined]
+        tests = (
+            monitoring_selectors.control_test_list(user=self.actor, organization=self.organization)
+            .filter(control=control)
+            .order_by("name")
+        )
         context.update(
             control=control,
+            tests=tests,
             is_ready=control_is_ready(control.status, blockers),
             blockers=blockers,
             evidence=evidence,

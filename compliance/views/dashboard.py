@@ -14,6 +14,7 @@ from compliance.readiness import READY_CONTROL_STATUSES, organization_readiness
 from compliance.views.mixins import OrganizationMixin
 from compliance.work import work_items
 from controls.models import ControlStatus
+from controls.monitoring.selectors import monitoring_summary
 from controls.selectors import control_list, my_controls
 from evidence.models import EvidenceRevision, OccurrenceStatus, RequestOccurrence, ReviewStatus
 
@@ -81,6 +82,7 @@ class DashboardView(OrganizationMixin, TemplateView):
                 )[:6]
             ),
             status_choices=ControlStatus,
+            monitoring=monitoring_summary(user=user, organization=self.organization),
         )
         return context
 

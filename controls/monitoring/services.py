@@ -243,7 +243,9 @@ def _validate_test(test: ControlTest, raw_parameters: dict[str, Any] | None) -> 
             try:
                 test.parameters = clean_parameters(check, raw_parameters)
             except ValidationError as exc:
-                errors["parameters"] = exc.message_dict
+                # Dotted keys ("parameters.url"): Django's errors are one level deep.
+                for name, messages in exc.message_dict.items():
+                    errors[f"parameters.{name}"] = messages
         if check.integration:
             integration = test.integration
             if integration is None:
@@ -685,7 +687,7 @@ def run_finish(
     now = timezone.now()
     with transaction.atomic():
         run = (
-            TestRun.objects.select_for_update()
+            TestRun.objects.select_for_update(of=("self",))
             .select_related("control_test__organization", "control_test__control__owner")
             .get(pk=run_id)
         )

@@ -1,0 +1,182 @@
+"""Reads of automated control tests, always through the permission choke point."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Count, Q, QuerySet
+from django.db.models.functions import TruncDate
+from django.http import Http404
+from django.utils import timezone
+
+from compliance.models import Organization, User
+from compliance.permissions import can, restrict
+from controls.models import (
+    ControlTest,
+    Finding,
+    Integration,
+    RunStatus,
+    TestException,
+    TestRun,
+)
+from controls.monitoring.services import organization_today
+
+
+def _pk(value: Any) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise Http404("Not found.") from None
+
+
+def control_test_list(*, user: User, organization: Organization) -> QuerySet[ControlTest]:
+    return (
+        restrict(ControlTest.objects.all(), user, organization=organization)
+        .filter(organization=organization)
+        .select_related("control", "control__owner", "integration", "last_run")
+        .annotate(open_findings=Count("findings", filter=Q(findings__resolved_at__isnull=True)))
+    )
+
+
+def control_test_get(*, user: User, organization: Organization, pk: Any) -> ControlTest:
+    test = control_test_list(user=user, organization=organization).filter(pk=_pk(pk)).first()
+    if test is None:
+        raise Http404("No such test.")
+    return test
+
+
+def control_test_can_change(*, user: User, test: ControlTest) -> bool:
+    return can(user, "change", test)
+
+
+def runs_of(test: ControlTest) -> QuerySet[TestRun]:
+    return test.runs.select_related("requested_by").order_by("-queued_at", "-id")
+
+
+def test_run_get(*, user: User, organization: Organization, pk: Any) -> TestRun:
+    run = (
+        restrict(TestRun.objects.all(), user, organization=organization)
+        .filter(organization=organization, pk=_pk(pk))
+        .select_related("control_test__control", "evidence_revision__item", "requested_by")
+        .first()
+    )
+    if run is None:
+        raise Http404("No such run.")
+    return run
+
+
+def findings_of(test: ControlTest, *, open_only: bool = True) -> QuerySet[Finding]:
+    findings = test.findings.all()
+    if open_only:
+        findings = findings.filter(resolved_at__isnull=True)
+    return findings.order_by("due_date", "resource_name")
+
+
+def exceptions_of(test: ControlTest) -> QuerySet[TestException]:
+    return test.exceptions.select_related("created_by", "revoked_by").order_by(
+        "revoked_at", "-expires_on"
+    )
+
+
+def integration_list(*, user: User, organization: Organization) -> QuerySet[Integration]:
+    return (
+        restrict(Integration.objects.all(), user, organization=organization)
+        .filter(organization=organization)
+        .annotate(test_count=Count("tests"))
+        .select_related("created_by")
+    )
+
+
+def integration_get(*, user: User, organization: Organization, pk: Any) -> Integration:
+    integration = integration_list(user=user, organization=organization).filter(pk=_pk(pk)).first()
+    if integration is None:
+        raise Http404("No such integration.")
+    return integration
+
+
+# --- the dashboard's monitoring panel -----------------------------------------------------------
+
+
+@dataclass
+class TrendPoint:
+    day: dt.date
+    passed: int
+    total: int
+
+    @property
+    def rate(self) -> int | None:
+        return round(100 * self.passed / self.total) if self.total else None
+
+
+@dataclass
+class MonitoringSummary:
+    total: int
+    passing: int
+    failing: int
+    erroring: int
+    not_run: int
+    overdue_findings: int
+    open_findings: int
+    trend: list[TrendPoint]
+
+    @property
+    def pass_rate(self) -> int | None:
+        ran = self.passing + self.failing + self.erroring
+        return round(100 * self.passing / ran) if ran else None
+
+
+def monitoring_summary(
+    *, user: User, organization: Organization, days: int = 14
+) -> MonitoringSummary:
+    """Enabled tests by the status of their latest run, findings past their deadline, and the
+    daily pass rate of finished runs. Three queries, whatever the number of tests and runs."""
+    tests = restrict(ControlTest.objects.all(), user, organization=organization).filter(
+        organization=organization, enabled=True, control__archived_at__isnull=True
+    )
+    counts = tests.aggregate(
+        total=Count("pk"),
+        passing=Count("pk", filter=Q(last_run__status=RunStatus.PASSED)),
+        failing=Count("pk", filter=Q(last_run__status=RunStatus.FAILED)),
+        erroring=Count("pk", filter=Q(last_run__status=RunStatus.ERROR)),
+        not_run=Count("pk", filter=Q(last_run__isnull=True)),
+    )
+    today = organization_today(organization)
+    findings = Finding.objects.filter(control_test__in=tests, resolved_at__isnull=True).aggregate(
+        open=Count("pk"), overdue=Count("pk", filter=Q(due_date__lt=today))
+    )
+    since = timezone.now() - dt.timedelta(days=days)
+    rows = (
+        TestRun.objects.filter(
+            control_test__in=tests,
+            finished_at__gte=since,
+            status__in=[RunStatus.PASSED, RunStatus.FAILED, RunStatus.ERROR],
+        )
+        .annotate(day=TruncDate("finished_at", tzinfo=_zone(organization)))
+        .values("day")
+        .annotate(total=Count("pk"), passed=Count("pk", filter=Q(status=RunStatus.PASSED)))
+        .order_by("day")
+    )
+    by_day = {row["day"]: row for row in rows}
+    trend = []
+    for offset in range(days - 1, -1, -1):
+        day = today - dt.timedelta(days=offset)
+        row = by_day.get(day)
+        trend.append(TrendPoint(day, row["passed"] if row else 0, row["total"] if row else 0))
+    return MonitoringSummary(
+        total=counts["total"],
+        passing=counts["passing"],
+        failing=counts["failing"],
+        erroring=counts["erroring"],
+        not_run=counts["not_run"],
+        overdue_findings=findings["overdue"],
+        open_findings=findings["open"],
+        trend=trend,
+    )
+
+
+def _zone(organization: Organization) -> Any:
+    import zoneinfo
+
+    return zoneinfo.ZoneInfo(organization.time_zone)
