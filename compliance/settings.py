@@ -278,6 +278,9 @@ REMEDIATION_DAYS = _remediation_days(
 # the broker again after this many seconds; a run is given up after this many attempts.
 CONTROL_TEST_REQUEUE_AFTER = env_int("CONTROL_TEST_REQUEUE_AFTER", 600, minimum=30)
 CONTROL_TEST_MAX_ATTEMPTS = env_int("CONTROL_TEST_MAX_ATTEMPTS", 3, minimum=1)
+# The web checks verify certificates against the system's CAs, or against this PEM file instead
+# when it is set (a private CA that signs internal sites).
+WEB_CHECKS_CA_BUNDLE = env_str("WEB_CHECKS_CA_BUNDLE")
 
 # --- Email --------------------------------------------------------------------------------------
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
