@@ -32,7 +32,9 @@ from controls.monitoring.services import organization_today
 
 
 @register_blocker_source
-def control_test_blockers(organization: Organization, control_ids: Sequence[int]) -> Iterator[Blocker]:
+def control_test_blockers(
+    organization: Organization, control_ids: Sequence[int]
+) -> Iterator[Blocker]:
     tests = list(
         ControlTest.objects.filter(control_id__in=control_ids, enabled=True)
         .select_related("last_run")
