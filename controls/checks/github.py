@@ -37,7 +37,11 @@ DEFAULT_TICKET_PATTERN = r"[A-Z][A-Z0-9]+-\d+"
 class RepositoriesField(forms.Field):
     """``owner/name`` repositories, one per line or comma-separated; cleaned to a list."""
 
-    widget = forms.Textarea
+    widget = forms.Textarea(attrs={"rows": 3})
+
+    def prepare_value(self, value: Any) -> Any:
+        """A stored list shows one repository per line when the test is edited."""
+        return "\n".join(value) if isinstance(value, list | tuple) else value
 
     def to_python(self, value: Any) -> list[str]:
         if value in (None, ""):
@@ -87,6 +91,7 @@ def _with_default(form: forms.Form, name: str, default: Any) -> Any:
 class BranchProtectionParameters(RepositoryParameters):
     min_approvals = forms.IntegerField(
         required=False,
+        initial=1,
         min_value=1,
         max_value=6,  # the most GitHub lets a branch require
         help_text="Approving reviews a pull request needs before it can merge (default 1).",
@@ -99,12 +104,14 @@ class BranchProtectionParameters(RepositoryParameters):
 class TicketLinkParameters(RepositoryParameters):
     days = forms.IntegerField(
         required=False,
+        initial=30,
         min_value=1,
         max_value=365,
         help_text="Pull requests merged in this many past days are checked (default 30).",
     )
     pattern = forms.CharField(
         required=False,
+        initial=DEFAULT_TICKET_PATTERN,
         max_length=200,
         help_text=(
             "A regular expression a ticket reference matches, looked for in the title, the "

@@ -686,3 +686,10 @@ def test_a_test_with_bad_github_parameters_is_refused(world: World, github: Fake
     with pytest.raises(ValidationError) as caught:
         github_test(world, github, parameters={"repositories": "not a repo/", "min_approvals": 9})
     assert set(caught.value.message_dict) == {"parameters.repositories", "parameters.min_approvals"}
+
+
+def test_the_edit_form_shows_stored_repositories_one_per_line() -> None:
+    check = get_check("github.branch_protection")
+    assert check is not None
+    form = check.Parameters(initial={"repositories": ["acme/api", "acme/web"]})
+    assert ">\nacme/api\nacme/web</textarea>" in str(form["repositories"])
