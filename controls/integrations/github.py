@@ -103,7 +103,9 @@ class GitHub:
         return expect_dict(self.get(path, params=params), f"GET {path}")
 
     def pages(self, path: str, *, params: dict[str, Any] | None = None) -> Iterator[list[Any]]:
-        """Each page of a listing, following ``rel="next"``; at most ``max_pages`` of them."""
+        """Each page of a listing, following ``rel="next"``; more than ``max_pages`` of them is
+        an error. A caller that has read enough (pull requests older than its window) stops
+        iterating earlier."""
         url: str = path
         query: dict[str, Any] | None = {"per_page": PER_PAGE, **(params or {})}
         for number in range(1, self.max_pages + 1):
@@ -113,7 +115,11 @@ class GitHub:
             if not next_url:
                 return
             url, query = self._same_origin(next_url, path), None
-        self.log(f"GET {path}: stopped after {self.max_pages} pages; later items were not checked.")
+        # Never a verdict on part of the data: a pass could hide what was not read.
+        raise CheckError(
+            f"GET {path} has more than {self.max_pages} pages; narrow the check's parameters "
+            "(list the repositories) so that every item is read."
+        )
 
     # --- plumbing --------------------------------------------------------------------------------
 

@@ -169,14 +169,13 @@ def test_listings_follow_the_link_header_page_by_page(github: FakeGitHub) -> Non
     assert all(r.headers["authorization"] == f"Bearer {TOKEN}" for r in requests)
 
 
-def test_listings_stop_at_the_page_cap_and_say_so(github: FakeGitHub) -> None:
+def test_a_listing_past_the_page_cap_is_an_error_not_a_partial_verdict(
+    github: FakeGitHub,
+) -> None:
     github.paginate("/orgs/acme/repos", [{"n": i} for i in range(10)], page_size=2)
-    lines: list[str] = []
-    with client(github, max_pages=3, log=lines.append) as gh:
-        pages = list(gh.pages("/orgs/acme/repos"))
-    assert len(pages) == 3
+    with client(github, max_pages=3) as gh, pytest.raises(CheckError, match="more than 3 pages"):
+        list(gh.pages("/orgs/acme/repos"))
     assert len(github.requests_to("/orgs/acme/repos")) == 3
-    assert "stopped after 3 pages" in lines[-1]
 
 
 def test_a_next_page_on_another_host_is_not_followed(github: FakeGitHub) -> None:
