@@ -395,6 +395,7 @@ class ControlDetailView(OrganizationMixin, TemplateView):
         context.update(
             control=control,
             tests=tests,
+            recent_runs=monitoring_selectors.recent_runs_of_control(control=control, limit=10),
             is_ready=control_is_ready(control.status, blockers),
             blockers=blockers,
             evidence=evidence,

@@ -55,6 +55,16 @@ def runs_of(test: ControlTest) -> QuerySet[TestRun]:
     return test.runs.select_related("requested_by").order_by("-queued_at", "-id")
 
 
+def recent_runs_of_control(*, control: Any, limit: int = 10) -> list[TestRun]:
+    """The latest runs of all the control's tests, newest first (the control page's timeline).
+    The caller has already checked that the user may see the control."""
+    return list(
+        TestRun.objects.filter(control_test__control=control)
+        .select_related("control_test")
+        .order_by("-queued_at", "-id")[:limit]
+    )
+
+
 def test_run_get(*, user: User, organization: Organization, pk: Any) -> TestRun:
     run = (
         restrict(TestRun.objects.all(), user, organization=organization)

@@ -207,3 +207,15 @@ def test_the_test_list_takes_the_same_queries_however_many_tests(
     with django_assert_max_num_queries(len(few.captured_queries)):
         response = client.get(url("control_test_list"))
     assert response.content.decode().count("More ") == 8
+
+
+def test_the_control_page_lists_its_tests_and_their_recent_runs(
+    world: World, make_test: Callable[..., ControlTest], run_it: Callable[..., Any]
+) -> None:
+    PersonFactory(organization=world.org, email="m@acme.test")
+    run = run_it(make_test())
+    page = world.client("viewer").get(reverse("control_detail", args=["acme", world.control.pk]))
+    html = page.content.decode()
+    assert "Background checks" in html
+    assert reverse("test_run_detail", args=["acme", run.pk]) in html
+    assert "Failing" in html
