@@ -76,7 +76,7 @@ def execute_run(run_id: int, *, worker: str = "") -> str:
             return "skipped: another worker is running it"
         with transaction.atomic():
             run = (
-                TestRun.objects.select_for_update()
+                TestRun.objects.select_for_update(of=("self",))
                 .select_related(
                     "control_test__organization",
                     "control_test__control",

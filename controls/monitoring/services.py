@@ -685,7 +685,7 @@ def run_finish(
     now = timezone.now()
     with transaction.atomic():
         run = (
-            TestRun.objects.select_for_update()
+            TestRun.objects.select_for_update(of=("self",))
             .select_related("control_test__organization", "control_test__control__owner")
             .get(pk=run_id)
         )
