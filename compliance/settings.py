@@ -325,7 +325,13 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
-    "ENUM_NAME_OVERRIDES": {},
+    "ENUM_NAME_OVERRIDES": {
+        # Evidence's "kind" keeps the name it had before integrations also had a "kind".
+        "KindEnum": "evidence.models.EvidenceKind",
+        "IntegrationKindEnum": "controls.models.IntegrationKind",
+        "RunStatusEnum": "controls.models.RunStatus",
+        "ResultStatusEnum": "controls.models.ResultStatus",
+    },
 }
 
 # --- Celery -------------------------------------------------------------------------------------

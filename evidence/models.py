@@ -295,9 +295,20 @@ class IntegrityAlert(models.Model):
 
 
 class IdempotencyRecord(models.Model):
-    """The answer to a request sent with an ``Idempotency-Key``, replayed on a retry."""
+    """The answer to a request sent with an ``Idempotency-Key``, replayed on a retry.
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    Keys belong to whoever sent them: a user (personal tokens, sessions) or, for a caller that is
+    not a person, a ``scope`` such as ``control-test:12`` (a test's push token).
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="+",
+        null=True,
+        blank=True,
+    )
+    scope = models.CharField(max_length=100, blank=True)
     key = models.CharField(max_length=200)
     fingerprint = models.CharField(max_length=64, help_text="SHA-256 of method, path and body.")
     status_code = models.PositiveSmallIntegerField()
@@ -307,7 +318,17 @@ class IdempotencyRecord(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["user", "key"], name="idempotency_key_unique"),
+            models.UniqueConstraint(
+                fields=["scope", "key"],
+                condition=~Q(scope=""),
+                name="idempotency_scope_key_unique",
+            ),
+            models.CheckConstraint(
+                condition=(Q(user__isnull=False) & Q(scope=""))
+                | (Q(user__isnull=True) & ~Q(scope="")),
+                name="idempotency_user_or_scope",
+            ),
         ]
 
     def __str__(self) -> str:
-        return f"{self.user_id}:{self.key}"
+        return f"{self.user_id or self.scope}:{self.key}"

@@ -28,6 +28,7 @@ urlpatterns = [
         name="readiness",
     ),
     path("", include(router.urls)),
+    path("", include("controls.api.urls")),
     path("", include("evidence.api.urls")),
     path("", include("policies.api.urls")),
     path("", include("people.api.urls")),

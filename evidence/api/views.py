@@ -1,13 +1,9 @@
 from __future__ import annotations
 
-import hashlib
-import json
 from typing import Any
 
-from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import exceptions, mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.filters import OrderingFilter
@@ -18,6 +14,7 @@ from rest_framework.response import Response
 from compliance.api.base import OrganizationScopedMixin, PermittedObjectsFilter
 from compliance.permissions import Capability, restrict
 from evidence import selectors, services, storage
+from evidence.api.idempotency import IDEMPOTENCY_HEADER, idempotency_key, respond_once
 from evidence.api.serializers import (
     EvidenceCreateSerializer,
     EvidenceItemSerializer,
@@ -31,58 +28,9 @@ from evidence.models import (
     EvidenceItem,
     EvidenceRequest,
     EvidenceRevision,
-    IdempotencyRecord,
     RequestOccurrence,
 )
 from evidence.views import file_response
-
-IDEMPOTENCY_HEADER = OpenApiParameter(
-    "Idempotency-Key",
-    OpenApiTypes.STR,
-    OpenApiParameter.HEADER,
-    description="A retry with the same key returns the first answer; nothing is added twice.",
-)
-
-
-class _Replay(Exception):
-    pass
-
-
-def _fingerprint(request: Request, serializer_data: dict[str, Any]) -> str:
-    facts: dict[str, Any] = {"method": request.method, "path": request.path}
-    for name, value in sorted(serializer_data.items()):
-        if hasattr(value, "read"):  # an upload: its hash, computed while it streamed in
-            facts[name] = {
-                "sha256": getattr(value, "sha256", ""),
-                "size": value.size,
-                "name": value.name,
-            }
-        elif isinstance(value, list):
-            facts[name] = [getattr(v, "pk", v) for v in value]
-        else:
-            facts[name] = getattr(value, "pk", value)
-    encoded = json.dumps(facts, sort_keys=True, default=str)
-    return hashlib.sha256(encoded.encode()).hexdigest()
-
-
-def _idempotency_key(request: Request) -> str | None:
-    key = request.headers.get("Idempotency-Key")
-    if key is None:
-        return None
-    key = key.strip()
-    if not key or len(key) > 200 or not key.isprintable():
-        raise exceptions.ValidationError({"Idempotency-Key": ["Use 1-200 printable characters."]})
-    return key
-
-
-def _replayed(record: IdempotencyRecord, fingerprint: str) -> Response:
-    if record.fingerprint != fingerprint:
-        raise exceptions.ValidationError(
-            {"Idempotency-Key": ["This key was already used for a different request."]}
-        )
-    return Response(
-        record.response, status=record.status_code, headers={"Idempotent-Replayed": "true"}
-    )
 
 
 class EvidenceViewSet(
@@ -137,54 +85,46 @@ class EvidenceViewSet(
         parameters=[IDEMPOTENCY_HEADER],
     )
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        key = _idempotency_key(request)
+        key = idempotency_key(request)
         self._upload_error()
         serializer = EvidenceCreateSerializer(
             data=request.data, context=self.get_serializer_context()
         )
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        fingerprint = _fingerprint(request, data)
-        if key is not None:
-            record = IdempotencyRecord.objects.filter(user=self.actor, key=key).first()
-            if record is not None:
-                return _replayed(record, fingerprint)
         stored: list[str] = []
-        try:
-            with transaction.atomic():
-                item = services.evidence_create(
-                    actor=self.actor,
-                    organization=self.organization,
-                    title=data["title"],
-                    kind=data["kind"],
-                    effective_date=data["effective_date"],
-                    covers_from=data.get("covers_from"),
-                    covers_until=data.get("covers_until"),
-                    controls=list(data.get("controls", [])),
-                    occurrence=data.get("occurrence"),
-                    upload=data.get("file"),
-                    url=data.get("url", ""),
-                    note=data.get("note", ""),
-                )
-                stored = [k for k in item.revisions.values_list("storage_key", flat=True) if k]
-                body = self.get_serializer(self.get_queryset().get(pk=item.pk)).data
-                if key is not None:
-                    try:
-                        with transaction.atomic():
-                            IdempotencyRecord.objects.create(
-                                user=self.actor,
-                                key=key,
-                                fingerprint=fingerprint,
-                                status_code=status.HTTP_201_CREATED,
-                                response=body,
-                            )
-                    except IntegrityError:
-                        raise _Replay from None  # a concurrent request with the key won
-        except _Replay:
-            for storage_key in stored:  # its rows were rolled back; so goes its file
+
+        def perform() -> Any:
+            item = services.evidence_create(
+                actor=self.actor,
+                organization=self.organization,
+                title=data["title"],
+                kind=data["kind"],
+                effective_date=data["effective_date"],
+                covers_from=data.get("covers_from"),
+                covers_until=data.get("covers_until"),
+                controls=list(data.get("controls", [])),
+                occurrence=data.get("occurrence"),
+                upload=data.get("file"),
+                url=data.get("url", ""),
+                note=data.get("note", ""),
+            )
+            stored.extend(k for k in item.revisions.values_list("storage_key", flat=True) if k)
+            return self.get_serializer(self.get_queryset().get(pk=item.pk)).data
+
+        def discard() -> None:
+            for storage_key in stored:
                 storage.delete(storage_key)
-            return _replayed(IdempotencyRecord.objects.get(user=self.actor, key=key), fingerprint)
-        return Response(body, status=status.HTTP_201_CREATED)
+
+        return respond_once(
+            request,
+            key=key,
+            owner={"user": self.actor},
+            data=data,
+            perform=perform,
+            status_code=status.HTTP_201_CREATED,
+            discard=discard,
+        )
 
     @extend_schema(request=RevisionCreateSerializer, responses={201: RevisionSerializer})
     @action(detail=True, methods=["post"])
