@@ -195,3 +195,21 @@ def page(browser: Browser) -> Iterator[Page]:
     page.set_default_timeout(15_000)
     yield page
     context.close()
+
+
+@pytest.fixture
+def evidence_dir(settings: Any, tmp_path: Path) -> Path:
+    """This test's evidence files in a folder of its own, like a fresh installation (every
+    finished control-test run is stored as evidence too). Autouse in tests/evidence and
+    tests/controls."""
+    root = tmp_path / "evidence"
+    settings.EVIDENCE_ROOT = root
+    settings.EVIDENCE_INCOMING_DIR = root / ".incoming"
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "evidence": {
+            "BACKEND": "evidence.storage.EvidenceFileSystemStorage",
+            "OPTIONS": {"location": str(root)},
+        },
+    }
+    return root

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from django.utils import timezone
@@ -27,21 +26,6 @@ API = "/api"
 ACME = f"{API}/organizations/acme"
 GLOBEX = f"{API}/organizations/globex"
 PUSH_URL = f"{API}/push/test-results/"
-
-
-def isolate_evidence(settings: Any, tmp_path: Path) -> Path:
-    """Evidence files of this test in a folder of its own (pushed runs are frozen as evidence)."""
-    root = tmp_path / "evidence"
-    settings.EVIDENCE_ROOT = root
-    settings.EVIDENCE_INCOMING_DIR = root / ".incoming"
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "evidence": {
-            "BACKEND": "evidence.storage.EvidenceFileSystemStorage",
-            "OPTIONS": {"location": str(root)},
-        },
-    }
-    return root
 
 
 def make_test(

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -27,7 +26,6 @@ from tests.conftest import World
 from tests.controls.monitoring_helpers import (
     ACME,
     API,
-    isolate_evidence,
     make_finding,
     make_integration,
     make_push_test,
@@ -38,11 +36,6 @@ from tests.factories import ControlFactory
 
 TESTS = f"{ACME}/control-tests/"
 INTEGRATIONS = f"{ACME}/integrations/"
-
-
-@pytest.fixture(autouse=True)
-def evidence_dir(settings: Any, tmp_path: Path) -> Path:
-    return isolate_evidence(settings, tmp_path)
 
 
 def unchanged(world: World) -> Any:

@@ -25,7 +25,6 @@ from tests.conftest import PERSONAS, World
 from tests.controls.monitoring_helpers import (
     ACME,
     API,
-    isolate_evidence,
     make_finding,
     make_integration,
     make_push_test,
@@ -97,7 +96,6 @@ def excepted(w: World) -> TestException:
 
 @pytest.fixture
 def monitoring(world: World, settings: Any, tmp_path: Path) -> None:
-    isolate_evidence(settings, tmp_path)
     test = make_test(world)
     make_test(world, world.unowned_control)
     make_push_test(world)

@@ -19,12 +19,7 @@ from controls.models import ControlTest, Finding, RunStatus, TestResult, TestRun
 from controls.monitoring import services
 from evidence.models import EvidenceItem, EvidenceRevision, IdempotencyRecord
 from tests.conftest import World
-from tests.controls.monitoring_helpers import ACME, PUSH_URL, isolate_evidence, make_push_test
-
-
-@pytest.fixture(autouse=True)
-def evidence_dir(settings: Any, tmp_path: Path) -> Path:
-    return isolate_evidence(settings, tmp_path)
+from tests.controls.monitoring_helpers import ACME, PUSH_URL, make_push_test
 
 
 def bearer(token: str) -> APIClient:

@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import Any
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -18,19 +17,8 @@ PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 
 
 @pytest.fixture(autouse=True)
-def evidence_dir(settings: Any, tmp_path: Path) -> Path:
-    """Each test stores its files in its own folder, like a fresh installation."""
-    root = tmp_path / "evidence"
-    settings.EVIDENCE_ROOT = root
-    settings.EVIDENCE_INCOMING_DIR = root / ".incoming"
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "evidence": {
-            "BACKEND": "evidence.storage.EvidenceFileSystemStorage",
-            "OPTIONS": {"location": str(root)},
-        },
-    }
-    return root
+def _own_evidence_folder(evidence_dir: Path) -> Path:
+    return evidence_dir
 
 
 def pdf_upload(name: str = "access-review.pdf", content: bytes = PDF) -> SimpleUploadedFile:

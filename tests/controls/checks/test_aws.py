@@ -839,22 +839,6 @@ def test_every_aws_check_is_registered_for_the_aws_integration() -> None:
 # --- through the engine -------------------------------------------------------------------------
 
 
-@pytest.fixture
-def evidence_dir(settings: Any, tmp_path: Path) -> Path:
-    """Runs freeze their outcome as evidence: keep those files in this test's own folder."""
-    root = tmp_path / "evidence"
-    settings.EVIDENCE_ROOT = root
-    settings.EVIDENCE_INCOMING_DIR = root / ".incoming"
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "evidence": {
-            "BACKEND": "evidence.storage.EvidenceFileSystemStorage",
-            "OPTIONS": {"location": str(root)},
-        },
-    }
-    return root
-
-
 def queued_run(world: World, endpoint: str, check_key: str = "aws.iam_users_mfa") -> TestRun:
     admin = world.users["admin"]
     integration = services.integration_create(

@@ -36,7 +36,6 @@ from controls.models import Finding, RunStatus, TestRun, Trigger
 from controls.monitoring.runner import execute_run
 from controls.monitoring.services import control_test_create, organization_today
 from tests.conftest import World
-from tests.evidence.conftest import evidence_dir  # noqa: F401 - the fixture, used by name
 
 NOW = dt.datetime.now(dt.UTC)
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,21 +13,6 @@ from controls.models import ControlTest, TestRun, Trigger
 from controls.monitoring import runner
 from controls.monitoring.services import control_test_create
 from tests.conftest import World
-
-
-@pytest.fixture(autouse=True)
-def evidence_dir(settings: Any, tmp_path: Path) -> Path:
-    root = tmp_path / "evidence"
-    settings.EVIDENCE_ROOT = root
-    settings.EVIDENCE_INCOMING_DIR = root / ".incoming"
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "evidence": {
-            "BACKEND": "evidence.storage.EvidenceFileSystemStorage",
-            "OPTIONS": {"location": str(root)},
-        },
-    }
-    return root
 
 
 @pytest.fixture
