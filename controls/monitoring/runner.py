@@ -76,7 +76,9 @@ def execute_run(run_id: int, *, worker: str = "") -> str:
             return "skipped: another worker is running it"
         with transaction.atomic():
             run = (
-                TestRun.objects.select_for_update()
+                # Lock the run's row only: the integration is an outer join, which PostgreSQL
+                # refuses to lock ("FOR UPDATE cannot be applied to the nullable side").
+                TestRun.objects.select_for_update(of=("self",))
                 .select_related(
                     "control_test__organization",
                     "control_test__control",
