@@ -330,6 +330,9 @@ SPECTACULAR_SETTINGS = {
 # needs no server. Production and the test suite use Redis.
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", REDIS_URL or "filesystem://")
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Publishing gives up on an unreachable broker within seconds (``run_now`` answers the user and
+# the dispatcher hands the run over later); kombu's connection retries stop after this long.
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
 if CELERY_BROKER_URL.startswith("filesystem://"):
     _broker_dir = DATA_DIR / "broker"
     # kombu's filesystem transport does not create its folders; any process may publish first.
@@ -351,6 +354,10 @@ else:
         # (its default, 10 x 10 s, takes 100 s; the 30 this was set to took five minutes).
         "unacked_restore_interval": 10,
         "unacked_restore_throttle": 1,
+        # A broker that hangs (frozen, or gone without closing the connection) fails a command
+        # after this many seconds instead of never; kombu's BRPOP answers within 1 s.
+        "socket_timeout": 3,
+        "socket_connect_timeout": 2,
     }
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
