@@ -278,6 +278,9 @@ REMEDIATION_DAYS = _remediation_days(
 # the broker again after this many seconds; a run is given up after this many attempts.
 CONTROL_TEST_REQUEUE_AFTER = env_int("CONTROL_TEST_REQUEUE_AFTER", 600, minimum=30)
 CONTROL_TEST_MAX_ATTEMPTS = env_int("CONTROL_TEST_MAX_ATTEMPTS", 3, minimum=1)
+# Modules imported with the check registry besides ``controls.checks.*``. Empty in production;
+# the test settings let a worker load test-only checks (tests/controls/slow_checks.py).
+CONTROL_TEST_EXTRA_CHECK_MODULES: list[str] = []
 
 # --- Email --------------------------------------------------------------------------------------
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
@@ -348,7 +351,11 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
 else:
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         # Longer than the longest task: a message unacked for this long is redelivered.
-        "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600, minimum=60),
+        # At least a minute in production; the reliability tests recover a killed worker's
+        # message within seconds (tests/controls/test_reliability.py).
+        "visibility_timeout": env_int(
+            "CELERY_VISIBILITY_TIMEOUT", 3600, minimum=5 if TESTING else 60
+        ),
         # Workers look for messages of a dead worker whose visibility timeout has passed every
         # 10 s. kombu scans on every Nth look (`throttle`); N = 1 makes the interval the period
         # (its default, 10 x 10 s, takes 100 s; the 30 this was set to took five minutes).
