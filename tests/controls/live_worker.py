@@ -20,6 +20,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import redis
+from celery import Celery
 from django.db import connection
 
 ROOT = Path(__file__).resolve().parent.parent.parent
@@ -77,8 +78,11 @@ class Worker:
         concurrency: int = 1,
         env: dict[str, str] | None = None,
         include: tuple[str, ...] = (),
+        loglevel: str = "INFO",
     ) -> None:
         self.name = name
+        self.hostname = f"{name}-{os.getpid()}@{socket.gethostname()}"
+        self.broker_url = broker_url
         self.log_path = log_dir / f"worker-{name}.log"
         environment = {
             **os.environ,
@@ -94,7 +98,7 @@ class Worker:
         command = [
             sys.executable, "-m", "celery", "-A", "compliance", "worker",
             "--pool", "prefork", "--concurrency", str(concurrency), "-O", "fair",
-            "--loglevel", "INFO", "--hostname", f"{name}-{os.getpid()}@%h",
+            "--loglevel", loglevel, "--hostname", self.hostname,
             # Stay out of other workers' way on a shared Redis, and start faster.
             "--without-gossip", "--without-mingle", "--without-heartbeat",
         ]  # fmt: skip
@@ -114,12 +118,18 @@ class Worker:
         return self.log_path.read_text(errors="replace")
 
     def wait_ready(self, timeout: float = 90.0) -> Worker:
-        def ready() -> bool:
-            if self.process.poll() is not None:
-                raise AssertionError(f"worker {self.name} exited:\n{self.log()[-3000:]}")
-            return " ready." in self.log()
+        """Wait until the worker answers a ping through its broker (whatever its log level).
 
-        wait_for(ready, f"worker {self.name} to start", timeout)
+        The ping goes through an app of its own on the worker's broker: the project's app
+        publishes control messages through its producer pool, bound to the default broker."""
+        with Celery("attest-ping", broker=self.broker_url, set_as_current=False) as pinger:
+
+            def ready() -> bool:
+                if self.process.poll() is not None:
+                    raise AssertionError(f"worker {self.name} exited:\n{self.log()[-3000:]}")
+                return bool(pinger.control.ping(destination=[self.hostname], timeout=0.5))
+
+            wait_for(ready, f"worker {self.name} to start", timeout)
         return self
 
     @property
