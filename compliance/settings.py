@@ -281,6 +281,9 @@ CONTROL_TEST_MAX_ATTEMPTS = env_int("CONTROL_TEST_MAX_ATTEMPTS", 3, minimum=1)
 # The web checks verify certificates against the system's CAs, or against this PEM file instead
 # when it is set (a private CA that signs internal sites).
 WEB_CHECKS_CA_BUNDLE = env_str("WEB_CHECKS_CA_BUNDLE")
+# Modules imported with the check registry besides ``controls.checks.*``. Empty in production;
+# the test settings let a worker load test-only checks (tests/controls/slow_checks.py).
+CONTROL_TEST_EXTRA_CHECK_MODULES: list[str] = []
 
 # --- Email --------------------------------------------------------------------------------------
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
@@ -339,6 +342,9 @@ SPECTACULAR_SETTINGS = {
 # needs no server. Production and the test suite use Redis.
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", REDIS_URL or "filesystem://")
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Publishing gives up on an unreachable broker within seconds (``run_now`` answers the user and
+# the dispatcher hands the run over later); kombu's connection retries stop after this long.
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
 if CELERY_BROKER_URL.startswith("filesystem://"):
     _broker_dir = DATA_DIR / "broker"
     # kombu's filesystem transport does not create its folders; any process may publish first.
@@ -354,9 +360,20 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
 else:
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         # Longer than the longest task: a message unacked for this long is redelivered.
-        "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600, minimum=60),
-        # Restore messages of a worker that died within a minute, not kombu's 100 s default.
-        "unacked_restore_throttle": 30,
+        # At least a minute in production; the reliability tests recover a killed worker's
+        # message within seconds (tests/controls/test_reliability.py).
+        "visibility_timeout": env_int(
+            "CELERY_VISIBILITY_TIMEOUT", 3600, minimum=5 if TESTING else 60
+        ),
+        # Workers look for messages of a dead worker whose visibility timeout has passed every
+        # 10 s. kombu scans on every Nth look (`throttle`); N = 1 makes the interval the period
+        # (its default, 10 x 10 s, takes 100 s; the 30 this was set to took five minutes).
+        "unacked_restore_interval": 10,
+        "unacked_restore_throttle": 1,
+        # A broker that hangs (frozen, or gone without closing the connection) fails a command
+        # after this many seconds instead of never; kombu's BRPOP answers within 1 s.
+        "socket_timeout": 3,
+        "socket_connect_timeout": 2,
     }
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"

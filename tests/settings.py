@@ -15,9 +15,14 @@ os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/1")
 # around it are still synchronous.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
+from compliance.env import env_list
 from compliance.settings import *  # noqa: F403
 
 if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":  # noqa: F405
     raise SystemExit(
         "The test suite needs PostgreSQL: set DATABASE_URL=postgres://… or run `make test`."
     )
+
+# A worker started by the reliability tests and the benchmark also loads their test-only checks
+# (testing.sleep, testing.hang, testing.cheap); the suite itself registers them per test.
+CONTROL_TEST_EXTRA_CHECK_MODULES = env_list("ATTEST_TEST_EXTRA_CHECK_MODULES", [])

@@ -109,12 +109,17 @@ def register(cls: type[Check]) -> type[Check]:
 
 
 def _load() -> None:
-    """Import every module of this package once, so that their checks register."""
+    """Import every module of this package once, so that their checks register (and the
+    modules of ``CONTROL_TEST_EXTRA_CHECK_MODULES``, which only the test settings fill)."""
     global _loaded
     if _loaded:
         return
+    from django.conf import settings
+
     for module in pkgutil.iter_modules(__path__):
         importlib.import_module(f"{__name__}.{module.name}")
+    for name in getattr(settings, "CONTROL_TEST_EXTRA_CHECK_MODULES", []):
+        importlib.import_module(name)
     _loaded = True
 
 

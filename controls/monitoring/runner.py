@@ -76,6 +76,8 @@ def execute_run(run_id: int, *, worker: str = "") -> str:
             return "skipped: another worker is running it"
         with transaction.atomic():
             run = (
+                # Lock the run's row only: the integration is an outer join, which PostgreSQL
+                # refuses to lock ("FOR UPDATE cannot be applied to the nullable side").
                 TestRun.objects.select_for_update(of=("self",))
                 .select_related(
                     "control_test__organization",

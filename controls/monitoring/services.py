@@ -584,7 +584,9 @@ def dispatch_due(now: dt.datetime | None = None) -> DispatchReport:
     for test_id in due_ids:
         with transaction.atomic():
             test = (
-                ControlTest.objects.select_for_update(skip_locked=True)
+                # The test's row only: skipping a test because its organization's row is
+                # locked by some unrelated write would delay its slot for no reason.
+                ControlTest.objects.select_for_update(skip_locked=True, of=("self",))
                 .select_related("organization")
                 .filter(pk=test_id, enabled=True, next_run_at__lte=now)
                 .first()
@@ -687,6 +689,7 @@ def run_finish(
     now = timezone.now()
     with transaction.atomic():
         run = (
+            # The run's row only (the control's owner is an outer join, which cannot be locked).
             TestRun.objects.select_for_update(of=("self",))
             .select_related("control_test__organization", "control_test__control__owner")
             .get(pk=run_id)
