@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from celery import Celery
 
 from compliance.celery import app
 from compliance.models import AuditEvent
@@ -390,19 +391,19 @@ def test_the_test_list_costs_the_same_for_many_tests(
 
 
 @pytest.fixture
-def broker_down() -> Iterator[None]:
-    """The real Celery app pointed at a port nothing listens on (refused at once, no retries)."""
-    saved = app.conf.broker_url, app.conf.broker_transport_options
-    app.pool.force_close_all()
-    app.conf.broker_url = "redis://127.0.0.1:1/0"
-    app.conf.broker_transport_options = {"max_retries": 1, "interval_start": 0}
-    app._pool = None
-    app.amqp._producer_pool = None
-    yield
-    app.pool.force_close_all()
-    app.conf.broker_url, app.conf.broker_transport_options = saved
-    app._pool = None
-    app.amqp._producer_pool = None
+def broker_down(settings: Any) -> Iterator[None]:
+    """A web process whose broker is a port nothing listens on (refused at once): an app
+    configured from those settings is the current app while the test runs. The project's app
+    and its connection pool are left untouched."""
+    settings.CELERY_BROKER_URL = "redis://127.0.0.1:1/0"
+    web = Celery("attest", set_as_current=False)
+    web.config_from_object("django.conf:settings", namespace="CELERY")
+    web.set_current()
+    try:
+        yield
+    finally:
+        app.set_current()
+        web.close()
 
 
 def test_run_now_queues_a_run(world: World) -> None:
