@@ -38,7 +38,7 @@ format: $(STAMP)
 	$(VENV)/bin/ruff format .
 
 typecheck: $(STAMP)
-	ATTEST_TESTING=true $(VENV)/bin/mypy compliance controls evidence policies people
+	ATTEST_TESTING=true $(VENV)/bin/mypy compliance controls evidence policies people vendors
 
 bench: $(STAMP)
 	./scripts/bench.sh

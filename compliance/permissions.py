@@ -45,6 +45,7 @@ class Capability(StrEnum):
     MANAGE_PEOPLE = "manage_people"  # the personnel roster and its onboarding records
     MANAGE_INTEGRATIONS = "manage_integrations"  # connections to GitHub, AWS… and their secrets
     ACCEPT_RISK = "accept_risk"  # exceptions for failing resources of automated tests
+    MANAGE_VENDORS = "manage_vendors"  # add vendors, set tiers and owners, offboard
 
 
 ROLE_CAPABILITIES: dict[str, frozenset[Capability]] = {

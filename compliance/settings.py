@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "evidence",
     "policies",
     "people",
+    "vendors",
 ]
 
 MIDDLEWARE = [

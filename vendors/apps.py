@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+
+
+class VendorsConfig(AppConfig):
+    name = "vendors"
+    verbose_name = "Vendors"
+
+    def ready(self) -> None:
+        from vendors import policies  # noqa: F401  (registrations)

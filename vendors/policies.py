@@ -1,0 +1,34 @@
+"""Object policies of the vendor inventory (see compliance.permissions).
+
+Program readers see every vendor. Admins change any vendor; a member changes the vendors they
+own (edit the facts, record reviews), as control owners do their controls. Adding vendors,
+changing owners and offboarding need Capability.MANAGE_VENDORS. Reviews are records: nobody
+edits one. Auditors see nothing until the audits app grants them an engagement.
+"""
+
+from __future__ import annotations
+
+from django.db.models import Q
+
+from compliance.models import Membership, Role
+from compliance.permissions import PROGRAM_READERS, ObjectPolicy, register_policy, roles
+from vendors.models import Vendor, VendorReview
+
+
+def _vendor_change(membership: Membership) -> Q | None:
+    if membership.role == Role.ADMIN:
+        return Q()
+    if membership.role == Role.MEMBER:
+        return Q(owner_id=membership.user_id)
+    return None
+
+
+register_policy(ObjectPolicy(model=Vendor, view=roles(*PROGRAM_READERS), change=_vendor_change))
+register_policy(
+    ObjectPolicy(
+        model=VendorReview,
+        view=roles(*PROGRAM_READERS),
+        change=roles(),
+        organization_field="vendor__organization_id",
+    )
+)

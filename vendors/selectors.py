@@ -1,0 +1,187 @@
+"""Reads of the vendor inventory, always through the permission choke point."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import django_filters
+from django.db.models import OuterRef, Q, QuerySet, Subquery
+from django.http import Http404
+
+from compliance.models import Organization, User
+from compliance.permissions import can, restrict
+from controls.services import assignable_owners
+from evidence.models import EvidenceItem
+from vendors.models import TIER_ORDER, Category, RiskTier, Vendor, VendorReview, VendorStatus
+from vendors.reviews import ReviewState, ReviewStatus, review_status
+
+STATUSES = {"active": "Active", "offboarded": "Offboarded", "all": "All vendors"}
+REVIEW_FILTERS = {
+    "attention": "Needs attention (overdue, never reviewed, rejected)",
+    **{state.value: state.label for state in ReviewState if state != ReviewState.OFFBOARDED},
+}
+TIER_RANK = {tier: i for i, tier in enumerate(TIER_ORDER)}
+# What the inventory may be sorted by: public name → key of a row. Nothing else is accepted.
+SORTS = {
+    "name": lambda row: (row.vendor.name.lower(),),
+    "tier": lambda row: (TIER_RANK[row.vendor.risk_tier], row.vendor.name.lower()),
+    "category": lambda row: (row.vendor.get_category_display(), row.vendor.name.lower()),
+    "owner": lambda row: (
+        row.vendor.owner is None,
+        (row.vendor.owner.display_name if row.vendor.owner else "").lower(),
+        row.vendor.name.lower(),
+    ),
+    "last_review": lambda row: (
+        row.status.latest is None,
+        row.status.latest.reviewed_on if row.status.latest else dt.date.max,
+        row.vendor.name.lower(),
+    ),
+    "next_due": lambda row: (
+        row.status.due is None,
+        row.status.due or dt.date.max,
+        row.vendor.name.lower(),
+    ),
+}
+
+
+@dataclass(frozen=True)
+class VendorRow:
+    vendor: Vendor
+    status: ReviewStatus
+
+
+def vendor_list(*, user: User, organization: Organization) -> QuerySet[Vendor]:
+    return (
+        restrict(Vendor.objects.all(), user, organization=organization)
+        .filter(organization=organization)
+        .select_related("owner")
+    )
+
+
+def vendor_get(*, user: User, organization: Organization, pk: Any) -> Vendor:
+    vendor = vendor_list(user=user, organization=organization).filter(pk=pk).first()
+    if vendor is None:
+        raise Http404("No such vendor.")
+    return vendor
+
+
+def vendor_can_change(*, user: User, vendor: Vendor) -> bool:
+    return can(user, "change", vendor)
+
+
+def vendor_reviews(*, user: User, vendor: Vendor) -> QuerySet[VendorReview]:
+    return (
+        restrict(VendorReview.objects.all(), user, organization=vendor.organization)
+        .filter(vendor=vendor)
+        .select_related("recorded_by", "evidence")
+    )
+
+
+def latest_reviews(vendor_ids: Iterable[int]) -> dict[int, VendorReview]:
+    """The latest review of each vendor (by review date), in two queries."""
+    ids = list(vendor_ids)
+    if not ids:
+        return {}
+    newest = VendorReview.objects.filter(vendor=OuterRef("pk")).order_by("-reviewed_on", "-pk")
+    review_ids = [
+        pk
+        for pk in Vendor.objects.filter(pk__in=ids)
+        .annotate(latest=Subquery(newest.values("pk")[:1]))
+        .values_list("latest", flat=True)
+        if pk is not None
+    ]
+    reviews = VendorReview.objects.filter(pk__in=review_ids).select_related("recorded_by")
+    return {review.vendor_id: review for review in reviews}
+
+
+def with_status(vendors: Sequence[Vendor], today: dt.date) -> list[VendorRow]:
+    latest = latest_reviews(v.pk for v in vendors)
+    return [VendorRow(v, review_status(v, latest.get(v.pk), today)) for v in vendors]
+
+
+class VendorFilterSet(django_filters.FilterSet):
+    """The inventory's filters that the database answers; review state is filtered afterwards."""
+
+    q = django_filters.CharFilter(method="filter_search", label="Search", max_length=100)
+    risk_tier = django_filters.ChoiceFilter(choices=RiskTier.choices, label="Tier")
+    category = django_filters.ChoiceFilter(choices=Category.choices)
+    status = django_filters.ChoiceFilter(
+        choices=list(STATUSES.items()), method="filter_status", label="Status"
+    )
+    subprocessor = django_filters.BooleanFilter(field_name="is_subprocessor")
+    owner = django_filters.NumberFilter(field_name="owner_id", label="Owner id")
+
+    class Meta:
+        model = Vendor
+        fields = ["q", "risk_tier", "category", "status", "subprocessor", "owner"]
+
+    def filter_search(self, queryset: QuerySet[Vendor], name: str, value: str) -> QuerySet[Vendor]:
+        value = value.strip()
+        if not value:
+            return queryset
+        return queryset.filter(
+            Q(name__icontains=value) | Q(description__icontains=value) | Q(website__icontains=value)
+        )
+
+    def filter_status(self, queryset: QuerySet[Vendor], name: str, value: str) -> QuerySet[Vendor]:
+        if value in ("", "all"):
+            return queryset
+        return queryset.filter(status=value)
+
+
+def filter_rows(rows: list[VendorRow], review: str) -> list[VendorRow]:
+    if review == "attention":
+        return [row for row in rows if row.status.is_problem]
+    if review in REVIEW_FILTERS:
+        return [row for row in rows if row.status.state == review]
+    return rows
+
+
+def order_rows(rows: list[VendorRow], sort: str | None) -> tuple[list[VendorRow], str]:
+    """Sort by a whitelisted ``sort`` (``tier`` or ``-tier``); unknown values sort by name."""
+    sort = (sort or "").strip()
+    key = sort.lstrip("-")
+    if key not in SORTS:
+        return sorted(rows, key=SORTS["name"]), "name"
+    return sorted(rows, key=SORTS[key], reverse=sort.startswith("-")), sort
+
+
+@dataclass(frozen=True)
+class InventorySummary:
+    active: int
+    critical: int
+    attention: int
+    due_soon: int
+    subprocessors: int
+
+
+def summarize(rows: Iterable[VendorRow]) -> InventorySummary:
+    active = [row for row in rows if row.vendor.is_active]
+    return InventorySummary(
+        active=len(active),
+        critical=sum(1 for row in active if row.vendor.risk_tier == RiskTier.CRITICAL),
+        attention=sum(1 for row in active if row.status.is_problem),
+        due_soon=sum(1 for row in active if row.status.state == ReviewState.DUE_SOON),
+        subprocessors=sum(1 for row in active if row.vendor.is_subprocessor),
+    )
+
+
+def active_rows(*, user: User, organization: Organization, today: dt.date) -> list[VendorRow]:
+    vendors = list(
+        vendor_list(user=user, organization=organization).filter(status=VendorStatus.ACTIVE)
+    )
+    return with_status(vendors, today)
+
+
+def owner_choices(organization: Organization) -> QuerySet[User]:
+    return assignable_owners(organization)
+
+
+def evidence_choices(*, user: User, organization: Organization) -> QuerySet[EvidenceItem]:
+    """Evidence a review may point to: the organization's, as far as the user can see it."""
+    return restrict(EvidenceItem.objects.all(), user, organization=organization).filter(
+        organization=organization
+    )
