@@ -70,7 +70,7 @@ def _validate_vendor(vendor: Vendor) -> None:
         )
     except ValidationError as exc:
         errors.update(exc.message_dict)
-    if not vendor.name and "name" not in errors:
+    if not vendor.name:
         errors["name"] = ["Enter the vendor's name."]
     if vendor.name and "name" not in errors:
         clash = (
@@ -143,7 +143,7 @@ def vendor_create(
         description=description,
         category=category,
         risk_tier=risk_tier,
-        data_access=list(data_access or []),
+        data_access=list(data_access) if isinstance(data_access, list) else data_access or [],
         is_subprocessor=is_subprocessor,
         location=location,
         owner=owner,
@@ -278,6 +278,8 @@ def vendor_review_record(
         review.full_clean(exclude=["vendor", "evidence", "recorded_by"])
     except ValidationError as exc:
         errors.update(exc.message_dict)
+    if not review.summary:
+        errors["summary"] = ["Say what was reviewed and what it found."]
     if not vendor.is_active:
         errors.setdefault("__all__", []).append(
             f"{vendor.name} is offboarded; reinstate it before recording a review."
