@@ -18,6 +18,7 @@ from controls.monitoring import demo as monitoring_demo
 from evidence import demo as evidence_demo
 from people import demo as people_demo
 from policies import demo as policies_demo
+from vendors import demo as vendors_demo
 
 DEMO_PASSWORD = "attest-demo"  # noqa: S105 - printed for the demo on purpose
 SLUG = "northwind"
@@ -142,6 +143,7 @@ def seed_demo(*, today: dt.date | None = None) -> Organization:
     # The roster first: policies are sent to the people in scope.
     people_demo.seed(organization=org, users=users, today=today)
     policies_demo.seed(organization=org, users=users, today=today)
+    vendors_demo.seed(organization=org, users=users, today=today)
     monitoring_demo.seed(organization=org, users=users)
 
     # A second, smaller organization to show switching: an ISO 27001 effort at the R&D arm.

@@ -2,9 +2,10 @@
 
 Tests on Attest's own data run for real once while seeding (background checks fail for the one
 account executive without one; training and policy acknowledgements pass or fail as the roster
-and policies stand), and keep running on the demo's worker. A CI dependency scan pushes its
-results: two weeks of daily pushes give the dashboard a pass-rate trend, with one bad day.
-No GitHub or AWS integration is seeded: the demo has no credentials to give them.
+and policies stand; the critical-vendor review test fails for the identity provider, whose
+annual review is a month late), and keep running on the demo's worker. A CI dependency scan
+pushes its results: two weeks of daily pushes give the dashboard a pass-rate trend, with one
+bad day. No GitHub or AWS integration is seeded: the demo has no credentials to give them.
 """
 
 from __future__ import annotations
@@ -63,6 +64,16 @@ def seed(*, organization: Organization, users: dict[str, User]) -> None:
         schedule_kind=ScheduleKind.CRON,
         cron="0 7 * * 1",
         interval_minutes=None,
+    )
+    add(
+        "VEN-03",
+        name="Critical vendors were reviewed within their cadence",
+        check_key="attest.vendor_reviews",
+        parameters={"min_tier": "critical"},
+        severity=Severity.HIGH,
+        interval_minutes=60 * 24,
+        # A late review has its remediation window (30 days for high) before it blocks.
+        readiness_rule="deadline",
     )
     _seed_pushed_scan(organization, dana, controls.get("CHG-04"))
 
