@@ -14,6 +14,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from compliance.api.base import StrictFieldsMixin
+from compliance.permissions import restrict
 from controls.checks import Check, clean_parameters, get_check
 from controls.models import (
     Control,
@@ -130,13 +131,19 @@ class ChangeableControlField(serializers.PrimaryKeyRelatedField):
 
 @extend_schema_field(OpenApiTypes.INT)
 class IntegrationField(serializers.PrimaryKeyRelatedField):
-    """An integration of the URL's organization (its credentials are never shown)."""
+    """An integration of the URL's organization that the requester may see (admins: members
+    cannot list integrations, so they cannot attach one by guessing its id either)."""
 
     def get_queryset(self) -> Any:
         organization = self.context.get("organization")
-        if organization is None:
+        request = self.context.get("request")
+        if organization is None or request is None:
             return Integration.objects.none()
-        return Integration.objects.filter(organization=organization)
+        return restrict(
+            Integration.objects.filter(organization=organization),
+            request.user,
+            organization=organization,
+        )
 
 
 def _clean_parameters(check: type[Check], value: dict[str, Any]) -> dict[str, Any]:

@@ -215,6 +215,27 @@ def test_the_owner_of_a_control_adds_a_test_to_it(world: World) -> None:
     assert AuditEvent.objects.filter(action="control_test.create").count() == 1
 
 
+def test_a_member_cannot_attach_an_integration_they_cannot_see(world: World) -> None:
+    """Members cannot list integrations, so an id guessed through the API is refused too."""
+    integration = make_integration(world)
+    body = {
+        "control": world.control.pk,
+        "name": "Branch protection",
+        "check_key": "github.branch_protection",
+        "parameters": {"repositories": "acme/api"},
+        "integration": integration.pk,
+    }
+    before = unchanged(world)
+    response = world.api("owner").post(TESTS, body, format="json")
+    assert response.status_code == 400, response.content
+    assert "integration" in errors_of(response)
+    assert unchanged(world) == before
+    assert not ControlTest.objects.exists()
+
+    response = world.api("admin").post(TESTS, body, format="json")
+    assert response.status_code == 201, response.content
+
+
 def test_a_pushed_check_defaults_to_a_pushed_schedule(world: World) -> None:
     response = world.api("admin").post(
         TESTS,
