@@ -282,6 +282,10 @@ CONTROL_TEST_MAX_ATTEMPTS = env_int("CONTROL_TEST_MAX_ATTEMPTS", 3, minimum=1)
 # The web checks verify certificates against the system's CAs, or against this PEM file instead
 # when it is set (a private CA that signs internal sites).
 WEB_CHECKS_CA_BUNDLE = env_str("WEB_CHECKS_CA_BUNDLE")
+# Web checks refuse hosts that resolve to loopback, private, link-local (cloud metadata) or
+# other non-public addresses, so a test cannot be used to probe the internal network. Set this
+# when Attest should check internal sites.
+WEB_CHECKS_ALLOW_PRIVATE_ADDRESSES = env_bool("WEB_CHECKS_ALLOW_PRIVATE_ADDRESSES", False)
 # Modules imported with the check registry besides ``controls.checks.*``. Empty in production;
 # the test settings let a worker load test-only checks (tests/controls/slow_checks.py).
 CONTROL_TEST_EXTRA_CHECK_MODULES: list[str] = []

@@ -26,3 +26,5 @@ if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":  # noqa: F
 # A worker started by the reliability tests and the benchmark also loads their test-only checks
 # (testing.sleep, testing.hang, testing.cheap); the suite itself registers them per test.
 CONTROL_TEST_EXTRA_CHECK_MODULES = env_list("ATTEST_TEST_EXTRA_CHECK_MODULES", [])
+# The web checks' tests run real servers on loopback; one test turns this off to see the refusal.
+WEB_CHECKS_ALLOW_PRIVATE_ADDRESSES = True

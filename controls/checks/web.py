@@ -2,7 +2,10 @@
 and TLS versions of a host.
 
 They need no integration: they connect to the address they are given, as a browser would, and
-verify certificates against the system's CAs (or ``WEB_CHECKS_CA_BUNDLE`` when it is set).
+verify certificates against the system's CAs (or ``WEB_CHECKS_CA_BUNDLE`` when it is set). They
+refuse hosts that resolve to non-public addresses (loopback, private networks, link-local cloud
+metadata…) unless ``WEB_CHECKS_ALLOW_PRIVATE_ADDRESSES`` is set, so that whoever may add a test
+cannot make the worker probe the internal network.
 """
 
 from __future__ import annotations
@@ -55,6 +58,31 @@ def _trust_label() -> str:
     return (
         "the CA bundle of WEB_CHECKS_CA_BUNDLE" if settings.WEB_CHECKS_CA_BUNDLE else "system CAs"
     )
+
+
+def resolve_public(host: str, port: int) -> list[str]:
+    """The addresses ``host`` resolves to, or CheckError if it does not resolve or any of them
+    is not a public address (unless WEB_CHECKS_ALLOW_PRIVATE_ADDRESSES)."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except socket.gaierror as exc:
+        raise CheckError(f"Cannot resolve {host}: {exc.strerror or exc}.") from exc
+    addresses = list(dict.fromkeys(str(info[4][0]) for info in infos))
+    if not settings.WEB_CHECKS_ALLOW_PRIVATE_ADDRESSES:
+        for address in addresses:
+            if not ipaddress.ip_address(address.split("%")[0]).is_global:
+                raise CheckError(
+                    f"{host} resolves to {address}, which is not a public address; web checks "
+                    "only reach public hosts (an operator can allow internal ones with "
+                    "WEB_CHECKS_ALLOW_PRIVATE_ADDRESSES)."
+                )
+    return addresses
+
+
+def _refuse_private(request: httpx.Request) -> None:
+    """httpx request hook: runs before the first request and before every redirect."""
+    url = request.url
+    resolve_public(url.host, url.port or (443 if url.scheme == "https" else 80))
 
 
 # --- security headers ---------------------------------------------------------------------------
@@ -251,6 +279,7 @@ class SecurityHeaders(Check):
                     follow_redirects=True,
                     timeout=context.timeout,
                     headers={"User-Agent": USER_AGENT},
+                    event_hooks={"request": [_refuse_private]},
                 ) as client,
                 client.stream("GET", url) as response,  # the body is never read
             ):
@@ -338,10 +367,16 @@ class TlsParameters(forms.Form):
 
 def _connect(host: str, port: int, timeout: float) -> socket.socket:
     where = f"{host}:{port}"
+    # Connect to the addresses that were checked, not to a second resolution of the name,
+    # trying each in turn as socket.create_connection does.
+    addresses = resolve_public(host, port)
     try:
-        return socket.create_connection((host, port), timeout=timeout)
-    except socket.gaierror as exc:
-        raise CheckError(f"Cannot resolve {host}: {exc.strerror or exc}.") from exc
+        for address in addresses[:-1]:
+            try:
+                return socket.create_connection((address, port), timeout=timeout)
+            except OSError:
+                continue
+        return socket.create_connection((addresses[-1], port), timeout=timeout)
     except ConnectionRefusedError as exc:
         raise CheckError(f"{where} refused the connection.") from exc
     except TimeoutError as exc:

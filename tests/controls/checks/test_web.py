@@ -711,3 +711,51 @@ def test_a_server_error_makes_the_engine_record_an_error_run(world: World, site:
     assert (run.passed_count, run.failed_count, run.results.count()) == (0, 0, 0)
     assert not Finding.objects.filter(control_test=run.control_test).exists()
     assert run.evidence_revision is not None
+
+
+# --- no probing of the internal network ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("host", "address"),
+    [
+        ("127.0.0.1", "127.0.0.1"),
+        ("localhost", ""),
+        ("169.254.169.254", "169.254.169.254"),  # cloud instance metadata
+        ("10.1.2.3", "10.1.2.3"),
+        ("192.168.0.10", "192.168.0.10"),
+        ("::1", "::1"),
+    ],
+)
+def test_both_checks_refuse_hosts_that_are_not_public(
+    site: Server, settings: Any, host: str, address: str
+) -> None:
+    settings.WEB_CHECKS_ALLOW_PRIVATE_ADDRESSES = False
+    site.user_agents.clear()
+    literal = f"[{host}]" if ":" in host else host
+    with pytest.raises(CheckError, match=f"{host} resolves to {address}.*not a public address"):
+        run_check(SecurityHeaders, url=f"https://{literal}:{_port(site)}/good")
+    with pytest.raises(CheckError, match="WEB_CHECKS_ALLOW_PRIVATE_ADDRESSES"):
+        run_check(TlsCertificate, host=host, port=_port(site))
+    assert site.user_agents == []  # nothing reached the server
+
+
+def test_a_public_page_that_redirects_inside_is_refused_at_the_redirect(
+    site: Server, settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The guard runs before every hop: a page that redirects to the cloud metadata address is
+    stopped before the second request. Our loopback site stands in for a public one."""
+    import controls.checks.web as web
+
+    real = web.resolve_public
+
+    def resolve(host: str, port: int) -> list[str]:
+        return [host] if host == "127.0.0.1" else real(host, port)
+
+    settings.WEB_CHECKS_ALLOW_PRIVATE_ADDRESSES = False
+    monkeypatch.setattr(web, "resolve_public", resolve)
+    site.user_agents.clear()
+    url = headers_url(site, "/to?url=http://169.254.169.254/latest/meta-data/")
+    with pytest.raises(CheckError, match="169.254.169.254 resolves to 169.254.169.254"):
+        run_check(SecurityHeaders, url=url)
+    assert len(site.user_agents) == 1  # the first page only
