@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import zoneinfo
 from typing import Any, cast
 
 from django import forms
@@ -9,6 +10,8 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Page, Paginator
 from django.http import Http404, HttpRequest, HttpResponseBase
+from django.template.response import SimpleTemplateResponse
+from django.utils import timezone
 from django.views import View
 
 from compliance.models import Membership, Organization, User
@@ -43,7 +46,13 @@ class OrganizationMixin(View):
         if self.capability is not None and not self.can(self.capability):
             raise PermissionDenied("Your role in this organization does not allow this.")
         request.session[LAST_ORGANIZATION_SESSION_KEY] = self.organization.slug
-        return super().dispatch(request, *args, **kwargs)
+        # Times on the organization's pages read in its time zone; the template is rendered
+        # here, inside the override, rather than later by the handler.
+        with timezone.override(zoneinfo.ZoneInfo(self.organization.time_zone)):
+            response = super().dispatch(request, *args, **kwargs)
+            if isinstance(response, SimpleTemplateResponse) and not response.is_rendered:
+                response.render()
+        return response
 
     @property
     def actor(self) -> User:

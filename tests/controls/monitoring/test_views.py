@@ -219,3 +219,24 @@ def test_the_control_page_lists_its_tests_and_their_recent_runs(
     assert "Background checks" in html
     assert reverse("test_run_detail", args=["acme", run.pk]) in html
     assert "Failing" in html
+
+
+def test_times_on_the_pages_read_in_the_organizations_time_zone(
+    world: World, make_test: Callable[..., ControlTest], run_it: Callable[..., Any]
+) -> None:
+    import datetime as dt
+
+    from django.utils import timezone
+
+    PersonFactory(organization=world.org, email="m@acme.test")
+    run = run_it(make_test())
+    queued = dt.datetime(2026, 1, 15, 15, 0, 5, tzinfo=dt.UTC)
+    TestRun.objects.filter(pk=run.pk).update(queued_at=queued)
+    client = world.client("viewer")
+
+    assert "15 Jan 2026, 15:00:05" in client.get(url("test_run_detail", run.pk)).content.decode()
+    world.org.time_zone = "America/New_York"
+    world.org.save(update_fields=["time_zone"])
+    assert "15 Jan 2026, 10:00:05" in client.get(url("test_run_detail", run.pk)).content.decode()
+    # The zone is the page's only: nothing leaks into the rest of the thread.
+    assert timezone.get_current_timezone_name() == "UTC"
