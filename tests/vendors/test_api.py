@@ -216,13 +216,16 @@ def test_the_list_costs_the_same_queries_for_few_or_many_reviewed_vendors(
         return len(captured.captured_queries)
 
     def add(count: int) -> None:
+        """Vendors with two reviews each; every third one high tier and overdue."""
         for i in range(count):
+            overdue = i % 3 == 0
             vendor = VendorFactory(
                 organization=world.org,
                 owner=world.users["owner" if i % 2 else "member"],
-                onboarded_on=today - dt.timedelta(days=800),
+                risk_tier=RiskTier.HIGH if overdue else RiskTier.MEDIUM,
+                onboarded_on=today - dt.timedelta(days=1200),
             )
-            for days in (30 + i, 400 + i):
+            for days in (400 + i, 800 + i) if overdue else (30 + i, 400 + i):
                 ReviewFactory(vendor=vendor, reviewed_on=today - dt.timedelta(days=days))
 
     add(3)
@@ -233,6 +236,7 @@ def test_the_list_costs_the_same_queries_for_few_or_many_reviewed_vendors(
     many = queries({})
     many_attention = queries({"review_state": "attention"})
     assert len(client.get(ACME).json()["results"]) == 33
+    assert client.get(ACME, {"review_state": "attention"}).json()["count"] == 11
     assert (many, many_attention) == (few, few_attention)
     # A count and a page (or the matches), then the latest reviews of the page in two queries.
     assert max(few, few_attention) <= 4
