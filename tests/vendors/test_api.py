@@ -673,6 +673,19 @@ def test_an_offboarded_vendor_is_not_reviewed(
     assert (VendorReview.objects.count(), AuditEvent.objects.count()) == before
 
 
+@pytest.mark.parametrize(
+    ("path", "shown"),
+    [("", "owner@acme.test"), ("{pk}/", "owner@acme.test"), ("{pk}/reviews/", "SOC 2 Type II")],
+)
+def test_the_browsable_api_renders_with_its_forms(
+    world: World, vendors: Vendors, path: str, shown: str
+) -> None:
+    url = ACME + path.format(pk=vendors.owned.pk)
+    response = world.api("admin").get(url, HTTP_ACCEPT="text/html")
+    assert response.status_code == 200
+    assert shown in response.content.decode()
+
+
 # --- the schema ---------------------------------------------------------------------------------
 
 

@@ -41,6 +41,13 @@ class OwnerField(serializers.PrimaryKeyRelatedField):
     def to_representation(self, value: Any) -> Any:
         return user_ref(value)
 
+    def get_choices(self, cutoff: int | None = None) -> dict[Any, str]:
+        # The browsable API's form keys its options by id (an object cannot be a key).
+        queryset = self.get_queryset()
+        if cutoff is not None:
+            queryset = queryset[:cutoff]
+        return {user.pk: self.display_value(user) for user in queryset}
+
 
 class OwnerFieldSchema(OpenApiSerializerFieldExtension):
     """The owner is an id in requests and an object in responses."""
