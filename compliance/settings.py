@@ -339,6 +339,9 @@ SPECTACULAR_SETTINGS = {
         "IntegrationKindEnum": "controls.models.IntegrationKind",
         "RunStatusEnum": "controls.models.RunStatus",
         "ResultStatusEnum": "controls.models.ResultStatus",
+        # Vendors show tiers and outcomes under several field names (risk_tier, last_outcome).
+        "RiskTierEnum": "vendors.models.RiskTier",
+        "VendorReviewOutcomeEnum": "vendors.models.ReviewOutcome",
     },
 }
 

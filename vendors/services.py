@@ -53,6 +53,16 @@ MANAGER_FIELDS = frozenset(
 )
 
 
+class ManagerFieldsDenied(PermissionDenied):
+    """Someone without Capability.MANAGE_VENDORS tried to change MANAGER_FIELDS; ``fields``
+    names them (the API answers with them, the UI shows the message)."""
+
+    def __init__(self, fields: list[str]) -> None:
+        self.fields = fields
+        names = ", ".join(name.replace("_", " ") for name in fields)
+        super().__init__(f"Only vendor managers change {names}.")
+
+
 def may_manage(actor: User, organization: Organization) -> bool:
     return has_capability(membership_for(actor, organization), Capability.MANAGE_VENDORS)
 
@@ -166,7 +176,7 @@ def vendor_create(
 @transaction.atomic
 def vendor_update(*, actor: User, vendor: Vendor, changes: VendorChanges) -> Vendor:
     """Change the vendor's facts. Tier, owner, cadence, name, onboarding date and the
-    subprocessor flag need Capability.MANAGE_VENDORS (PermissionDenied otherwise)."""
+    subprocessor flag need Capability.MANAGE_VENDORS (ManagerFieldsDenied otherwise)."""
     changes = VendorChanges(**changes)
     unknown = set(changes) - EDITABLE_FIELDS
     if unknown:
@@ -184,8 +194,7 @@ def vendor_update(*, actor: User, vendor: Vendor, changes: VendorChanges) -> Ven
         if _vendor_snapshot(vendor).get(name) != before.get(name)
     )
     if restricted and not may_manage(actor, vendor.organization):
-        names = ", ".join(name.replace("_", " ") for name in restricted)
-        raise PermissionDenied(f"Only vendor managers change {names}.")
+        raise ManagerFieldsDenied(restricted)
     _validate_vendor(vendor)
     _save(vendor)
     old, new = changed(before, _vendor_snapshot(vendor))

@@ -32,4 +32,5 @@ urlpatterns = [
     path("", include("evidence.api.urls")),
     path("", include("policies.api.urls")),
     path("", include("people.api.urls")),
+    path("", include("vendors.api.urls")),
 ]
