@@ -10,7 +10,7 @@ from django.db.models import QuerySet
 
 from compliance.models import User
 from evidence.models import EvidenceItem
-from vendors.models import DataAccess, ReviewOutcome, Vendor, VendorReview
+from vendors.models import DEFAULT_REVIEW_MONTHS, DataAccess, ReviewOutcome, Vendor, VendorReview
 from vendors.services import MANAGER_FIELDS
 
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -80,6 +80,13 @@ class VendorForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.fields["owner"].queryset = owners  # type: ignore[attr-defined]
         self.manager = manager
+        tier = self.instance.risk_tier if self.instance.pk else None
+        default = DEFAULT_REVIEW_MONTHS.get(tier) if tier else None
+        self.fields["review_every_months"].widget.attrs["placeholder"] = (
+            "Tier default"
+            if default is None
+            else f"Tier default: {'once' if default == 0 else f'every {default} months'}"
+        )
         if not manager:
             for name in MANAGER_FIELDS:
                 self.fields[name].disabled = True

@@ -136,7 +136,7 @@ class VendorListView(InventoryMixin, TemplateView):
             tiers=RiskTier.choices,
             categories=Category.choices,
             statuses=selectors.STATUSES,
-            review_filters=selectors.REVIEW_FILTERS,
+            review_filters={**selectors.REVIEW_FILTERS, "attention": "Needs attention"},
             owners=selectors.owner_choices(self.organization),
         )
         return context
