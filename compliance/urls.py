@@ -19,6 +19,7 @@ organization_patterns: list[URLPattern | URLResolver] = [
     path("", include("evidence.urls")),
     path("", include("policies.urls")),
     path("", include("people.urls")),
+    path("", include("vendors.urls")),
 ]
 
 urlpatterns = [
