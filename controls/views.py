@@ -1,17 +1,17 @@
 from __future__ import annotations
 
-import csv
 from collections.abc import Iterator
 from typing import Any, cast
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q
-from django.http import HttpRequest, HttpResponse, HttpResponseBase, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.views.generic import TemplateView
 
+from compliance.exports import csv_download
 from compliance.models import Membership, Role, User
 from compliance.permissions import Capability
 from compliance.readiness import (
@@ -346,23 +346,7 @@ class ControlExportView(ControlListView):
                     ),
                 ]
 
-        class Echo:
-            def write(self, value: str) -> str:
-                return value
-
-        writer = csv.writer(Echo())
-        response = StreamingHttpResponse(
-            (writer.writerow(_csv_safe(row)) for row in rows()), content_type="text/csv"
-        )
-        response["Content-Disposition"] = (
-            f'attachment; filename="{self.organization.slug}-controls.csv"'
-        )
-        return response
-
-
-def _csv_safe(row: list[str]) -> list[str]:
-    """Neutralise spreadsheet formulas in exported cells (CSV injection)."""
-    return ["'" + cell if cell[:1] in ("=", "+", "-", "@", "\t", "\r") else cell for cell in row]
+        return csv_download(rows(), filename=f"{self.organization.slug}-controls.csv")
 
 
 class ControlDetailView(OrganizationMixin, TemplateView):

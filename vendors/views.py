@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-import csv
-import io
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any, cast
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpRequest, HttpResponse, QueryDict
+from django.http import HttpRequest, HttpResponse, HttpResponseBase, QueryDict
 from django.shortcuts import redirect
 from django.utils.formats import date_format
 from django.views.generic import TemplateView
 
+from compliance.exports import csv_download
 from compliance.permissions import Capability
 from compliance.views.mixins import OrganizationMixin, apply_validation_error, paginate
 from people.completion import organization_today
@@ -149,11 +149,6 @@ CSV_HEADER = [
 ]  # fmt: skip
 
 
-def _csv_safe(row: list[str]) -> list[str]:
-    """Neutralise spreadsheet formulas in exported cells (CSV injection)."""
-    return ["'" + cell if cell[:1] in ("=", "+", "-", "@", "\t", "\r") else cell for cell in row]
-
-
 def _iso(day: Any) -> str:
     return day.isoformat() if day else ""
 
@@ -161,41 +156,36 @@ def _iso(day: Any) -> str:
 class VendorExportView(InventoryMixin):
     """The filtered inventory as a CSV attachment (what an auditor asks for under VEN-01)."""
 
-    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        buffer = io.StringIO()
-        writer = csv.writer(buffer)
-        writer.writerow(CSV_HEADER)
-        for row in self.inventory().rows:
-            vendor, status = row.vendor, row.status
-            latest = status.latest
-            writer.writerow(
-                _csv_safe(
-                    [
-                        vendor.name,
-                        vendor.website,
-                        vendor.get_category_display(),
-                        vendor.get_risk_tier_display(),
-                        cadence(vendor),
-                        vendor.owner.display_name if vendor.owner else "",
-                        vendor.owner.email if vendor.owner else "",
-                        "; ".join(vendor.get_data_access_display()),
-                        "yes" if vendor.is_subprocessor else "no",
-                        vendor.location,
-                        vendor.get_status_display(),
-                        _iso(vendor.onboarded_on),
-                        _iso(vendor.offboarded_on),
-                        _iso(latest.reviewed_on if latest else None),
-                        latest.get_outcome_display() if latest else "",
-                        _iso(status.due),
-                        status.label,
-                    ]
-                )
-            )
-        response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        inventory = self.inventory()
+
+        def rows() -> Iterator[list[str]]:
+            yield CSV_HEADER
+            for row in inventory.rows:
+                vendor, status = row.vendor, row.status
+                latest = status.latest
+                yield [
+                    vendor.name,
+                    vendor.website,
+                    vendor.get_category_display(),
+                    vendor.get_risk_tier_display(),
+                    cadence(vendor),
+                    vendor.owner.display_name if vendor.owner else "",
+                    vendor.owner.email if vendor.owner else "",
+                    "; ".join(vendor.get_data_access_display()),
+                    "yes" if vendor.is_subprocessor else "no",
+                    vendor.location,
+                    vendor.get_status_display(),
+                    _iso(vendor.onboarded_on),
+                    _iso(vendor.offboarded_on),
+                    _iso(latest.reviewed_on if latest else None),
+                    latest.get_outcome_display() if latest else "",
+                    _iso(status.due),
+                    status.label,
+                ]
+
         name = f"{self.organization.slug}-vendors-{self.today.isoformat()}.csv"
-        response["Content-Disposition"] = f'attachment; filename="{name}"'
-        response["X-Content-Type-Options"] = "nosniff"
-        return response
+        return csv_download(rows(), filename=name)
 
 
 # --- one vendor ---------------------------------------------------------------------------------

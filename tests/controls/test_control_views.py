@@ -105,8 +105,8 @@ def test_the_csv_export_follows_the_filters_and_stays_in_the_organization(contro
     response = controls.client("viewer").get(
         reverse("control_export", args=["acme"]) + "?owner=none"
     )
-    assert response["Content-Type"] == "text/csv"
-    assert "attachment" in response["Content-Disposition"]
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    assert response["Content-Disposition"] == 'attachment; filename="acme-controls.csv"'
     content = b"".join(response.streaming_content).decode()
     assert "Globex secret control" not in content  # another organization's IAM-01
     rows = list(csv.reader(io.StringIO(content)))
