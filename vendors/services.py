@@ -13,6 +13,7 @@ from compliance.models import Organization, User
 from compliance.permissions import Capability, has_capability, membership_for
 from controls.services import assignable_owners
 from evidence.models import EvidenceItem
+from people.completion import organization_today
 from vendors.models import (
     Category,
     DataAccess,
@@ -219,6 +220,12 @@ def vendor_offboard(*, actor: User, vendor: Vendor, offboarded_on: dt.date, reas
     errors: dict[str, list[str]] = {}
     if offboarded_on < vendor.onboarded_on:
         errors["offboarded_on"] = ["The offboarding date cannot be before the onboarding date."]
+    elif offboarded_on > organization_today(vendor.organization):
+        # An offboarded vendor leaves reviews and checks at once, so a date still to come
+        # would make the inventory say something that is not yet true.
+        errors["offboarded_on"] = [
+            "The offboarding date cannot be in the future: offboard the vendor on its last day."
+        ]
     if not reason.strip():
         errors["reason"] = ["Say why (contract ended, replaced by…, data deleted on…)."]
     if errors:

@@ -507,6 +507,7 @@ def test_an_admin_offboards_a_vendor_and_reinstates_it(
         ({"offboarded_on": "2025-01-06", "reason": "   "}, "reason"),
         ({"reason": "Ended"}, "offboarded_on"),
         ({"offboarded_on": "1999-01-01", "reason": "Ended"}, "offboarded_on"),
+        ({"offboarded_on": "2999-01-01", "reason": "Ends then"}, "offboarded_on"),
         ({"offboarded_on": "2025-01-06", "reason": "Ended", "status": "x"}, "status"),
     ],
 )

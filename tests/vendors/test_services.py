@@ -149,7 +149,7 @@ def test_unknown_fields_cannot_be_changed(world: World, vendors: Vendors) -> Non
     assert errors(exc) == {"status": ["This field cannot be changed."]}
 
 
-def test_offboarding_needs_a_reason_and_a_date_after_onboarding(
+def test_offboarding_needs_a_reason_and_a_date_between_onboarding_and_today(
     world: World, vendors: Vendors, today: dt.date
 ) -> None:
     admin, vendor = world.users["admin"], vendors.unowned
@@ -161,6 +161,17 @@ def test_offboarding_needs_a_reason_and_a_date_after_onboarding(
     assert set(errors(exc)) == {"offboarded_on", "reason"}
     vendor.refresh_from_db()
     assert vendor.status == VendorStatus.ACTIVE
+    with pytest.raises(ValidationError) as exc:
+        vendor_offboard(
+            actor=admin, vendor=vendor, offboarded_on=today + dt.timedelta(days=1), reason="Ends"
+        )
+    assert errors(exc) == {
+        "offboarded_on": [
+            "The offboarding date cannot be in the future: offboard the vendor on its last day."
+        ]
+    }
+    vendor.refresh_from_db()
+    assert (vendor.status, vendor.offboarded_on) == (VendorStatus.ACTIVE, None)
 
     vendor_offboard(actor=admin, vendor=vendor, offboarded_on=today, reason="Contract ended")
     vendor.refresh_from_db()
