@@ -202,13 +202,43 @@ def _day(value: dt.datetime) -> str:
 # --- checks ---------------------------------------------------------------------------------------
 
 
+def _approval_count(value: Any, what: str) -> int:
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise malformed(what, "a number in 'required_approving_review_count'")
+    return value
+
+
+def _ruleset_approvals(github: GitHub, name: str, branch: str) -> tuple[int | None, list[Any]]:
+    """What the active rulesets on ``branch`` ask of a pull request: the approvals of the
+    strictest ``pull_request`` rule (None when no ruleset requires a pull request) and the ids of
+    the rulesets that do. Rulesets in evaluate mode are not returned by GitHub, so never count."""
+    path = f"/repos/{name}/rules/branches/{path_segment(branch)}"
+    try:
+        rules = [rule for page in github.pages(path) for rule in page]
+    except NotFound:
+        return None, []  # a GitHub Enterprise Server from before rulesets
+    counts: list[int] = []
+    rulesets: list[Any] = []
+    for rule in rules:
+        rule = expect_dict(rule, f"GET {path}")
+        if rule.get("type") != "pull_request":
+            continue
+        parameters = expect_dict(rule.get("parameters") or {}, f"GET {path}")
+        counts.append(
+            _approval_count(parameters.get("required_approving_review_count", 0), f"GET {path}")
+        )
+        rulesets.append(rule.get("ruleset_id"))
+    return (max(counts) if counts else None), rulesets
+
+
 @register
 class BranchProtection(Check):
     key = "github.branch_protection"
     title = "GitHub default branches require reviewed pull requests"
     description = (
-        "One result per repository: passes when its default branch is protected and a pull "
-        "request needs at least the given number of approving reviews before it merges."
+        "One result per repository: passes when its default branch needs a pull request with at "
+        "least the given number of approving reviews before it merges, whether a branch "
+        "protection rule or an active ruleset asks for it."
     )
     integration = "github"
     Parameters = BranchProtectionParameters
@@ -223,62 +253,81 @@ class BranchProtection(Check):
         if repo.get("archived"):
             return Resource.not_applicable(name, message="Archived: nothing can be merged.")
         branch = expect_str(repo, "default_branch", f"GET /repos/{name}")
-        path = f"/repos/{name}/branches/{path_segment(branch)}/protection"
         remediation = (
-            f"Protect “{branch}” (repository Settings → Branches) and require a pull request "
-            f"with at least {minimum} approving review{'s' if minimum > 1 else ''} before merging."
+            f"Require a pull request with at least {minimum} approving "
+            f"review{'s' if minimum > 1 else ''} before merging to “{branch}”: a branch ruleset "
+            "(repository Settings → Rules) or a branch protection rule (Settings → Branches)."
         )
+        by_rulesets, rulesets = _ruleset_approvals(github, name, branch)
+        raw: dict[str, Any] = {"branch": branch, "protected": by_rulesets is not None}
+        if rulesets:
+            raw["rulesets"] = rulesets
+        if by_rulesets is not None and by_rulesets >= minimum:
+            # Enough on its own: the classic settings cannot loosen a ruleset.
+            return Resource.passed(
+                name,
+                message=f"Pull requests to “{branch}” need {by_rulesets} approving review(s) "
+                "(ruleset).",
+                required_approvals=by_rulesets,
+                **raw,
+            )
+        path = f"/repos/{name}/branches/{path_segment(branch)}/protection"
         try:
-            protection = github.get_object(path)
+            protection: dict[str, Any] | None = github.get_object(path)
         except NotFound as exc:
-            if exc.github_message == "Branch not protected":
-                return Resource.failed(
-                    name,
-                    message=f"The default branch “{branch}” is not protected.",
-                    remediation=remediation,
-                    branch=branch,
-                    protected=False,
-                )
             if exc.github_message == "Branch not found":
                 return Resource.not_applicable(
                     name, message=f"The default branch “{branch}” does not exist yet (empty)."
                 )
-            raise CheckError(
-                f"GitHub found no protection settings for “{branch}” of {name} (404 "
-                f"{exc.github_message or 'Not Found'}); the token may lack administration read "
-                "access."
-            ) from exc
-        reviews = protection.get("required_pull_request_reviews")
-        enforce_admins = protection.get("enforce_admins")
-        raw: dict[str, Any] = {
-            "branch": branch,
-            "protected": True,
-            "enforce_admins": isinstance(enforce_admins, dict)
-            and enforce_admins.get("enabled") is True,
-        }
-        if reviews is None:
-            return Resource.failed(
-                name,
-                message=f"“{branch}” is protected but merges need no pull request review.",
-                remediation=remediation,
-                **raw,
+            if exc.github_message != "Branch not protected":
+                raise CheckError(
+                    f"GitHub found no protection settings for “{branch}” of {name} (404 "
+                    f"{exc.github_message or 'Not Found'}); the token may lack administration "
+                    "read access."
+                ) from exc
+            protection = None
+        by_protection: int | None = None
+        if protection is not None:
+            raw["protected"] = True
+            enforce_admins = protection.get("enforce_admins")
+            raw["enforce_admins"] = (
+                isinstance(enforce_admins, dict) and enforce_admins.get("enabled") is True
             )
-        count = expect_dict(reviews, f"GET {path}").get("required_approving_review_count", 0)
-        if not isinstance(count, int) or isinstance(count, bool):
-            raise malformed(f"GET {path}", "a number in 'required_approving_review_count'")
+            reviews = protection.get("required_pull_request_reviews")
+            if reviews is not None:
+                by_protection = _approval_count(
+                    expect_dict(reviews, f"GET {path}").get("required_approving_review_count", 0),
+                    f"GET {path}",
+                )
+        if by_protection is None and by_rulesets is None:
+            message = (
+                f"“{branch}” is protected but merges need no pull request review."
+                if raw["protected"]
+                else f"The default branch “{branch}” is not protected: no branch protection rule "
+                "or active ruleset requires a pull request."
+            )
+            return Resource.failed(name, message=message, remediation=remediation, **raw)
+        count = max(by_protection or 0, by_rulesets or 0)
         raw["required_approvals"] = count
+        source = (
+            "ruleset"
+            if by_protection is None or (by_rulesets is not None and by_rulesets > by_protection)
+            else "branch protection"
+        )
         if count < minimum:
             return Resource.failed(
                 name,
                 message=(
-                    f"Pull requests to “{branch}” need {count} approving review(s); at least "
-                    f"{minimum} required."
+                    f"Pull requests to “{branch}” need {count} approving review(s) ({source}); "
+                    f"at least {minimum} required."
                 ),
                 remediation=remediation,
                 **raw,
             )
         return Resource.passed(
-            name, message=f"Pull requests to “{branch}” need {count} approving review(s).", **raw
+            name,
+            message=f"Pull requests to “{branch}” need {count} approving review(s) ({source}).",
+            **raw,
         )
 
 

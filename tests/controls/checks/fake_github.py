@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit
 
 NOT_FOUND = {"message": "Not Found", "documentation_url": "https://docs.github.com/rest"}
 
@@ -147,7 +147,15 @@ class FakeGitHub:
                 key: {"status": status} for key, status in statuses.items() if status
             }
         self.reply(f"/repos/{full_name}", repo)
+        self.rulesets(full_name, default_branch)  # GitHub lists no rules when there are none
         return repo
+
+    def rulesets(
+        self, full_name: str, branch: str = "main", *rules: dict[str, Any], page_size: int = 30
+    ) -> None:
+        """Serve the rules that active rulesets apply to the branch (``GET .../rules/branches``)."""
+        path = f"/repos/{full_name}/rules/branches/{quote(branch, safe='')}"
+        self.paginate(path, list(rules), page_size=page_size)
 
     def protection(self, full_name: str, branch: str = "main", *, approvals: int | None) -> None:
         """Serve the branch's protection; ``approvals=None``: protected without required reviews."""
@@ -177,6 +185,31 @@ class FakeGitHub:
 
     def requests_to(self, path: str) -> list[Request]:
         return [r for r in self.requests if r.path == path]
+
+
+def rule(kind: str, ruleset_id: int = 1, **parameters: Any) -> dict[str, Any]:
+    """One rule as GitHub lists it for a branch; ``pull_request`` takes its approvals."""
+    item: dict[str, Any] = {
+        "type": kind,
+        "ruleset_source_type": "Repository",
+        "ruleset_source": "acme/api",
+        "ruleset_id": ruleset_id,
+    }
+    if parameters:
+        item["parameters"] = parameters
+    return item
+
+
+def pull_request_rule(approvals: int, ruleset_id: int = 1) -> dict[str, Any]:
+    return rule(
+        "pull_request",
+        ruleset_id,
+        required_approving_review_count=approvals,
+        dismiss_stale_reviews_on_push=True,
+        require_code_owner_review=False,
+        require_last_push_approval=False,
+        required_review_thread_resolution=False,
+    )
 
 
 def pull_request(

@@ -24,7 +24,14 @@ from controls.models import (
 from controls.monitoring.runner import execute_run
 from controls.monitoring.services import control_test_create, integration_create
 from tests.conftest import World
-from tests.controls.checks.fake_github import FakeGitHub, Reply, pull_request
+from tests.controls.checks.fake_github import (
+    NOT_FOUND,
+    FakeGitHub,
+    Reply,
+    pull_request,
+    pull_request_rule,
+    rule,
+)
 from tests.factories import ControlFactory
 
 TOKEN = "ghp_fake0123456789"
@@ -334,8 +341,110 @@ def test_branch_protection_judges_each_repository(github: FakeGitHub) -> None:
     assert "at least 2 approving reviews" in results["acme/web"].remediation
     assert results["acme/web"].raw == {"branch": "trunk", "protected": False}
     assert "need no pull request review" in results["acme/docs"].message
-    assert "1 approving review(s); at least 2" in results["acme/cli"].message
+    assert "1 approving review(s) (branch protection); at least 2" in results["acme/cli"].message
     assert github.requests_to("/repos/acme/old/branches/main/protection") == []
+
+
+def test_a_ruleset_requiring_enough_reviews_passes_without_branch_protection(
+    github: FakeGitHub,
+) -> None:
+    github.repository("acme/api")
+    # Rulesets only: the classic endpoint says "not protected", and is not even asked.
+    github.unprotected("acme/api")
+    github.rulesets(
+        "acme/api",
+        "main",
+        rule("deletion", 7),
+        pull_request_rule(2, 7),
+        rule("non_fast_forward", 7),
+    )
+    results, _ = run_check(
+        github, "github.branch_protection", {"repositories": "acme/api", "min_approvals": 2}
+    )
+    assert results["acme/api"].status == "pass"
+    assert (
+        results["acme/api"].message
+        == "Pull requests to “main” need 2 approving review(s) (ruleset)."
+    )
+    assert results["acme/api"].raw == {
+        "branch": "main", "protected": True, "rulesets": [7], "required_approvals": 2,
+    }  # fmt: skip
+    assert github.requests_to("/repos/acme/api/branches/main/protection") == []
+
+
+def test_the_strictest_of_rulesets_and_branch_protection_counts(github: FakeGitHub) -> None:
+    # An organization ruleset asks for 1 review, the repository's protection rule for 2.
+    github.repository("acme/api")
+    github.rulesets("acme/api", "main", pull_request_rule(1, 3))
+    github.protection("acme/api", approvals=2)
+    # Two rulesets on the second page of the listing: the stricter one counts.
+    github.repository("acme/web")
+    github.unprotected("acme/web")
+    github.rulesets(
+        "acme/web", "main", rule("creation", 4), pull_request_rule(1, 4), pull_request_rule(3, 5),
+        page_size=2,
+    )  # fmt: skip
+
+    results, _ = run_check(
+        github,
+        "github.branch_protection",
+        {"repositories": "acme/api acme/web", "min_approvals": 2},
+    )
+
+    assert results["acme/api"].status == "pass"
+    assert results["acme/api"].message.endswith("need 2 approving review(s) (branch protection).")
+    assert results["acme/api"].raw["rulesets"] == [3]
+    assert results["acme/web"].status == "pass"
+    assert results["acme/web"].raw["required_approvals"] == 3
+    assert len(github.requests_to("/repos/acme/web/rules/branches/main")) == 2
+
+
+def test_a_ruleset_asking_too_few_reviews_fails_naming_it(github: FakeGitHub) -> None:
+    github.repository("acme/api")
+    github.unprotected("acme/api")
+    github.rulesets("acme/api", "main", pull_request_rule(1, 9))
+    github.repository("acme/web")
+    github.unprotected("acme/web")
+    github.rulesets("acme/web", "main", rule("deletion", 9), rule("required_signatures", 9))
+
+    results, _ = run_check(
+        github,
+        "github.branch_protection",
+        {"repositories": "acme/api acme/web", "min_approvals": 2},
+    )
+
+    assert results["acme/api"].status == "fail"
+    assert results["acme/api"].message == (
+        "Pull requests to “main” need 1 approving review(s) (ruleset); at least 2 required."
+    )
+    assert results["acme/api"].raw == {
+        "branch": "main", "protected": True, "rulesets": [9], "required_approvals": 1,
+    }  # fmt: skip
+    # Rules that do not ask for a pull request do not protect anything here.
+    assert results["acme/web"].status == "fail"
+    assert "no branch protection rule or active ruleset" in results["acme/web"].message
+    assert results["acme/web"].raw == {"branch": "main", "protected": False}
+
+
+def test_a_github_without_rulesets_is_judged_on_branch_protection(github: FakeGitHub) -> None:
+    # GitHub Enterprise Server from before rulesets answers 404 on the rules endpoint.
+    github.repository("acme/api")
+    github.reply("/repos/acme/api/rules/branches/main", NOT_FOUND, status=404)
+    github.protection("acme/api", approvals=1)
+    results, _ = run_check(github, "github.branch_protection", {"repositories": "acme/api"})
+    assert results["acme/api"].status == "pass"
+    assert "rulesets" not in results["acme/api"].raw
+
+
+def test_a_malformed_ruleset_is_an_error(github: FakeGitHub) -> None:
+    github.repository("acme/api")
+    github.rulesets(
+        "acme/api",
+        "main",
+        {"type": "pull_request", "parameters": {"required_approving_review_count": None}},
+    )
+    with pytest.raises(CheckError, match="malformed JSON"):
+        run_check(github, "github.branch_protection", {"repositories": "acme/api"})
 
 
 def test_branch_protection_covers_every_active_repository_of_the_organization(
@@ -658,7 +767,7 @@ def test_a_run_through_the_engine_records_results_and_findings(
     assert results["acme/web"].raw == {"branch": "main", "protected": False}
     (finding,) = Finding.objects.filter(control_test=run.control_test)
     assert finding.resource_id == "acme/web" and finding.is_open
-    assert finding.remediation.startswith("Protect “main”")
+    assert finding.remediation.startswith("Require a pull request with at least 1 approving")
     assert run.evidence_revision is not None
     assert "2 resource(s) checked." in run.log
     assert TOKEN not in run.log
