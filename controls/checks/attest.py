@@ -15,6 +15,7 @@ from django import forms
 from django.utils.formats import date_format
 
 from controls.checks import Check, CheckContext, CheckError, Resource, register
+from controls.checks.fields import StrictBooleanField
 
 
 def _today(context: CheckContext) -> dt.date:
@@ -163,8 +164,7 @@ class PolicyAcknowledged(Check):
 
 class PersonnelParameters(forms.Form):
     requirement = forms.ChoiceField(choices=[])
-    fail_when_due = forms.BooleanField(
-        required=False,
+    fail_when_due = StrictBooleanField(
         help_text="Also fail people who are not overdue yet (a new starter within the deadline).",
     )
 

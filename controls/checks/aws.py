@@ -17,41 +17,10 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from controls.checks import Check, CheckContext, CheckError, Resource, register
+from controls.checks.fields import StrictBooleanField
 from controls.integrations.aws import Aws, AwsDenied, AwsUnreachable, read
 
 # --- parameter fields ---------------------------------------------------------------------------
-
-
-class StrictCheckbox(forms.CheckboxInput):
-    """A checkbox that hands over what it cannot read instead of calling it "on"."""
-
-    TRUE = frozenset({"true", "on", "1", "yes"})
-    FALSE = frozenset({"false", "off", "0", "no", ""})
-
-    def value_from_datadict(self, data: Any, files: Any, name: str) -> Any:
-        if name not in data:
-            return False
-        value = data.get(name)
-        if isinstance(value, str):
-            lowered = value.strip().lower()
-            if lowered in self.TRUE:
-                return True
-            if lowered in self.FALSE:
-                return False
-        return value
-
-
-class StrictBooleanField(forms.BooleanField):
-    """true or false, and nothing else: "maybe" or 3 is refused, not read as true."""
-
-    widget = StrictCheckbox
-
-    def to_python(self, value: Any) -> bool:
-        if value is None:
-            return False
-        if not isinstance(value, bool):
-            raise ValidationError("Choose true or false.", code="invalid")
-        return value
 
 
 BUCKET_NAME = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
@@ -327,7 +296,6 @@ class S3PublicAccess(Check):
 
 class CloudTrailParameters(forms.Form):
     require_log_file_validation = StrictBooleanField(
-        required=False,
         help_text="Also require log file integrity validation (digest files) on the trail.",
     )
 

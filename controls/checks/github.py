@@ -17,6 +17,7 @@ from django.core.exceptions import ValidationError
 from django.utils.formats import date_format
 
 from controls.checks import Check, CheckContext, CheckError, Resource, register
+from controls.checks.fields import StrictBooleanField
 from controls.integrations.github import (
     GitHub,
     NotFound,
@@ -116,6 +117,14 @@ class TicketLinkParameters(RepositoryParameters):
         help_text=(
             "A regular expression a ticket reference matches, looked for in the title, the "
             f"description and the branch name (default {DEFAULT_TICKET_PATTERN})."
+        ),
+    )
+
+    exempt_bots = StrictBooleanField(
+        default=True,
+        help_text=(
+            "Leave out pull requests opened by bots (Dependabot, Renovate, other GitHub Apps): "
+            "their changes follow no ticket (default: yes)."
         ),
     )
 
@@ -337,7 +346,8 @@ class PullRequestTicketLinks(Check):
     title = "Merged GitHub pull requests reference a ticket"
     description = (
         "One result per pull request merged in the last days: passes when its title, "
-        "description or branch name names a ticket (ABC-123 by default)."
+        "description or branch name names a ticket (ABC-123 by default). Pull requests opened "
+        "by bots are not applicable unless the test says otherwise."
     )
     integration = "github"
     Parameters = TicketLinkParameters
@@ -345,6 +355,7 @@ class PullRequestTicketLinks(Check):
     def run(self, context: CheckContext) -> Iterable[Resource]:
         days = int(context.parameters.get("days") or 30)
         pattern = str(context.parameters.get("pattern") or DEFAULT_TICKET_PATTERN)
+        exempt_bots = context.parameters.get("exempt_bots", True) is not False
         try:
             ticket = re.compile(pattern)
         except re.error as exc:  # stored before validation existed, or edited by hand
@@ -365,7 +376,8 @@ class PullRequestTicketLinks(Check):
                         )
                     )
                 results.extend(
-                    self._judge(name, pr, merged_at, ticket, pattern) for pr, merged_at in merged
+                    self._judge(name, pr, merged_at, ticket, pattern, exempt_bots)
+                    for pr, merged_at in merged
                 )
         return results
 
@@ -401,6 +413,7 @@ class PullRequestTicketLinks(Check):
         merged_at: dt.datetime,
         ticket: re.Pattern[str],
         pattern: str,
+        exempt_bots: bool,
     ) -> Resource:
         what = f"GET /repos/{repo}/pulls"
         number = pr.get("number")
@@ -415,11 +428,20 @@ class PullRequestTicketLinks(Check):
         title = str(places["title"] or "")
         user = pr.get("user")
         rid = f"{repo}#{number}"
+        author = user if isinstance(user, dict) else {}
         raw = {
             "merged_at": merged_at.isoformat(),
-            "author": user.get("login", "") if isinstance(user, dict) else "",
+            "author": str(author.get("login") or ""),
             "url": str(pr.get("html_url") or ""),
         }
+        if exempt_bots and author.get("type") == "Bot":
+            return Resource.not_applicable(
+                rid,
+                f"{rid} {title}"[:500],
+                message=f"Opened by {raw['author']}, a bot: exempt from ticket references.",
+                bot=True,
+                **raw,
+            )
         for where, text in places.items():
             found = ticket.search(text) if isinstance(text, str) else None
             if found:

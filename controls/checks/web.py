@@ -28,6 +28,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 
 from controls.checks import Check, CheckContext, CheckError, Resource, register
+from controls.checks.fields import StrictBooleanField
 
 USER_AGENT = "Attest security-headers check"
 HSTS_MIN_AGE = 180 * 24 * 3600  # 15552000 s
@@ -94,8 +95,8 @@ class SecurityHeadersParameters(forms.Form):
         assume_scheme="https",
         help_text="The https:// address of the page to check, e.g. your login page.",
     )
-    require_csp = forms.NullBooleanField(
-        required=False,
+    require_csp = StrictBooleanField(
+        default=True,
         help_text="Fail when the page has no Content-Security-Policy (default: yes).",
     )
 
@@ -107,10 +108,6 @@ class SecurityHeadersParameters(forms.Form):
         if parts.username or parts.password:
             raise ValidationError("Leave credentials out of the address.")
         return url
-
-    def clean_require_csp(self) -> bool:
-        value = self.cleaned_data.get("require_csp")
-        return True if value is None else bool(value)
 
 
 def _directives(policy: str) -> dict[str, str]:

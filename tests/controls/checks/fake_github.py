@@ -221,8 +221,10 @@ def pull_request(
     branch: str = "change-things",
     merged: dt.datetime | None,
     updated: dt.datetime,
+    author: str = "octocat",
 ) -> dict[str, Any]:
-    """A pull request as ``GET /repos/{repo}/pulls`` lists it (the fields that matter)."""
+    """A pull request as ``GET /repos/{repo}/pulls`` lists it (the fields that matter); an
+    ``author`` ending in ``[bot]`` is a GitHub App's account, as GitHub shows Dependabot."""
 
     def stamp(value: dt.datetime | None) -> str | None:
         return value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if value else None
@@ -232,7 +234,7 @@ def pull_request(
         "state": "closed",
         "title": title,
         "body": body,
-        "user": {"login": "octocat"},
+        "user": {"login": author, "type": "Bot" if author.endswith("[bot]") else "User"},
         "head": {"ref": branch, "label": f"acme:{branch}"},
         "base": {"ref": "main"},
         "html_url": f"https://github.com/{repo}/pull/{number}",

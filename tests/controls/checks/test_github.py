@@ -103,6 +103,7 @@ def test_parameters_have_defaults() -> None:
         "repositories": [],
         "days": 30,
         "pattern": r"[A-Z][A-Z0-9]+-\d+",
+        "exempt_bots": True,
     }
 
 
@@ -600,6 +601,47 @@ def test_the_window_and_the_ticket_pattern_are_parameters(github: FakeGitHub) ->
     )
     assert {k: r.status for k, r in results.items()} == {"acme/api#3": "pass", "acme/api#2": "fail"}
     assert "(/#\\d+/)" in results["acme/api#2"].message
+
+
+def test_pull_requests_opened_by_bots_are_exempt_unless_the_test_says_otherwise(
+    github: FakeGitHub,
+) -> None:
+    github.repository("acme/api")
+    github.reply(
+        "/repos/acme/api/pulls",
+        [
+            pull_request(
+                "acme/api", 3, title="Bump httpx from 0.27 to 0.28", author="dependabot[bot]",
+                merged=days_ago(1), updated=days_ago(1),
+            ),
+            # A person whose login happens to end like a bot's name is still a person.
+            pull_request(
+                "acme/api", 2, title="tidy", author="robot", merged=days_ago(2), updated=days_ago(2)
+            ),
+        ],
+    )  # fmt: skip
+
+    results, _ = run_check(github, "github.pr_ticket_links", {"repositories": "acme/api"})
+    assert {k: r.status for k, r in results.items()} == {
+        "acme/api#3": "not_applicable",
+        "acme/api#2": "fail",
+    }
+    bot = results["acme/api#3"]
+    assert bot.message == "Opened by dependabot[bot], a bot: exempt from ticket references."
+    assert (bot.raw["bot"], bot.raw["author"]) == (True, "dependabot[bot]")
+
+    results, _ = run_check(
+        github, "github.pr_ticket_links", {"repositories": "acme/api", "exempt_bots": False}
+    )
+    assert {k: r.status for k, r in results.items()} == {
+        "acme/api#3": "fail",
+        "acme/api#2": "fail",
+    }
+
+
+@pytest.mark.parametrize("value", ["maybe", 2])
+def test_exempt_bots_must_be_yes_or_no(value: Any) -> None:
+    assert "exempt_bots" in errors_of("github.pr_ticket_links", {"exempt_bots": value})
 
 
 def test_a_repository_without_merged_pull_requests_is_not_applicable(github: FakeGitHub) -> None:

@@ -360,6 +360,7 @@ def test_headers_parameters_default_to_requiring_a_csp() -> None:
         ({"url": "not a url"}, "url"),
         ({}, "url"),
         ({"url": "https://example.com", "follow": True}, "follow"),
+        ({"url": "https://example.com", "require_csp": "maybe"}, "require_csp"),
     ],
 )
 def test_headers_parameters_refuse_bad_input_naming_the_field(
