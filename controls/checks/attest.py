@@ -165,6 +165,7 @@ class PolicyAcknowledged(Check):
 class PersonnelParameters(forms.Form):
     requirement = forms.ChoiceField(choices=[])
     fail_when_due = StrictBooleanField(
+        label="Also fail people not overdue yet",
         help_text="Also fail people who are not overdue yet (a new starter within the deadline).",
     )
 

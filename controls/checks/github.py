@@ -91,6 +91,7 @@ def _with_default(form: forms.Form, name: str, default: Any) -> Any:
 
 class BranchProtectionParameters(RepositoryParameters):
     min_approvals = forms.IntegerField(
+        label="Minimum approving reviews",
         required=False,
         initial=1,
         min_value=1,
@@ -104,6 +105,7 @@ class BranchProtectionParameters(RepositoryParameters):
 
 class TicketLinkParameters(RepositoryParameters):
     days = forms.IntegerField(
+        label="Days looked back",
         required=False,
         initial=30,
         min_value=1,
@@ -111,6 +113,7 @@ class TicketLinkParameters(RepositoryParameters):
         help_text="Pull requests merged in this many past days are checked (default 30).",
     )
     pattern = forms.CharField(
+        label="Ticket pattern",
         required=False,
         initial=DEFAULT_TICKET_PATTERN,
         max_length=200,
@@ -121,6 +124,7 @@ class TicketLinkParameters(RepositoryParameters):
     )
 
     exempt_bots = StrictBooleanField(
+        label="Exempt pull requests opened by bots",
         default=True,
         help_text=(
             "Leave out pull requests opened by bots (Dependabot, Renovate, other GitHub Apps): "

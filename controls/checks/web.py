@@ -91,11 +91,13 @@ def _refuse_private(request: httpx.Request) -> None:
 
 class SecurityHeadersParameters(forms.Form):
     url = forms.URLField(
+        label="URL",
         max_length=2000,
         assume_scheme="https",
         help_text="The https:// address of the page to check, e.g. your login page.",
     )
     require_csp = StrictBooleanField(
+        label="Require a Content-Security-Policy",
         default=True,
         help_text="Fail when the page has no Content-Security-Policy (default: yes).",
     )
@@ -344,6 +346,7 @@ class TlsParameters(forms.Form):
         min_value=1, max_value=65535, required=False, help_text="Default 443."
     )
     min_days = forms.IntegerField(
+        label="Minimum days before expiry",
         min_value=0,
         max_value=365,
         required=False,

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.forms.utils import pretty_name
 
 from controls.checks import Check
 from controls.models import (
@@ -60,6 +61,8 @@ class ControlTestForm(forms.Form):
             del self.fields["interval_minutes"], self.fields["cron"]
         # The check's own parameters, prefixed so they never clash with the test's fields.
         for name, field in check.Parameters().fields.items():
+            if field.label is None:  # labelled from the parameter's name, not the prefixed one
+                field.label = pretty_name(name)
             self.fields[PARAM_PREFIX + name] = field
 
     @property

@@ -92,6 +92,27 @@ def test_who_may_add_a_test_to_a_control(world: World, persona: str, status: int
     assert ControlTest.objects.count() == (1 if status == 302 else 0)
 
 
+@pytest.mark.parametrize(
+    ("check", "labels"),
+    [
+        ("web.security_headers", ["URL", "Require a Content-Security-Policy"]),
+        ("web.tls_certificate", ["Host", "Port", "Minimum days before expiry"]),
+        ("attest.vendor_reviews", ["Vendors of tier"]),
+    ],
+)
+def test_the_check_parameters_are_labelled_by_their_own_names(
+    world: World, check: str, labels: list[str]
+) -> None:
+    body = world.client("admin").get(
+        url("control_test_create", world.control.pk) + f"?check={check}"
+    )
+    html = body.content.decode()
+    assert body.status_code == 200
+    for label in labels:
+        assert f"{label}</span>" in html or f"{label} <span" in html or f"{label}</label>" in html
+    assert "Param " not in html
+
+
 def test_a_bad_test_form_shows_the_errors_and_saves_nothing(world: World) -> None:
     response = world.client("owner").post(
         url("control_test_create", world.control.pk) + "?check=attest.personnel_requirement",
