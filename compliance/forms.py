@@ -28,7 +28,7 @@ class LoginForm(AuthenticationForm):
         self.throttled = False
 
     def _client_ip(self) -> str:
-        return str(self.request.META.get("REMOTE_ADDR", "")) if self.request else ""
+        return throttle.client_ip(self.request) if self.request else ""
 
     def clean(self) -> dict[str, Any]:
         email = (self.cleaned_data.get("username") or "").lower()

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import pytest
 from django.conf import settings
 from django.core import mail
 from django.core.cache import cache
-from django.test import Client
+from django.test import Client, RequestFactory
 from django.urls import reverse
 
-from compliance import emails, services
+from compliance import emails, services, throttle
 from compliance.models import AuditEvent, Invitation, Membership, OutboundEmail, Role, User
 from tests.conftest import World
 from tests.factories import PASSWORD, UserFactory
@@ -76,6 +77,58 @@ def test_throttling_one_account_does_not_lock_out_another(world: World) -> None:
         client.post(reverse("login"), {"username": "admin@acme.test", "password": "bad"})
     response = client.post(reverse("login"), {"username": "viewer@acme.test", "password": PASSWORD})
     assert response.status_code == 302
+
+
+@pytest.mark.parametrize(
+    ("proxies", "forwarded_for", "peer", "expected"),
+    [
+        (0, "198.51.100.7", "10.0.0.2", "10.0.0.2"),  # no proxy: the header is anyone's to write
+        (1, "198.51.100.7", "10.0.0.2", "198.51.100.7"),
+        (1, "6.6.6.6, 198.51.100.7", "10.0.0.2", "198.51.100.7"),  # the client's own entry left
+        (2, "6.6.6.6, 198.51.100.7, 10.0.0.9", "10.0.0.2", "198.51.100.7"),
+        (2, "198.51.100.7", "10.0.0.2", "10.0.0.2"),  # shorter than the proxies: not trusted
+        (1, "not-an-address", "10.0.0.2", "10.0.0.2"),
+        (1, "", "10.0.0.2", "10.0.0.2"),
+        (1, "2001:db8::1", "10.0.0.2", "2001:db8::1"),
+    ],
+)
+def test_the_client_address_is_read_through_the_trusted_proxies(
+    settings: Any, proxies: int, forwarded_for: str, peer: str, expected: str
+) -> None:
+    settings.TRUSTED_PROXIES = proxies
+    request = RequestFactory().get("/", HTTP_X_FORWARDED_FOR=forwarded_for, REMOTE_ADDR=peer)
+    assert throttle.client_ip(request) == expected
+
+
+def test_behind_a_proxy_one_clients_failures_do_not_lock_out_another(
+    world: World, settings: Any
+) -> None:
+    settings.TRUSTED_PROXIES = 1
+    through_proxy = {"REMOTE_ADDR": "10.0.0.2"}
+    client = Client()
+    # One address fails on many accounts until its own limit (four times an account's).
+    for number in range(settings.LOGIN_THROTTLE_ATTEMPTS * throttle.IP_FACTOR):
+        client.post(
+            reverse("login"),
+            {"username": f"nobody{number}@acme.test", "password": "bad"},
+            HTTP_X_FORWARDED_FOR="198.51.100.7",
+            **through_proxy,
+        )
+    blocked = client.post(
+        reverse("login"),
+        {"username": "viewer@acme.test", "password": PASSWORD},
+        HTTP_X_FORWARDED_FOR="198.51.100.7",
+        **through_proxy,
+    )
+    assert blocked.status_code == 429
+    # Someone else behind the same proxy signs in.
+    other = Client().post(
+        reverse("login"),
+        {"username": "viewer@acme.test", "password": PASSWORD},
+        HTTP_X_FORWARDED_FOR="203.0.113.20",
+        **through_proxy,
+    )
+    assert other.status_code == 302
 
 
 def test_a_successful_sign_in_resets_the_account_counter(world: World) -> None:
