@@ -21,6 +21,7 @@ from dataclasses import replace
 from typing import Any
 from urllib.parse import urlsplit
 
+import httpcore
 import httpx
 from cryptography import x509
 from django import forms
@@ -81,9 +82,49 @@ def resolve_public(host: str, port: int) -> list[str]:
 
 
 def _refuse_private(request: httpx.Request) -> None:
-    """httpx request hook: runs before the first request and before every redirect."""
+    """httpx request hook: runs before the first request and before every redirect, so a page
+    redirecting inside is refused by name, even through an outbound proxy."""
     url = request.url
     resolve_public(url.host, url.port or (443 if url.scheme == "https" else 80))
+
+
+class _PublicOnlyBackend(httpcore.SyncBackend):
+    """Opens direct connections only to the addresses vetted at that moment: the address
+    checked is the address dialled, so a DNS answer that changes between the request hook's
+    look-up and the connection (rebinding) cannot reach inside. TLS still names the host."""
+
+    def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[Any] | None = None,
+    ) -> httpcore.NetworkStream:
+        refused: httpcore.ConnectError | None = None
+        for address in resolve_public(host, port):
+            try:
+                return super().connect_tcp(
+                    address, port, timeout, local_address=local_address,
+                    socket_options=socket_options,
+                )  # fmt: skip
+            except httpcore.ConnectError as exc:  # the next address may answer
+                refused = exc
+        assert refused is not None  # resolve_public returns at least one address or raises
+        raise refused
+
+
+def _guarded_client(timeout: float) -> httpx.Client:
+    transport = httpx.HTTPTransport(verify=_verifying_context())
+    # httpx has no public way to choose how its pool dials; httpcore's pool takes a backend.
+    transport._pool._network_backend = _PublicOnlyBackend()
+    return httpx.Client(
+        transport=transport,
+        follow_redirects=True,
+        timeout=timeout,
+        headers={"User-Agent": USER_AGENT},
+        event_hooks={"request": [_refuse_private]},
+    )
 
 
 # --- security headers ---------------------------------------------------------------------------
@@ -273,13 +314,7 @@ class SecurityHeaders(Check):
         require_csp = context.parameters.get("require_csp", True) is not False
         try:
             with (
-                httpx.Client(
-                    verify=_verifying_context(),
-                    follow_redirects=True,
-                    timeout=context.timeout,
-                    headers={"User-Agent": USER_AGENT},
-                    event_hooks={"request": [_refuse_private]},
-                ) as client,
+                _guarded_client(context.timeout) as client,
                 client.stream("GET", url) as response,  # the body is never read
             ):
                 status = response.status_code

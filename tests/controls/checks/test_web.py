@@ -760,3 +760,52 @@ def test_a_public_page_that_redirects_inside_is_refused_at_the_redirect(
     with pytest.raises(CheckError, match=r"169\.254\.169\.254 resolves to 169\.254\.169\.254"):
         run_check(SecurityHeaders, url=url)
     assert len(site.user_agents) == 1  # the first page only
+
+
+def test_a_host_whose_address_changes_after_the_check_is_not_dialled(
+    site: Server, settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """DNS rebinding: the name resolves to a public address when the request is vetted and to
+    loopback a moment later. The connection dials what it vetted itself, so it is refused."""
+    import controls.checks.web as web
+
+    real = socket.getaddrinfo
+    answers = iter(["8.8.8.8"])  # the first look-up looks public; every later one is loopback
+
+    def getaddrinfo(host: Any, port: Any, *args: Any, **kwargs: Any) -> Any:
+        if host != "rebind.test":
+            return real(host, port, *args, **kwargs)
+        address = next(answers, "127.0.0.1")
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (address, port))]
+
+    settings.WEB_CHECKS_ALLOW_PRIVATE_ADDRESSES = False
+    monkeypatch.setattr(web.socket, "getaddrinfo", getaddrinfo)
+    site.user_agents.clear()
+    with pytest.raises(CheckError, match=r"rebind\.test resolves to 127\.0\.0\.1, which is not"):
+        run_check(SecurityHeaders, url=f"https://rebind.test:{_port(site)}/good")
+    assert site.user_agents == []
+
+
+def test_the_dialled_address_is_the_vetted_one_and_tls_still_names_the_host(
+    site: Server, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An operator allowing internal hosts: the name is resolved once per connection, dialled by
+    address, and the certificate is still checked against the name (SNI and verification)."""
+    import controls.checks.web as web
+
+    real = socket.getaddrinfo
+    lookups: list[str] = []
+
+    def getaddrinfo(host: Any, port: Any, *args: Any, **kwargs: Any) -> Any:
+        lookups.append(str(host))
+        if host == "localhost":
+            return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("127.0.0.1", port))]
+        return real(host, port, *args, **kwargs)
+
+    monkeypatch.setattr(web.socket, "getaddrinfo", getaddrinfo)
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    results = run_check(SecurityHeaders, url=f"https://localhost:{_port(site)}/good")
+    assert results and all(r.status == "pass" for r in results.values())
+    # The hook and the dialler looked "localhost" up; the socket layer was given an address.
+    assert lookups.count("localhost") == 2
+    assert "127.0.0.1" in lookups
