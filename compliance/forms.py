@@ -5,7 +5,12 @@ from typing import Any
 
 from django import forms
 from django.contrib.auth import password_validation
-from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm, SetPasswordForm
+from django.contrib.auth.forms import (
+    AuthenticationForm,
+    PasswordChangeForm,
+    PasswordResetForm,
+    SetPasswordForm,
+)
 from django.http import HttpRequest
 
 from compliance import services, throttle
@@ -69,6 +74,24 @@ class AuditedSetPasswordForm(SetPasswordForm):
     def save(self, commit: bool = True) -> Any:
         services.user_set_password(
             user=self.user, password=self.cleaned_data["new_password1"], reason="reset link"
+        )
+        return self.user
+
+
+class AuditedPasswordChangeForm(PasswordChangeForm):
+    """The signed-in user's own change: the current password first, then the new one twice."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["old_password"].label = "Current password"
+        self.fields["new_password2"].label = "Repeat the new password"
+        self.fields["new_password2"].help_text = ""
+
+    def save(self, commit: bool = True) -> Any:
+        services.user_set_password(
+            user=self.user,
+            password=self.cleaned_data["new_password1"],
+            reason="changed by the user",
         )
         return self.user
 

@@ -39,6 +39,7 @@ urlpatterns = [
         name="password_reset_complete",
     ),
     path("invite/<str:token>/", auth.invitation_accept, name="invitation_accept"),
+    path("account/password/", account.PasswordChangeView.as_view(), name="password_change"),
     path("account/tokens/", account.api_tokens, name="api_tokens"),
     path("account/tokens/<int:pk>/revoke/", account.api_token_revoke, name="api_token_revoke"),
     path("organizations/new/", organizations.organization_create, name="organization_create"),

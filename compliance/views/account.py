@@ -4,15 +4,17 @@ import datetime as dt
 from typing import Any, cast
 
 from django.contrib import messages
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse_lazy
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from compliance import services
-from compliance.forms import ApiTokenForm
+from compliance.forms import ApiTokenForm, AuditedPasswordChangeForm
 from compliance.models import ApiToken, User
 from compliance.views.mixins import apply_validation_error
 
@@ -58,3 +60,24 @@ def api_token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
     services.api_token_revoke(actor=user, token=token)
     messages.success(request, f"Token “{token.name}” was revoked.")
     return redirect("api_tokens")
+
+
+class PasswordChangeView(auth_views.PasswordChangeView):
+    """The signed-in user changes their own password. This session stays signed in; every
+    other session of the account is signed out (Django checks the password hash per session)."""
+
+    form_class = AuditedPasswordChangeForm
+    template_name = "account/password_change.html"
+    success_url = reverse_lazy("password_change")
+
+    def form_valid(self, form: AuditedPasswordChangeForm) -> HttpResponse:
+        response = super().form_valid(form)
+        messages.success(
+            self.request, "Your password was changed. Your other sessions were signed out."
+        )
+        return response
+
+    def form_invalid(self, form: AuditedPasswordChangeForm) -> HttpResponse:
+        response = super().form_invalid(form)
+        response.status_code = 400
+        return response

@@ -152,6 +152,66 @@ def test_a_successful_sign_in_resets_the_account_counter(world: World) -> None:
     )
 
 
+NEW_PASSWORD = "a brand new passphrase 42"
+
+
+def test_a_user_changes_their_password_and_other_sessions_are_signed_out(world: World) -> None:
+    here, elsewhere = Client(), Client()
+    for client in (here, elsewhere):
+        client.force_login(world.users["member"])
+    page = here.get(reverse("password_change"))
+    assert page.status_code == 200
+    assert "Change password" in page.content.decode()
+
+    response = here.post(
+        reverse("password_change"),
+        {"old_password": PASSWORD, "new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD},
+    )
+    assert response.status_code == 302
+    assert "Your password was changed" in here.get(reverse("password_change")).content.decode()
+    # This session stays; the other one is signed out; only the new password signs in.
+    assert here.get(reverse("dashboard", args=["acme"])).status_code == 200
+    assert elsewhere.get(reverse("dashboard", args=["acme"])).status_code == 302
+    user = User.objects.get(pk=world.users["member"].pk)
+    assert user.check_password(NEW_PASSWORD) and not user.check_password(PASSWORD)
+    event = AuditEvent.objects.get(action="user.password_set")
+    assert event.after == {"via": "changed by the user"}
+    assert NEW_PASSWORD not in str(event.after) + str(event.before)
+
+
+@pytest.mark.parametrize(
+    ("data", "field"),
+    [
+        ({"old_password": "wrong", "new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD},
+         "old_password"),
+        ({"old_password": PASSWORD, "new_password1": NEW_PASSWORD, "new_password2": "other"},
+         "new_password2"),
+        ({"old_password": PASSWORD, "new_password1": "short", "new_password2": "short"},
+         "new_password2"),
+        ({"old_password": PASSWORD, "new_password1": "", "new_password2": ""}, "new_password1"),
+    ],
+)  # fmt: skip
+def test_a_bad_password_change_is_refused_and_changes_nothing(
+    world: World, data: dict[str, str], field: str
+) -> None:
+    client = Client()
+    client.force_login(world.users["member"])
+    before = AuditEvent.objects.count()
+    response = client.post(reverse("password_change"), data)
+    assert response.status_code == 400
+    assert field in response.context["form"].errors
+    assert User.objects.get(pk=world.users["member"].pk).check_password(PASSWORD)
+    assert AuditEvent.objects.count() == before
+
+
+def test_changing_a_password_needs_a_signed_in_user(world: World) -> None:
+    data = {"old_password": PASSWORD, "new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD}
+    response = Client().post(reverse("password_change"), data)
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("login"))
+    assert not AuditEvent.objects.filter(action="user.password_set").exists()
+
+
 def test_password_reset_sends_a_link_that_sets_a_new_password(world: World) -> None:
     client = Client()
     response = client.post(reverse("password_reset"), {"email": "member@acme.test"})
