@@ -6,6 +6,7 @@ from typing import Any, cast
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.forms import PasswordChangeForm
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -70,14 +71,14 @@ class PasswordChangeView(auth_views.PasswordChangeView):
     template_name = "account/password_change.html"
     success_url = reverse_lazy("password_change")
 
-    def form_valid(self, form: AuditedPasswordChangeForm) -> HttpResponse:
+    def form_valid(self, form: PasswordChangeForm) -> HttpResponse:
         response = super().form_valid(form)
         messages.success(
             self.request, "Your password was changed. Your other sessions were signed out."
         )
         return response
 
-    def form_invalid(self, form: AuditedPasswordChangeForm) -> HttpResponse:
+    def form_invalid(self, form: PasswordChangeForm) -> HttpResponse:
         response = super().form_invalid(form)
         response.status_code = 400
         return response
