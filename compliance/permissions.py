@@ -125,6 +125,29 @@ def policy_for(model: type[models.Model]) -> ObjectPolicy:
         raise LookupError(f"No permission policy is registered for {model.__name__}.") from None
 
 
+def _permitted(
+    user: UserLike, model: type[models.Model], action: Action, organization: Organization | None
+) -> tuple[Q | None, bool]:
+    """The condition on ``model`` rows that ``user`` may ``action`` (None: no row), and whether
+    it only names organizations (every selected role may act on every row of its organization)."""
+    policy = policy_for(model)
+    memberships = active_memberships(user)
+    if organization is not None:
+        selected = [memberships[organization.pk]] if organization.pk in memberships else []
+    else:
+        selected = list(memberships.values())
+    condition: Q | None = None
+    whole_organizations = True
+    for membership in selected:
+        role_filter = getattr(policy, action)(membership)
+        if role_filter is None:
+            continue
+        whole_organizations = whole_organizations and role_filter == Q()
+        scoped = Q(**{policy.organization_field: membership.organization_id}) & role_filter
+        condition = scoped if condition is None else condition | scoped
+    return condition, whole_organizations
+
+
 def permitted_ids(
     user: UserLike,
     model: type[models.Model],
@@ -133,19 +156,7 @@ def permitted_ids(
     organization: Organization | None = None,
 ) -> QuerySet[Any]:
     """An ``id__in`` subquery of the rows of ``model`` that ``user`` may ``action``."""
-    policy = policy_for(model)
-    memberships = active_memberships(user)
-    if organization is not None:
-        selected = [memberships[organization.pk]] if organization.pk in memberships else []
-    else:
-        selected = list(memberships.values())
-    condition: Q | None = None
-    for membership in selected:
-        role_filter = getattr(policy, action)(membership)
-        if role_filter is None:
-            continue
-        scoped = Q(**{policy.organization_field: membership.organization_id}) & role_filter
-        condition = scoped if condition is None else condition | scoped
+    condition, _ = _permitted(user, model, action, organization)
     manager = model._default_manager
     if condition is None:
         return manager.none().values("pk")
@@ -160,8 +171,17 @@ def restrict(
     organization: Organization | None = None,
 ) -> QuerySet[Any]:
     """``queryset`` narrowed to what ``user`` may ``action``."""
-    ids = permitted_ids(user, queryset.model, action, organization=organization)
-    return queryset.filter(pk__in=ids)
+    condition, whole_organizations = _permitted(user, queryset.model, action, organization)
+    if condition is None:
+        return queryset.none()
+    if whole_organizations:
+        # Only the organization lookup (forward foreign keys, one row each): filter in place.
+        # A self-join "id IN (SELECT id ... same table)" can make PostgreSQL misjudge the row
+        # count and nest loops over the whole organization (seconds on a large inventory).
+        return queryset.filter(condition)
+    # Role filters may cross many-valued relations (evidence ↔ controls): a subquery keeps
+    # each row once.
+    return queryset.filter(pk__in=queryset.model._default_manager.filter(condition).values("pk"))
 
 
 def can(user: UserLike, action: Action, obj: models.Model) -> bool:
