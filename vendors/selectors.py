@@ -80,25 +80,34 @@ def vendor_reviews(*, user: User, vendor: Vendor) -> QuerySet[VendorReview]:
     )
 
 
-def latest_reviews(vendor_ids: Iterable[int]) -> dict[int, VendorReview]:
-    """The latest review of each vendor (by review date), in two queries."""
-    ids = list(vendor_ids)
+# Past this many vendors, reviews are narrowed by organization rather than by a list of ids:
+# thousands of bound parameters cost more to send and parse than the few extra rows.
+IDS_LIMIT = 500
+
+
+def latest_reviews(vendors: Sequence[Vendor]) -> dict[int, VendorReview]:
+    """The latest review of each vendor (by review date), in one query; each holds its date
+    and outcome only, as review states and lists need (the summary is loaded on demand)."""
+    ids = {vendor.pk for vendor in vendors}
     if not ids:
         return {}
-    newest = VendorReview.objects.filter(vendor=OuterRef("pk")).order_by("-reviewed_on", "-pk")
-    review_ids = [
-        pk
-        for pk in Vendor.objects.filter(pk__in=ids)
-        .annotate(latest=Subquery(newest.values("pk")[:1]))
-        .values_list("latest", flat=True)
-        if pk is not None
-    ]
-    reviews = VendorReview.objects.filter(pk__in=review_ids).select_related("recorded_by")
-    return {review.vendor_id: review for review in reviews}
+    newest = (
+        VendorReview.objects.filter(vendor_id=OuterRef("vendor_id"))
+        .order_by("-reviewed_on", "-pk")
+        .values("pk")[:1]
+    )
+    reviews = VendorReview.objects.filter(pk=Subquery(newest))
+    if len(ids) > IDS_LIMIT:
+        organizations = {vendor.organization_id for vendor in vendors}
+        reviews = reviews.filter(vendor__organization_id__in=organizations)
+    else:
+        reviews = reviews.filter(vendor_id__in=ids)
+    reviews = reviews.only("id", "vendor_id", "reviewed_on", "outcome").order_by()
+    return {review.vendor_id: review for review in reviews if review.vendor_id in ids}
 
 
 def with_status(vendors: Sequence[Vendor], today: dt.date) -> list[VendorRow]:
-    latest = latest_reviews(v.pk for v in vendors)
+    latest = latest_reviews(vendors)
     return [VendorRow(v, review_status(v, latest.get(v.pk), today)) for v in vendors]
 
 

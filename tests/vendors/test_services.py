@@ -12,6 +12,8 @@ from compliance.models import AuditEvent
 from evidence.models import EvidenceItem
 from tests.conftest import World
 from tests.vendors.conftest import Vendors
+from tests.vendors.factories import ReviewFactory, VendorFactory
+from vendors import selectors
 from vendors.models import ReviewOutcome, RiskTier, Vendor, VendorReview, VendorStatus
 from vendors.selectors import latest_reviews
 from vendors.services import (
@@ -205,7 +207,7 @@ def test_a_review_becomes_the_latest_and_is_audited(
         effective_date=today,
     )  # fmt: skip
     review = record(world, vendors.owned, today, evidence=evidence)
-    assert latest_reviews([vendors.owned.pk])[vendors.owned.pk] == review
+    assert latest_reviews([vendors.owned])[vendors.owned.pk] == review
     event = AuditEvent.objects.get(action="vendor.review")
     assert event.after["outcome"] == "approved"
     assert event.after["evidence"] == evidence.pk
@@ -217,7 +219,23 @@ def test_the_latest_review_is_the_latest_by_date_not_by_entry(
 ) -> None:
     newest = record(world, vendors.unowned, today - dt.timedelta(days=1))
     record(world, vendors.unowned, today - dt.timedelta(days=30))  # entered late
-    assert latest_reviews([vendors.unowned.pk])[vendors.unowned.pk] == newest
+    assert latest_reviews([vendors.unowned])[vendors.unowned.pk] == newest
+
+
+@pytest.mark.parametrize("ids_limit", [500, 1])  # by a list of ids, or by organization
+def test_latest_reviews_answer_for_the_vendors_asked_only(
+    world: World, vendors: Vendors, today: dt.date, monkeypatch: pytest.MonkeyPatch, ids_limit: int
+) -> None:
+    monkeypatch.setattr(selectors, "IDS_LIMIT", ids_limit)
+    owned = record(world, vendors.owned, today - dt.timedelta(days=3))
+    unowned = record(world, vendors.unowned, today - dt.timedelta(days=2))
+    record(world, vendors.unowned, today - dt.timedelta(days=9))
+    elsewhere = VendorFactory(organization=world.other_org)
+    ReviewFactory(vendor=elsewhere, reviewed_on=today)
+    latest = latest_reviews([vendors.owned, vendors.unowned])
+    assert latest == {vendors.owned.pk: owned, vendors.unowned.pk: unowned}
+    assert latest_reviews([vendors.owned]) == {vendors.owned.pk: owned}
+    assert latest_reviews([]) == {}
 
 
 @pytest.mark.parametrize(
