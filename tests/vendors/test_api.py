@@ -566,6 +566,19 @@ def test_reviews_are_listed_latest_first(world: World, vendors: Vendors, today: 
     assert rejected.json()["count"] == 0
 
 
+def test_one_review_is_read_by_its_id(world: World, vendors: Vendors, today: dt.date) -> None:
+    owned = vendors.owned
+    review = owned.reviews.get()
+    response = world.api("viewer").get(f"{detail(owned)}reviews/{review.pk}/")
+    assert response.status_code == 200
+    body = response.json()
+    assert (body["id"], body["vendor"], body["reviewed_on"], body["outcome"]) == (
+        review.pk, owned.pk, str(today - dt.timedelta(days=90)), review.outcome,
+    )  # fmt: skip
+    missing = world.api("viewer").get(f"{detail(owned)}reviews/{review.pk + 1000}/")
+    assert missing.status_code == 404
+
+
 def test_the_owner_records_a_review_with_its_evidence(
     world: World, vendors: Vendors, today: dt.date
 ) -> None:

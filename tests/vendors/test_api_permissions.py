@@ -4,7 +4,8 @@ Program readers (admins, members, viewers) see the inventory and its reviews. Ve
 (admins, Capability.MANAGE_VENDORS) add, change, offboard and reinstate vendors; a member who owns
 a vendor changes its facts (not its tier, owner, cadence…) and records its reviews. Auditors have
 no part in the program (403, whatever the vendor); an expired auditor and a stranger are not
-members (404); another organization's vendor is a 404. Vendors are never deleted or replaced
+members (404); another organization's vendor, or a review asked for under another vendor, is a
+404. Vendors are never deleted or replaced
 (405). Denied writes change nothing: no audit event, the row and its reviews unchanged.
 """
 
@@ -19,7 +20,7 @@ from compliance.models import AuditEvent
 from tests.conftest import PERSONAS, World
 from tests.matrix import ADMIN_ONLY_READ, HIDDEN_FROM_ALL, READ_PROGRAM, Case
 from tests.vendors.conftest import Vendors
-from tests.vendors.factories import VendorFactory
+from tests.vendors.factories import ReviewFactory, VendorFactory
 from vendors.models import Vendor
 from vendors.services import vendor_offboard
 
@@ -67,6 +68,19 @@ def state(vendor: Vendor) -> tuple[Any, ...]:
         vendor.name, vendor.description, vendor.risk_tier, vendor.owner_id, vendor.status,
         vendor.offboarded_on, vendor.review_every_months, vendor.reviews.count(),
     )  # fmt: skip
+
+
+def review_url(vendor: Vendor, of: Vendor | None = None) -> str:
+    """The address of ``of``'s (default: ``vendor``'s) latest review, under ``vendor``."""
+    review = (of or vendor).reviews.order_by("-reviewed_on").first()
+    assert review is not None
+    return f"{API}/{vendor.pk}/reviews/{review.pk}/"
+
+
+def review_state(vendor: Vendor) -> list[tuple[Any, ...]]:
+    return list(
+        vendor.reviews.order_by("pk").values_list("pk", "reviewed_on", "outcome", "summary")
+    )
 
 
 def vendor_count(w: World) -> int:
@@ -211,6 +225,34 @@ CASES = [
         data=review,
         state=lambda w: state(foreign(w)),
     ),
+    Case("a review", "get", lambda w: review_url(owned(w)), API_READ),
+    Case(
+        "a review through another vendor's address",
+        "get",
+        lambda w: review_url(unowned(w), owned(w)),
+        API_HIDDEN,
+    ),
+    Case(
+        "a review of another organization's vendor",
+        "get",
+        lambda w: review_url(foreign(w)),
+        API_HIDDEN,
+    ),
+    Case(
+        "change a review",
+        "patch",
+        lambda w: review_url(owned(w)),
+        NOT_OFFERED,
+        data=lambda w: {"summary": "Rewritten after the fact."},
+        state=lambda w: review_state(owned(w)),
+    ),
+    Case(
+        "delete a review",
+        "delete",
+        lambda w: review_url(owned(w)),
+        NOT_OFFERED,
+        state=lambda w: review_state(owned(w)),
+    ),
     Case(
         "delete a vendor's reviews",
         "delete",
@@ -229,6 +271,7 @@ def inventory(world: World, vendors: Vendors, today: dt.date) -> None:
         organization=world.org, name="Oldmail", onboarded_on=dt.date(2020, 1, 1)
     )
     vendor_offboard(actor=world.users["admin"], vendor=oldmail, offboarded_on=today, reason="Gone")
+    ReviewFactory(vendor=vendors.foreign, reviewed_on=today - dt.timedelta(days=10))
 
 
 @pytest.mark.parametrize(("case", "persona"), PARAMS, ids=[f"{c.name}-{p}" for c, p in PARAMS])

@@ -217,11 +217,14 @@ VENDOR_ID = OpenApiParameter("vendor", int, OpenApiParameter.PATH, description="
 
 
 @extend_schema_view(
-    list=extend_schema(parameters=[VENDOR_ID]), create=extend_schema(parameters=[VENDOR_ID])
+    list=extend_schema(parameters=[VENDOR_ID]),
+    create=extend_schema(parameters=[VENDOR_ID]),
+    retrieve=extend_schema(parameters=[VENDOR_ID]),
 )
 class VendorReviewViewSet(
     OrganizationScopedMixin,
     mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
     viewsets.GenericViewSet,
 ):
