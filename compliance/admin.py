@@ -6,6 +6,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.http import HttpRequest
 
+from compliance import mfa
 from compliance.models import (
     ApiToken,
     AuditEvent,
@@ -13,6 +14,7 @@ from compliance.models import (
     Membership,
     Organization,
     OutboundEmail,
+    TotpDevice,
     User,
 )
 
@@ -83,6 +85,30 @@ class ApiTokenAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
+
+
+@admin.register(TotpDevice)
+class TotpDeviceAdmin(admin.ModelAdmin):
+    """Who has two-factor sign-in on. Deleting one resets it for a user who lost their phone
+    and recovery codes (audited); the secret is never shown."""
+
+    list_display = ["user", "created_at"]
+    search_fields = ["user__email"]
+    fields = ["user", "created_at"]
+    readonly_fields = ["user", "created_at"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def delete_model(self, request: HttpRequest, obj: TotpDevice) -> None:
+        mfa.mfa_reset(actor=request.user, user=obj.user)  # type: ignore[arg-type]
+
+    def delete_queryset(self, request: HttpRequest, queryset: Any) -> None:
+        for device in queryset.select_related("user"):
+            mfa.mfa_reset(actor=request.user, user=device.user)  # type: ignore[arg-type]
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):

@@ -13,7 +13,7 @@ from django.contrib.auth.forms import (
 )
 from django.http import HttpRequest
 
-from compliance import services, throttle
+from compliance import mfa, services, throttle
 from compliance.emails import email_queue
 from compliance.models import Role, User
 
@@ -51,8 +51,41 @@ class LoginForm(AuthenticationForm):
             if email:
                 throttle.record_failure(email=email, ip=ip)
             raise
-        throttle.record_success(email=email)
+        user = self.get_user()
+        if user is not None and not mfa.is_enabled(user):
+            # With two-factor sign-in the count is cleared only once the code is right, so
+            # that typing the password again does not buy more guesses at the code.
+            throttle.record_success(email=email)
         return cleaned
+
+
+class MfaCodeForm(forms.Form):
+    code = forms.CharField(
+        label="Authentication code",
+        max_length=20,
+        strip=True,
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "autofocus": True, "inputmode": "numeric"}
+        ),
+        help_text="The 6 digits your authenticator app shows, or one of your recovery codes.",
+    )
+
+
+class MfaEnableForm(forms.Form):
+    code = forms.CharField(
+        label="Code from the app",
+        max_length=20,
+        strip=True,
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
+    )
+
+
+class MfaDisableForm(forms.Form):
+    password = forms.CharField(
+        label="Current password",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
 
 
 class OutboxPasswordResetForm(PasswordResetForm):

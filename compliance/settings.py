@@ -180,6 +180,10 @@ LOGOUT_REDIRECT_URL = "login"
 # Failed sign-ins allowed per account and per client address within the window.
 LOGIN_THROTTLE_ATTEMPTS = env_int("LOGIN_THROTTLE_ATTEMPTS", 5, minimum=1)
 LOGIN_THROTTLE_WINDOW = env_int("LOGIN_THROTTLE_WINDOW", 900, minimum=1)
+# The name authenticator apps show next to the account (two-factor sign-in).
+MFA_ISSUER = env_str("MFA_ISSUER", "Attest")
+# Seconds between the password and the authenticator code before signing in starts again.
+MFA_PENDING_SECONDS = 300
 # How many reverse proxies append to X-Forwarded-For in front of the app (0: none, trust no header).
 TRUSTED_PROXIES = env_int("TRUSTED_PROXIES", 0, minimum=0)
 INVITATION_TTL_DAYS = env_int("INVITATION_TTL_DAYS", 7, minimum=1)

@@ -1,8 +1,13 @@
 from django.contrib import admin
+from django.contrib.auth.decorators import login_required
 from django.urls import URLPattern, URLResolver, include, path
 
 from compliance.views import account, auth, dashboard, organizations
 from compliance.views.health import healthz
+
+# Operators sign in through Attest's own sign-in (throttled, with its two-factor step), never
+# through the admin site's form, which knows neither.
+admin.site.login = login_required(admin.site.login)  # type: ignore[method-assign]
 
 organization_patterns: list[URLPattern | URLResolver] = [
     path("", dashboard.DashboardView.as_view(), name="dashboard"),
@@ -25,6 +30,7 @@ organization_patterns: list[URLPattern | URLResolver] = [
 urlpatterns = [
     path("", organizations.home, name="home"),
     path("login/", auth.LoginView.as_view(), name="login"),
+    path("login/code/", auth.login_mfa, name="login_mfa"),
     path("logout/", auth.LogoutView.as_view(), name="logout"),
     path("password-reset/", auth.PasswordResetView.as_view(), name="password_reset"),
     path("password-reset/sent/", auth.PasswordResetDoneView.as_view(), name="password_reset_done"),
@@ -40,6 +46,7 @@ urlpatterns = [
     ),
     path("invite/<str:token>/", auth.invitation_accept, name="invitation_accept"),
     path("account/password/", account.PasswordChangeView.as_view(), name="password_change"),
+    path("account/two-factor/", account.two_factor, name="two_factor"),
     path("account/tokens/", account.api_tokens, name="api_tokens"),
     path("account/tokens/<int:pk>/revoke/", account.api_token_revoke, name="api_token_revoke"),
     path("organizations/new/", organizations.organization_create, name="organization_create"),

@@ -1,4 +1,4 @@
-from compliance.models.accounts import ApiToken, User
+from compliance.models.accounts import ApiToken, RecoveryCode, TotpDevice, User
 from compliance.models.audit import AuditChainHead, AuditEvent, StatusChange
 from compliance.models.emails import OutboundEmail
 from compliance.models.organizations import Invitation, Membership, Organization, Role
@@ -11,7 +11,9 @@ __all__ = [
     "Membership",
     "Organization",
     "OutboundEmail",
+    "RecoveryCode",
     "Role",
     "StatusChange",
+    "TotpDevice",
     "User",
 ]

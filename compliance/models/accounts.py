@@ -92,3 +92,31 @@ class ApiToken(models.Model):
     def is_usable(self) -> bool:
         now = timezone.now()
         return self.revoked_at is None and (self.expires_at is None or self.expires_at > now)
+
+
+class TotpDevice(models.Model):
+    """A user's authenticator app (TOTP, RFC 6238): the second step of signing in."""
+
+    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="totp_device")
+    # Fernet token of the base32 secret (controls.integrations.crypto), never shown again.
+    secret = models.TextField()
+    # The 30-second step of the last code accepted: each code signs in once.
+    last_counter = models.BigIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"Authenticator of {self.user_id}"
+
+
+class RecoveryCode(models.Model):
+    """A one-time code for when the authenticator is lost; only its SHA-256 is kept."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="recovery_codes")
+    code_hash = models.CharField(max_length=64)
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "code_hash"], name="recovery_code_lookup")]
+
+    def __str__(self) -> str:
+        return f"Recovery code of {self.user_id}"

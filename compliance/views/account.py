@@ -12,10 +12,16 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
 from django.utils import timezone
+from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
-from compliance import services
-from compliance.forms import ApiTokenForm, AuditedPasswordChangeForm
+from compliance import mfa, services
+from compliance.forms import (
+    ApiTokenForm,
+    AuditedPasswordChangeForm,
+    MfaDisableForm,
+    MfaEnableForm,
+)
 from compliance.models import ApiToken, User
 from compliance.views.mixins import apply_validation_error
 
@@ -82,3 +88,53 @@ class PasswordChangeView(auth_views.PasswordChangeView):
         response = super().form_invalid(form)
         response.status_code = 400
         return response
+
+
+MFA_SETUP = "attest_mfa_setup_secret"
+
+
+@login_required
+@sensitive_post_parameters("code", "password")
+def two_factor(request: HttpRequest) -> HttpResponse:
+    """Turn two-factor sign-in on (scan, then type a code) or off (with the password)."""
+    user = cast(User, request.user)
+    enabled = mfa.is_enabled(user)
+    context: dict[str, Any] = {"enabled": enabled}
+    status = 200
+    if enabled:
+        form: Any = MfaDisableForm(request.POST or None)
+        if request.method == "POST":
+            if form.is_valid():
+                try:
+                    mfa.mfa_disable(user=user, password=form.cleaned_data["password"])
+                except ValidationError as exc:
+                    apply_validation_error(form, exc)
+                else:
+                    messages.success(request, "Two-factor sign-in is off.")
+                    return redirect("two_factor")
+            status = 400
+        context.update(form=form, codes_left=mfa.recovery_codes_left(user))
+        return render(request, "account/two_factor.html", context, status=status)
+
+    secret = request.session.get(MFA_SETUP) or mfa.new_secret()
+    request.session[MFA_SETUP] = secret
+    form = MfaEnableForm(request.POST or None)
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                codes = mfa.mfa_enable(user=user, secret=secret, code=form.cleaned_data["code"])
+            except ValidationError as exc:
+                apply_validation_error(form, exc)
+            else:
+                del request.session[MFA_SETUP]
+                context.update(enabled=True, recovery_codes=codes, codes_left=len(codes))
+                context["form"] = MfaDisableForm()
+                return render(request, "account/two_factor.html", context)
+        status = 400
+    uri = mfa.provisioning_uri(user, secret)
+    context.update(
+        form=form,
+        qr=mfa.qr_svg(uri),
+        secret=" ".join(secret[i : i + 4] for i in range(0, len(secret), 4)),
+    )
+    return render(request, "account/two_factor.html", context, status=status)

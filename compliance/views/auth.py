@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from django.conf import settings
@@ -14,15 +15,18 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
 
-from compliance import services
+from compliance import mfa, services, throttle
 from compliance.forms import (
     AcceptInvitationForm,
     AuditedSetPasswordForm,
     LoginForm,
+    MfaCodeForm,
     OutboxPasswordResetForm,
 )
 from compliance.models import Role, User
 from compliance.views.mixins import apply_validation_error
+
+MFA_PENDING = "attest_mfa_pending"
 
 
 class LoginView(auth_views.LoginView):
@@ -30,11 +34,63 @@ class LoginView(auth_views.LoginView):
     template_name = "auth/login.html"
     redirect_authenticated_user = True
 
+    def form_valid(self, form: LoginForm) -> HttpResponse:  # type: ignore[override]
+        user = form.get_user()
+        if not mfa.is_enabled(user):
+            return super().form_valid(form)
+        # The password was right; the session holds who is half-way, not a signed-in user.
+        self.request.session[MFA_PENDING] = {
+            "user": user.pk,
+            "backend": getattr(user, "backend", settings.AUTHENTICATION_BACKENDS[0]),
+            "at": time.time(),
+            "next": self.get_success_url(),
+        }
+        return redirect("login_mfa")
+
     def form_invalid(self, form: LoginForm) -> HttpResponse:  # type: ignore[override]
         response = super().form_invalid(form)
         if form.throttled:
             response.status_code = 429
         return response
+
+
+@sensitive_post_parameters("code")
+@csrf_protect
+@never_cache
+def login_mfa(request: HttpRequest) -> HttpResponse:
+    """The second step of signing in: a code from the authenticator app or a recovery code.
+    Wrong codes count against the same limits as wrong passwords."""
+    pending: dict[str, Any] = request.session.get(MFA_PENDING) or {}
+    user = None
+    if pending and time.time() - pending["at"] <= settings.MFA_PENDING_SECONDS:
+        user = User.objects.filter(pk=pending["user"], is_active=True).first()
+    if user is None:
+        request.session.pop(MFA_PENDING, None)
+        if pending:
+            messages.info(request, "That took too long. Sign in again.")
+        return redirect("login")
+    form = MfaCodeForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        ip = throttle.client_ip(request)
+        if throttle.is_blocked(email=user.email, ip=ip):
+            form.add_error(
+                None,
+                f"Too many failed sign-in attempts. Wait {throttle.window_minutes()} minutes "
+                "and try again.",
+            )
+            status = 429
+        elif form.is_valid() and mfa.mfa_verify(user=user, code=form.cleaned_data["code"]):
+            del request.session[MFA_PENDING]
+            login(request, user, backend=pending["backend"])
+            throttle.record_success(email=user.email)
+            return redirect(pending["next"])
+        else:
+            if form.is_valid():
+                throttle.record_failure(email=user.email, ip=ip)
+                form.add_error("code", "That code is not right, or was used already.")
+            status = 400
+    return render(request, "auth/login_mfa.html", {"form": form}, status=status)
 
 
 class LogoutView(auth_views.LogoutView):

@@ -7,7 +7,7 @@ from typing import Any, cast
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -15,7 +15,7 @@ from django.views.generic import TemplateView
 
 from compliance import services
 from compliance.forms import InvitationForm, MembershipRoleForm, OrganizationForm
-from compliance.models import AuditEvent, Invitation, Membership, Role, User
+from compliance.models import AuditEvent, Invitation, Membership, Role, TotpDevice, User
 from compliance.permissions import Capability, active_memberships, restrict
 from compliance.views.mixins import (
     LAST_ORGANIZATION_SESSION_KEY,
@@ -78,6 +78,7 @@ class MemberListView(OrganizationMixin, TemplateView):
             restrict(Membership.objects.all(), self.actor, organization=self.organization)
             .filter(organization=self.organization)
             .select_related("user")
+            .annotate(two_factor=Exists(TotpDevice.objects.filter(user_id=OuterRef("user_id"))))
             .order_by("user__full_name", "user__email")
         )
 
