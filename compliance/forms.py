@@ -163,6 +163,20 @@ class OrganizationForm(forms.Form):
     )
 
 
+class OrganizationSettingsForm(forms.Form):
+    name = forms.CharField(max_length=120)
+    time_zone = forms.ChoiceField(
+        choices=[(tz, tz) for tz in sorted(zoneinfo.available_timezones())],
+        help_text="Dates, deadlines and schedules of automated tests read in this time zone.",
+    )
+    require_two_factor = forms.BooleanField(
+        required=False,
+        label="Require two-factor sign-in",
+        help_text="Everyone must sign in with an authenticator code to open this organization or "
+        "use its API; those without it are sent to turn it on.",
+    )
+
+
 class InvitationForm(forms.Form):
     email = forms.EmailField(max_length=254)
     role = forms.ChoiceField(choices=Role.choices, initial=Role.MEMBER)

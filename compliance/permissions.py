@@ -46,6 +46,7 @@ class Capability(StrEnum):
     MANAGE_INTEGRATIONS = "manage_integrations"  # connections to GitHub, AWS… and their secrets
     ACCEPT_RISK = "accept_risk"  # exceptions for failing resources of automated tests
     MANAGE_VENDORS = "manage_vendors"  # add vendors, set tiers and owners, offboard
+    MANAGE_ORGANIZATION = "manage_organization"  # its name, time zone and sign-in rules
 
 
 ROLE_CAPABILITIES: dict[str, frozenset[Capability]] = {

@@ -18,13 +18,14 @@ from django.utils import timezone
 from django.utils.text import slugify
 from guardian.utils import get_user_obj_perms_model
 
-from compliance import permissions
+from compliance import mfa, permissions
 from compliance.audit import audit_record, changed, snapshot
 from compliance.emails import email_queue
 from compliance.models import ApiToken, Invitation, Membership, Organization, Role, User
 from compliance.tokens import API_TOKEN_PREFIX, new_secret, secret_hash
 
 MEMBERSHIP_FIELDS = ("user", "organization", "role", "expires_at")
+ORGANIZATION_FIELDS = ("name", "time_zone", "require_two_factor")
 
 
 def _validate_time_zone(name: str) -> None:
@@ -59,6 +60,43 @@ def organization_create(
         after=snapshot(membership, MEMBERSHIP_FIELDS),
     )
     permissions.forget_memberships(actor)
+    return organization
+
+
+@transaction.atomic
+def organization_update(
+    *, actor: User, organization: Organization, name: str, time_zone: str, require_two_factor: bool
+) -> Organization:
+    """Change the organization's name, time zone and sign-in rule. Requiring two-factor sign-in
+    is refused to an admin without it, who would lock themselves out at once."""
+    organization = Organization.objects.select_for_update().get(pk=organization.pk)
+    before = snapshot(organization, ORGANIZATION_FIELDS)
+    organization.name = name.strip()
+    organization.time_zone = time_zone
+    organization.require_two_factor = require_two_factor
+    organization.full_clean()
+    _validate_time_zone(time_zone)
+    if require_two_factor and not before["require_two_factor"] and not mfa.is_enabled(actor):
+        raise ValidationError(
+            {
+                "require_two_factor": [
+                    "Turn on two-factor sign-in for your own account first (menu under your "
+                    "name), or you would be locked out."
+                ]
+            }
+        )
+    old, new = changed(before, snapshot(organization, ORGANIZATION_FIELDS))
+    if not new:
+        return organization
+    organization.save(update_fields=list(new))
+    audit_record(
+        actor=actor,
+        organization=organization,
+        action="organization.update",
+        obj=organization,
+        before=old,
+        after=new,
+    )
     return organization
 
 

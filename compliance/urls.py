@@ -20,6 +20,11 @@ organization_patterns: list[URLPattern | URLResolver] = [
         name="invitation_revoke",
     ),
     path("audit-trail/", organizations.AuditTrailView.as_view(), name="audit_trail"),
+    path(
+        "settings/",
+        organizations.OrganizationSettingsView.as_view(),
+        name="organization_settings",
+    ),
     path("", include("controls.urls")),
     path("", include("evidence.urls")),
     path("", include("policies.urls")),

@@ -11,6 +11,7 @@ from rest_framework.filters import BaseFilterBackend
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
+from compliance import mfa
 from compliance.models import Membership, Organization, User
 from compliance.permissions import (
     ROLE_CAPABILITIES,
@@ -44,6 +45,11 @@ class OrganizationScopedMixin(APIView):
         self.membership = membership
         self.organization = membership.organization
         request.organization = self.organization  # type: ignore[attr-defined]
+        if self.organization.require_two_factor and not mfa.is_enabled(self.actor):
+            raise exceptions.PermissionDenied(
+                f"{self.organization.name} requires two-factor sign-in: turn it on for "
+                f"{self.actor.email} (account menu → Two-factor sign-in) to use its API."
+            )
         action = getattr(self, "action", None) or request.method.lower()  # type: ignore[union-attr]
         needed = self.capabilities.get(action, Capability.VIEW_PROGRAM)
         if needed is not None and needed not in ROLE_CAPABILITIES.get(membership.role, frozenset()):

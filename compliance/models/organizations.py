@@ -18,6 +18,10 @@ class Organization(models.Model):
     name = models.CharField(max_length=120)
     slug = models.CharField(max_length=50, unique=True, validators=[slug_validator])
     time_zone = models.CharField(max_length=64, default="UTC")
+    require_two_factor = models.BooleanField(
+        default=False,
+        help_text="Members must sign in with an authenticator code to open the organization.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -6,14 +6,17 @@ import zoneinfo
 from typing import Any, cast
 
 from django import forms
+from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Page, Paginator
 from django.http import Http404, HttpRequest, HttpResponseBase
+from django.shortcuts import redirect
 from django.template.response import SimpleTemplateResponse
 from django.utils import timezone
 from django.views import View
 
+from compliance import mfa
 from compliance.models import Membership, Organization, User
 from compliance.permissions import ROLE_CAPABILITIES, Capability, active_memberships
 
@@ -43,6 +46,12 @@ class OrganizationMixin(View):
         self.organization = self.membership.organization
         request.organization = self.organization  # type: ignore[attr-defined]
         request.membership = self.membership  # type: ignore[attr-defined]
+        if self.organization.require_two_factor and not mfa.is_enabled(self.actor):
+            messages.warning(
+                request,
+                f"{self.organization.name} requires two-factor sign-in. Turn it on to continue.",
+            )
+            return redirect("two_factor")
         if self.capability is not None and not self.can(self.capability):
             raise PermissionDenied("Your role in this organization does not allow this.")
         request.session[LAST_ORGANIZATION_SESSION_KEY] = self.organization.slug

@@ -14,7 +14,12 @@ from django.utils import timezone
 from django.views.generic import TemplateView
 
 from compliance import services
-from compliance.forms import InvitationForm, MembershipRoleForm, OrganizationForm
+from compliance.forms import (
+    InvitationForm,
+    MembershipRoleForm,
+    OrganizationForm,
+    OrganizationSettingsForm,
+)
 from compliance.models import AuditEvent, Invitation, Membership, Role, TotpDevice, User
 from compliance.permissions import Capability, active_memberships, restrict
 from compliance.views.mixins import (
@@ -206,3 +211,42 @@ class AuditTrailView(OrganizationMixin, TemplateView):
             },
         )
         return context
+
+
+class OrganizationSettingsView(OrganizationMixin, TemplateView):
+    """The organization's name, time zone and sign-in rule (admins)."""
+
+    capability = Capability.MANAGE_ORGANIZATION
+    nav = "settings"
+    template_name = "organizations/settings.html"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        organization = self.organization
+        context["form"] = kwargs.get("form") or OrganizationSettingsForm(
+            initial={
+                "name": organization.name,
+                "time_zone": organization.time_zone,
+                "require_two_factor": organization.require_two_factor,
+            }
+        )
+        members = Membership.objects.active().filter(organization=organization)
+        context["members_total"] = members.count()
+        context["members_with_two_factor"] = members.filter(
+            Exists(TotpDevice.objects.filter(user_id=OuterRef("user_id")))
+        ).count()
+        return context
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        form = OrganizationSettingsForm(request.POST)
+        if form.is_valid():
+            try:
+                services.organization_update(
+                    actor=self.actor, organization=self.organization, **form.cleaned_data
+                )
+            except ValidationError as exc:
+                apply_validation_error(form, exc)
+            else:
+                messages.success(request, "Settings saved.")
+                return redirect("organization_settings", org=self.organization.slug)
+        return self.render_to_response(self.get_context_data(form=form), status=400)

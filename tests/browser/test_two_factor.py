@@ -72,4 +72,4 @@ def test_the_cfo_turns_on_two_factor_sign_in_and_signs_in_with_a_code(
     # Dana's colleagues see it on the members page.
     page.goto(f"{base}/o/{demo.SLUG}/members/")
     row = page.locator("tr", has_text="dana@northwind.test")
-    expect(row).to_contain_text("On")
+    expect(row.get_by_test_id("two-factor")).to_have_text("Two-factor on")

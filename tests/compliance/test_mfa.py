@@ -267,8 +267,8 @@ def test_the_members_page_shows_who_signs_in_with_two_factors(
         for row in re.findall(r"<tr>.*?</tr>", body, re.S)
         for email in re.findall(r'<div class="sub">([^<]+@acme\.test)</div>', row)
     }
-    assert 'badge-ok">On' in rows["member@acme.test"]
-    assert 'badge-muted">Off' in rows["admin@acme.test"]
+    assert 'badge-ok">Two-factor on' in rows["member@acme.test"]
+    assert 'badge-muted">Two-factor off' in rows["admin@acme.test"]
 
 
 def test_an_operator_resets_it_for_a_user_who_lost_everything(
