@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import random
-import statistics
-import time
 
 import pytest
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
+from benchmarks.timing import median_ms
 from compliance.models import Role
 from compliance.readiness import organization_readiness
 from controls.models import Control, ControlRequirement, Framework, Requirement
@@ -53,24 +52,16 @@ def test_dashboard_on_a_large_program() -> None:
     client = Client()
     client.force_login(admin)
 
-    def run(fn, n):  # type: ignore[no-untyped-def]
-        samples = []
-        for _ in range(n):
-            start = time.perf_counter()
-            fn()
-            samples.append((time.perf_counter() - start) * 1000)
-        return statistics.median(samples)
-
     assert client.get("/o/bench/").status_code == 200  # warm up
     with CaptureQueriesContext(connection) as queries:
         response = client.get("/o/bench/")
     assert response.status_code == 200
     dashboard_queries = len(queries.captured_queries)
     assert dashboard_queries > 0
-    dashboard_ms = run(lambda: client.get("/o/bench/"), 10)
-    list_ms = run(lambda: client.get("/o/bench/controls/"), 10)
-    reqs_ms = run(lambda: client.get("/o/bench/frameworks/soc2/"), 10)
-    compute_ms = run(lambda: organization_readiness(organization=organization), 10)
+    dashboard_ms = median_ms(lambda: client.get("/o/bench/"), 10)
+    list_ms = median_ms(lambda: client.get("/o/bench/controls/"), 10)
+    reqs_ms = median_ms(lambda: client.get("/o/bench/frameworks/soc2/"), 10)
+    compute_ms = median_ms(lambda: organization_readiness(organization=organization), 10)
     results = organization_readiness(organization=organization)
 
     mappings = CONTROLS * 4

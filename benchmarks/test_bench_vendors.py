@@ -7,15 +7,13 @@ from __future__ import annotations
 import datetime as dt
 import os
 import random
-import statistics
-import time
-from collections.abc import Callable
 
 import pytest
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
+from benchmarks.timing import median_ms
 from compliance.models import Role
 from controls.checks import CheckContext, get_check
 from people.completion import organization_today
@@ -27,15 +25,6 @@ pytestmark = pytest.mark.django_db
 VENDORS = int(os.environ.get("BENCH_VENDORS", "5000"))
 TIERS = ["critical", "high", "medium", "low"]
 CATEGORIES = ["software", "infrastructure", "communication", "payments", "security", "other"]
-
-
-def median_ms(fn: Callable[[], object], n: int = 5) -> float:
-    samples = []
-    for _ in range(n):
-        start = time.perf_counter()
-        fn()
-        samples.append((time.perf_counter() - start) * 1000)
-    return statistics.median(samples)
 
 
 def test_vendor_inventory_at_scale() -> None:
