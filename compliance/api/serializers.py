@@ -18,7 +18,7 @@ class OrganizationSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Organization
-        fields = ["id", "slug", "name", "time_zone", "created_at", "role"]
+        fields = ["id", "slug", "name", "time_zone", "require_two_factor", "created_at", "role"]
         read_only_fields = fields
 
     def get_role(self, organization: Organization) -> str | None:

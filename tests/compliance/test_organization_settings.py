@@ -110,3 +110,13 @@ def test_once_required_members_without_it_are_sent_to_turn_it_on(world: World) -
 
     summary = world.client("admin").get(URL).content.decode()
     assert "Required" in summary and "3 of" in summary
+
+
+def test_the_api_shows_whether_an_organization_requires_it(world: World) -> None:
+    enroll(world.users["admin"])
+    world.client("admin").post(URL, {**GOOD, "require_two_factor": "on"})
+    body = world.api("admin").get("/api/organizations/acme/").json()
+    assert (body["require_two_factor"], body["time_zone"]) == (True, "Europe/Paris")
+    # Read-only there: the settings page is where it changes.
+    world.api("admin").patch("/api/organizations/acme/", {"require_two_factor": False})
+    assert state(world)[2] is True
