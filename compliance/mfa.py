@@ -158,3 +158,15 @@ def mfa_reset(*, actor: User, user: User) -> None:
     TotpDevice.objects.filter(user=user).delete()
     RecoveryCode.objects.filter(user=user).delete()
     audit_record(actor=actor, organization=None, action="user.mfa_reset", obj=user)
+
+
+@transaction.atomic
+def mfa_new_recovery_codes(*, user: User, password: str) -> list[str]:
+    """Replace every recovery code (used or not) with ten new ones, shown this once."""
+    if not user.check_password(password):
+        raise ValidationError({"password": ["That is not your current password."]})
+    if not TotpDevice.objects.filter(user=user).exists():
+        raise ValidationError({"password": ["Two-factor sign-in is not on."]})
+    codes = _new_recovery_codes(user)
+    audit_record(actor=user, organization=None, action="user.mfa_recovery_codes", obj=user)
+    return codes

@@ -104,14 +104,25 @@ def two_factor(request: HttpRequest) -> HttpResponse:
     if enabled:
         form: Any = MfaDisableForm(request.POST or None)
         if request.method == "POST":
+            renew = request.POST.get("action") == "recovery_codes"
             if form.is_valid():
+                password = form.cleaned_data["password"]
                 try:
-                    mfa.mfa_disable(user=user, password=form.cleaned_data["password"])
+                    if renew:
+                        codes = mfa.mfa_new_recovery_codes(user=user, password=password)
+                    else:
+                        mfa.mfa_disable(user=user, password=password)
                 except ValidationError as exc:
                     apply_validation_error(form, exc)
                 else:
-                    messages.success(request, "Two-factor sign-in is off.")
-                    return redirect("two_factor")
+                    if not renew:
+                        messages.success(request, "Two-factor sign-in is off.")
+                        return redirect("two_factor")
+                    context.update(
+                        form=MfaDisableForm(), recovery_codes=codes, codes_left=len(codes),
+                        renewed=True,
+                    )  # fmt: skip
+                    return render(request, "account/two_factor.html", context)
             status = 400
         context.update(form=form, codes_left=mfa.recovery_codes_left(user))
         return render(request, "account/two_factor.html", context, status=status)

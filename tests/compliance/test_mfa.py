@@ -292,3 +292,22 @@ def test_an_operator_resets_it_for_a_user_who_lost_everything(
     assert (event.actor, event.object_id) == (operator, str(member.pk))
     # The member signs in with the password alone again.
     assert Client().post(reverse("login"), LOGIN)["Location"] != reverse("login_mfa")
+
+
+def test_new_recovery_codes_replace_the_old_ones(member: User, enrolled: list[str]) -> None:
+    client = Client()
+    client.force_login(member)
+    wrong = client.post(reverse("two_factor"), {"password": "not it", "action": "recovery_codes"})
+    assert wrong.status_code == 400 and mfa.mfa_verify(user=member, code=enrolled[0])
+    response = client.post(
+        reverse("two_factor"), {"password": PASSWORD, "action": "recovery_codes"}
+    )
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "New recovery codes. Save them" in body
+    fresh = re.findall(r"[0-9a-f]{5}-[0-9a-f]{5}", body)
+    assert len(fresh) == 10 and not set(fresh) & set(enrolled)
+    assert not mfa.mfa_verify(user=member, code=enrolled[1])  # the old ones are gone
+    assert mfa.mfa_verify(user=member, code=fresh[0])
+    assert mfa.is_enabled(member)
+    assert AuditEvent.objects.filter(action="user.mfa_recovery_codes").count() == 1
