@@ -17,6 +17,8 @@ from compliance import mfa, services, throttle
 from compliance.emails import email_queue
 from compliance.models import Role, User
 
+TIME_ZONES = [(name, name) for name in sorted(zoneinfo.available_timezones())]
+
 
 class LoginForm(AuthenticationForm):
     username = forms.EmailField(
@@ -31,6 +33,7 @@ class LoginForm(AuthenticationForm):
     def __init__(self, request: HttpRequest | None = None, *args: Any, **kwargs: Any) -> None:
         super().__init__(request, *args, **kwargs)
         self.throttled = False
+        self.two_factor = False
 
     def _client_ip(self) -> str:
         return throttle.client_ip(self.request) if self.request else ""
@@ -51,10 +54,10 @@ class LoginForm(AuthenticationForm):
             if email:
                 throttle.record_failure(email=email, ip=ip)
             raise
-        user = self.get_user()
-        if user is not None and not mfa.is_enabled(user):
-            # With two-factor sign-in the count is cleared only once the code is right, so
-            # that typing the password again does not buy more guesses at the code.
+        # The view sends a user with two-factor sign-in to the code step. Their count is
+        # cleared only once the code is right: typing the password again buys no more guesses.
+        self.two_factor = mfa.is_enabled(self.get_user())
+        if not self.two_factor:
             throttle.record_success(email=email)
         return cleaned
 
@@ -158,15 +161,13 @@ class OrganizationForm(forms.Form):
         help_text="Used in addresses; lowercase letters, digits and hyphens. Left empty, it is "
         "made from the name.",
     )
-    time_zone = forms.ChoiceField(
-        choices=[(tz, tz) for tz in sorted(zoneinfo.available_timezones())], initial="UTC"
-    )
+    time_zone = forms.ChoiceField(choices=TIME_ZONES, initial="UTC")
 
 
 class OrganizationSettingsForm(forms.Form):
     name = forms.CharField(max_length=120)
     time_zone = forms.ChoiceField(
-        choices=[(tz, tz) for tz in sorted(zoneinfo.available_timezones())],
+        choices=TIME_ZONES,
         help_text="Dates, deadlines and schedules of automated tests read in this time zone.",
     )
     require_two_factor = forms.BooleanField(

@@ -12,12 +12,14 @@ import datetime as dt
 import hashlib
 import hmac
 import secrets
+from typing import Any
 
 import pyotp
 import segno
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Exists
 from django.utils import timezone
 
 from compliance.audit import audit_record
@@ -46,6 +48,11 @@ def qr_svg(uri: str) -> str:
 
 def is_enabled(user: User) -> bool:
     return TotpDevice.objects.filter(user=user).exists()
+
+
+def enabled_for(user_id: Any) -> Exists:
+    """An annotation: whether the user ``user_id`` (an ``OuterRef``) has it on."""
+    return Exists(TotpDevice.objects.filter(user_id=user_id))
 
 
 def recovery_codes_left(user: User) -> int:
@@ -82,13 +89,26 @@ def _new_recovery_codes(user: User) -> list[str]:
     return codes
 
 
+def _confirm(user: User, password: str) -> None:
+    """Changes to a second factor that is on take the password again."""
+    if not user.check_password(password):
+        raise ValidationError({"password": ["That is not your current password."]})
+    if not is_enabled(user):
+        raise ValidationError({"password": ["Two-factor sign-in is not on."]})
+
+
+def _remove(user: User) -> None:
+    TotpDevice.objects.filter(user=user).delete()
+    RecoveryCode.objects.filter(user=user).delete()
+
+
 @transaction.atomic
 def mfa_enable(*, user: User, secret: str, code: str, now: dt.datetime | None = None) -> list[str]:
     """Turn two-factor sign-in on once ``code`` proves the app holds ``secret``; returns the
     recovery codes, shown to the user this once."""
     now = now or timezone.now()
     User.objects.select_for_update().get(pk=user.pk)  # one enabling at a time per user
-    if TotpDevice.objects.filter(user=user).exists():
+    if is_enabled(user):
         raise ValidationError({"code": ["Two-factor sign-in is already on."]})
     step = _matching_step(secret, _normalize(code), now)
     if step is None:
@@ -106,12 +126,8 @@ def mfa_enable(*, user: User, secret: str, code: str, now: dt.datetime | None = 
 @transaction.atomic
 def mfa_disable(*, user: User, password: str) -> None:
     """Turn it off; the password is asked again so that an open session alone cannot."""
-    if not user.check_password(password):
-        raise ValidationError({"password": ["That is not your current password."]})
-    deleted, _ = TotpDevice.objects.filter(user=user).delete()
-    if not deleted:
-        raise ValidationError({"password": ["Two-factor sign-in is not on."]})
-    RecoveryCode.objects.filter(user=user).delete()
+    _confirm(user, password)
+    _remove(user)
     audit_record(actor=user, organization=None, action="user.mfa_disable", obj=user)
 
 
@@ -155,18 +171,14 @@ def mfa_verify(*, user: User, code: str, now: dt.datetime | None = None) -> bool
 def mfa_reset(*, actor: User, user: User) -> None:
     """An operator turns it off for someone who lost both their phone and recovery codes
     (after checking who they are); they sign in with the password and can turn it on again."""
-    TotpDevice.objects.filter(user=user).delete()
-    RecoveryCode.objects.filter(user=user).delete()
+    _remove(user)
     audit_record(actor=actor, organization=None, action="user.mfa_reset", obj=user)
 
 
 @transaction.atomic
 def mfa_new_recovery_codes(*, user: User, password: str) -> list[str]:
     """Replace every recovery code (used or not) with ten new ones, shown this once."""
-    if not user.check_password(password):
-        raise ValidationError({"password": ["That is not your current password."]})
-    if not TotpDevice.objects.filter(user=user).exists():
-        raise ValidationError({"password": ["Two-factor sign-in is not on."]})
+    _confirm(user, password)
     codes = _new_recovery_codes(user)
     audit_record(actor=user, organization=None, action="user.mfa_recovery_codes", obj=user)
     return codes

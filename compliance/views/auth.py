@@ -35,9 +35,9 @@ class LoginView(auth_views.LoginView):
     redirect_authenticated_user = True
 
     def form_valid(self, form: LoginForm) -> HttpResponse:  # type: ignore[override]
-        user = form.get_user()
-        if not mfa.is_enabled(user):
+        if not form.two_factor:
             return super().form_valid(form)
+        user = form.get_user()
         # The password was right; the session holds who is half-way, not a signed-in user.
         self.request.session[MFA_PENDING] = {
             "user": user.pk,
@@ -74,21 +74,19 @@ def login_mfa(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         ip = throttle.client_ip(request)
         if throttle.is_blocked(email=user.email, ip=ip):
-            form.add_error(
-                None,
-                f"Too many failed sign-in attempts. Wait {throttle.window_minutes()} minutes "
-                "and try again.",
-            )
+            throttled = LoginForm.error_messages["throttled"]
+            form.add_error(None, throttled % {"minutes": throttle.window_minutes()})
             status = 429
-        elif form.is_valid() and mfa.mfa_verify(user=user, code=form.cleaned_data["code"]):
+        elif not form.is_valid():
+            status = 400
+        elif mfa.mfa_verify(user=user, code=form.cleaned_data["code"]):
             del request.session[MFA_PENDING]
             login(request, user, backend=pending["backend"])
             throttle.record_success(email=user.email)
             return redirect(pending["next"])
         else:
-            if form.is_valid():
-                throttle.record_failure(email=user.email, ip=ip)
-                form.add_error("code", "That code is not right, or was used already.")
+            throttle.record_failure(email=user.email, ip=ip)
+            form.add_error("code", "That code is not right, or was used already.")
             status = 400
     return render(request, "auth/login_mfa.html", {"form": form}, status=status)
 

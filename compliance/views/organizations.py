@@ -7,20 +7,20 @@ from typing import Any, cast
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import OuterRef, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.generic import TemplateView
 
-from compliance import services
+from compliance import mfa, services
 from compliance.forms import (
     InvitationForm,
     MembershipRoleForm,
     OrganizationForm,
     OrganizationSettingsForm,
 )
-from compliance.models import AuditEvent, Invitation, Membership, Role, TotpDevice, User
+from compliance.models import AuditEvent, Invitation, Membership, Role, User
 from compliance.permissions import Capability, active_memberships, restrict
 from compliance.views.mixins import (
     LAST_ORGANIZATION_SESSION_KEY,
@@ -83,7 +83,7 @@ class MemberListView(OrganizationMixin, TemplateView):
             restrict(Membership.objects.all(), self.actor, organization=self.organization)
             .filter(organization=self.organization)
             .select_related("user")
-            .annotate(two_factor=Exists(TotpDevice.objects.filter(user_id=OuterRef("user_id"))))
+            .annotate(two_factor=mfa.enabled_for(OuterRef("user_id")))
             .order_by("user__full_name", "user__email")
         )
 
@@ -233,7 +233,7 @@ class OrganizationSettingsView(OrganizationMixin, TemplateView):
         members = Membership.objects.active().filter(organization=organization)
         context["members_total"] = members.count()
         context["members_with_two_factor"] = members.filter(
-            Exists(TotpDevice.objects.filter(user_id=OuterRef("user_id")))
+            mfa.enabled_for(OuterRef("user_id"))
         ).count()
         return context
 
