@@ -197,11 +197,11 @@ def page(browser: Browser) -> Iterator[Page]:
     context.close()
 
 
-@pytest.fixture
+@pytest.fixture(autouse=True)
 def evidence_dir(settings: Any, tmp_path: Path) -> Path:
     """This test's evidence files in a folder of its own, like a fresh installation (every
-    finished control-test run is stored as evidence too). Autouse in tests/evidence and
-    tests/controls."""
+    finished control-test run is stored as evidence too). Every test gets one, so no test writes
+    into another's files or into the working copy's var/."""
     root = tmp_path / "evidence"
     settings.EVIDENCE_ROOT = root
     settings.EVIDENCE_INCOMING_DIR = root / ".incoming"
@@ -213,3 +213,53 @@ def evidence_dir(settings: Any, tmp_path: Path) -> Path:
         },
     }
     return root
+
+
+# --- The suite leaves the working copy's data alone ---------------------------------------------
+# tests/settings.py points every default path into a temporary folder; this guard catches anything
+# that still writes into var/ (a hard-coded path, a subprocess given the wrong environment): the
+# session fails and names the files.
+WORKING_COPY_DATA = Path(__file__).resolve().parents[1] / "var"
+
+
+def _data_snapshot() -> dict[str, tuple[int, int]]:
+    if not WORKING_COPY_DATA.exists():
+        return {}
+    snapshot = {}
+    for path in WORKING_COPY_DATA.rglob("*"):
+        if path.is_file() and not path.is_symlink():
+            stat = path.stat()
+            snapshot[str(path.relative_to(WORKING_COPY_DATA))] = (stat.st_size, stat.st_mtime_ns)
+    return snapshot
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    session.config.stash[_DATA_BEFORE] = _data_snapshot()
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    before = session.config.stash.get(_DATA_BEFORE, None)
+    if before is None or hasattr(session.config, "workerinput"):
+        return  # the controlling process checks once, not every worker
+    if os.environ.get("ATTEST_TEST_IGNORE_VAR") == "true":
+        return  # a `make run` is working in var/ at the same time
+    changed = var_changes(before, _data_snapshot())
+    if changed:
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        listing = "\n  ".join(changed[:20])
+        message = (
+            f"the test suite wrote into {WORKING_COPY_DATA}:\n  {listing}\n"
+            "(if a `make run` was working there meanwhile, ATTEST_TEST_IGNORE_VAR=true skips this)"
+        )
+        if reporter is not None:
+            reporter.write_line(message, red=True)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def var_changes(before: dict[str, tuple[int, int]], after: dict[str, tuple[int, int]]) -> list[str]:
+    """Files of var/ that appeared, changed or went away between two snapshots."""
+    names = sorted(set(before) | set(after))
+    return [name for name in names if before.get(name) != after.get(name)]
+
+
+_DATA_BEFORE = pytest.StashKey[dict[str, tuple[int, int]]]()

@@ -6,7 +6,10 @@ they are not running); it refuses the development SQLite default so a green run 
 thing.
 """
 
+import atexit
 import os
+import shutil
+import tempfile
 
 os.environ.setdefault("ATTEST_TESTING", "true")
 os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/attest")
@@ -14,9 +17,19 @@ os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/1")
 # Playwright's sync API runs an event loop in the test thread; the ORM calls the tests make
 # around it are still synchronous.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+# The suite never writes into the working copy's data (var/: the demo's evidence, cache, broker):
+# every default path points into a folder of this test process's own, removed when it exits. Each
+# test also gets its own evidence root (tests/conftest.py), and the session fails if var/ changed.
+# Processes the tests start (workers, a dev server) inherit it through the environment.
+os.environ["ATTEST_DATA_DIR"] = tempfile.mkdtemp(prefix="attest-test-data-")
+os.environ.pop("EVIDENCE_ROOT", None)
+os.environ.pop("EVIDENCE_INCOMING_DIR", None)
+os.environ.pop("STATIC_ROOT", None)
 
 from compliance.env import env_list
 from compliance.settings import *  # noqa: F403
+
+atexit.register(shutil.rmtree, os.environ["ATTEST_DATA_DIR"], ignore_errors=True)
 
 if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":  # noqa: F405
     raise SystemExit(

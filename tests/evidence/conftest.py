@@ -1,9 +1,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 
-import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from compliance.models import User
@@ -14,11 +12,6 @@ from tests.conftest import World
 
 PDF = b"%PDF-1.7\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
-
-
-@pytest.fixture(autouse=True)
-def _own_evidence_folder(evidence_dir: Path) -> Path:
-    return evidence_dir
 
 
 def pdf_upload(name: str = "access-review.pdf", content: bytes = PDF) -> SimpleUploadedFile:
