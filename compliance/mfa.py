@@ -50,6 +50,11 @@ def is_enabled(user: User) -> bool:
     return TotpDevice.objects.filter(user=user).exists()
 
 
+def device_id(user: User) -> int | None:
+    """The id of the user's authenticator (a new one each time it is turned on), or None."""
+    return TotpDevice.objects.filter(user=user).values_list("pk", flat=True).first()
+
+
 def enabled_for(user_id: Any) -> Exists:
     """An annotation: whether the user ``user_id`` (an ``OuterRef``) has it on."""
     return Exists(TotpDevice.objects.filter(user_id=user_id))

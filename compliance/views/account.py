@@ -23,6 +23,7 @@ from compliance.forms import (
     MfaEnableForm,
 )
 from compliance.models import ApiToken, User
+from compliance.views import auth
 from compliance.views.mixins import apply_validation_error
 
 
@@ -138,6 +139,8 @@ def two_factor(request: HttpRequest) -> HttpResponse:
                 apply_validation_error(form, exc)
             else:
                 del request.session[MFA_SETUP]
+                # Typing the code proved this session holds the new authenticator.
+                auth.mark_second_factor(request, user)
                 context.update(enabled=True, recovery_codes=codes, codes_left=len(codes))
                 context["form"] = MfaDisableForm()
                 return render(request, "account/two_factor.html", context)
