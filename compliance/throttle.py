@@ -1,4 +1,10 @@
-"""Sign-in throttling: failed attempts are counted per account and per client address.
+"""Throttling of every secret a person types: failed attempts are counted per account and per
+client address.
+
+Signing in (the password, then the two-factor code) and every form that asks for the current
+password again (changing it, turning two-factor sign-in off, new recovery codes) check the
+secret through ``attempt``, so they share one count: guesses on any of them use up the same
+allowance, and past the limit none of them even checks the secret.
 
 Behind a reverse proxy every request comes from the proxy's address; ``TRUSTED_PROXIES`` says
 how many proxies to look through so that one office's typos do not lock out everyone.
@@ -11,13 +17,69 @@ from __future__ import annotations
 
 import hashlib
 import ipaddress
+import logging
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest
 
+if TYPE_CHECKING:
+    from compliance.models import User
+
+logger = logging.getLogger(__name__)
+
 # An office behind one address is allowed more failures than one account.
 IP_FACTOR = 4
+
+
+class Throttled(Exception):
+    """Too many failures for this account or this address: the secret was not checked."""
+
+    def __init__(self) -> None:
+        self.minutes = window_minutes()
+        super().__init__(f"Too many failed attempts. Wait {self.minutes} minutes and try again.")
+
+
+def attempt(
+    request: HttpRequest | None,
+    *,
+    email: str,
+    what: str,
+    check: Callable[[], bool],
+    clear_on_success: bool = True,
+) -> bool:
+    """Check a secret typed for the account ``email`` (``check`` says whether it is right).
+
+    Past the limit ``check`` is not called and ``Throttled`` is raised. A wrong secret counts
+    against the account and the address; a right one clears the account's count unless
+    ``clear_on_success`` is off (signing in clears it only once the second factor is right).
+    ``what`` names the step in the log, which records every failure and every refusal.
+    """
+    ip = client_ip(request) if request is not None else ""
+    if is_blocked(email=email, ip=ip):
+        logger.warning("%s refused, too many failures: account %r, address %s", what, email, ip)
+        raise Throttled
+    if check():
+        if clear_on_success:
+            record_success(email=email)
+        return True
+    if email:
+        record_failure(email=email, ip=ip)
+    logger.info("%s failed: account %r, address %s", what, email, ip)
+    return False
+
+
+def confirm_password(request: HttpRequest | None, *, user: User, password: str) -> bool:
+    """Whether ``password`` is ``user``'s current password, asked again by a form of a signed-in
+    user; counted and limited like signing in. Raises ``Throttled`` past the limit."""
+    return attempt(
+        request,
+        email=user.email,
+        what="password confirmation",
+        check=lambda: user.check_password(password),
+    )
 
 
 def client_ip(request: HttpRequest) -> str:

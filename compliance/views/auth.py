@@ -87,23 +87,29 @@ def login_mfa(request: HttpRequest) -> HttpResponse:
     form = MfaCodeForm(request.POST or None)
     status = 200
     if request.method == "POST":
-        ip = throttle.client_ip(request)
-        if throttle.is_blocked(email=user.email, ip=ip):
-            throttled = LoginForm.error_messages["throttled"]
-            form.add_error(None, throttled % {"minutes": throttle.window_minutes()})
-            status = 429
-        elif not form.is_valid():
+        if not form.is_valid():
             status = 400
-        elif mfa.mfa_verify(user=user, code=form.cleaned_data["code"]):
-            del request.session[MFA_PENDING]
-            login(request, user, backend=pending["backend"])
-            mark_second_factor(request, user)
-            throttle.record_success(email=user.email)
-            return redirect(pending["next"])
         else:
-            throttle.record_failure(email=user.email, ip=ip)
-            form.add_error("code", "That code is not right, or was used already.")
-            status = 400
+            code = form.cleaned_data["code"]
+            try:
+                right = throttle.attempt(
+                    request,
+                    email=user.email,
+                    what="two-factor code",
+                    check=lambda: mfa.mfa_verify(user=user, code=code),
+                )
+            except throttle.Throttled as exc:
+                throttled = LoginForm.error_messages["throttled"]
+                form.add_error(None, throttled % {"minutes": exc.minutes})
+                status = 429
+            else:
+                if right:
+                    del request.session[MFA_PENDING]
+                    login(request, user, backend=pending["backend"])
+                    mark_second_factor(request, user)
+                    return redirect(pending["next"])
+                form.add_error("code", "That code is not right, or was used already.")
+                status = 400
     return render(request, "auth/login_mfa.html", {"form": form}, status=status)
 
 
@@ -126,7 +132,7 @@ def admin_access(request: HttpRequest) -> AdminAccess:
         return AdminAccess.ANONYMOUS
     if not (user.is_active and user.is_staff):
         return AdminAccess.NOT_STAFF
-    device = mfa.device_id(user)  # type: ignore[arg-type]
+    device = mfa.device_id(user)
     if device is None:
         return AdminAccess.NO_SECOND_FACTOR
     if request.session.get(MFA_CONFIRMED) != device:
