@@ -5,17 +5,23 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Iterator
+from typing import Any
 
 import pyotp
 import pytest
 from django.conf import settings
+from django.contrib.auth import views as auth_views
 from django.core.cache import cache
 from django.test import Client
-from django.urls import reverse
+from django.urls import URLResolver, get_resolver, resolve, reverse
 from django.utils import timezone
 
 from compliance import mfa
+from compliance.admin_site import AttestAdminSite
+from compliance.forms import LoginForm
 from compliance.models import User
+from compliance.views.auth import LoginView
 from tests.conftest import World
 from tests.factories import PASSWORD, UserFactory
 
@@ -236,3 +242,25 @@ def test_a_new_authenticator_needs_its_own_code_before_the_admin_opens_again(
     assert response.redirect_chain[-1][0] == reverse("login_mfa")
     assert client.post(reverse("login_mfa"), {"code": code_now(other)}).status_code == 302
     assert client.get(ADMIN_PAGE).status_code == 200
+
+
+def walk(patterns: list[Any], prefix: str = "") -> Iterator[tuple[str, Any]]:
+    for pattern in patterns:
+        if isinstance(pattern, URLResolver):
+            yield from walk(pattern.url_patterns, prefix + str(pattern.pattern))
+        else:
+            yield prefix + str(pattern.pattern), pattern.callback
+
+
+def test_the_only_password_sign_in_is_attests_own() -> None:
+    """The kind: a sign-in form that skips the throttle or the code step (the admin's, DRF's
+    browsable-API login, a new view). Every route that is a Django sign-in view is Attest's."""
+    sign_ins = [
+        (route, callback)
+        for route, callback in walk(get_resolver().url_patterns)
+        if isinstance(getattr(callback, "view_class", None), type)
+        and issubclass(callback.view_class, auth_views.LoginView)
+    ]
+    assert [(route, cb.view_class) for route, cb in sign_ins] == [("login/", LoginView)]
+    assert issubclass(LoginView.form_class, LoginForm)
+    assert resolve("/admin/login/").func.__func__ is AttestAdminSite.login
