@@ -1,8 +1,10 @@
 from __future__ import annotations
 
 import enum
+import posixpath
 import time
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib import messages
@@ -146,11 +148,13 @@ def admin_sign_in(request: HttpRequest) -> HttpResponse:
     person to the next step towards the admin site."""
     index = reverse("admin:index")
     next_url = request.GET.get("next", "")
+    path = urlsplit(next_url).path
     if not (
-        next_url.startswith(index)
-        and url_has_allowed_host_and_scheme(
+        url_has_allowed_host_and_scheme(
             next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
         )
+        and path.startswith(index)
+        and (posixpath.normpath(path) + "/").startswith(index)  # no "/admin/../" out of it
     ):
         next_url = index
     access = admin_access(request)

@@ -264,3 +264,19 @@ def test_the_only_password_sign_in_is_attests_own() -> None:
     assert [(route, cb.view_class) for route, cb in sign_ins] == [("login/", LoginView)]
     assert issubclass(LoginView.form_class, LoginForm)
     assert resolve("/admin/login/").func.__func__ is AttestAdminSite.login
+
+
+@pytest.mark.parametrize(
+    "next_url",
+    ["https://evil.example/admin/", "//evil.example/admin/", "/o/acme/", "/admin/../login/x"],
+)
+def test_the_admin_sign_in_leads_only_into_the_admin(
+    enrolled_operator: User, next_url: str
+) -> None:
+    anonymous = Client().get("/admin/login/", {"next": next_url})
+    assert anonymous["Location"] == reverse("login") + "?next=/admin/"
+
+    client = Client()
+    client.post(reverse("login"), {"username": enrolled_operator.email, "password": PASSWORD})
+    client.post(reverse("login_mfa"), {"code": code_now()})
+    assert client.get("/admin/login/", {"next": next_url})["Location"] == "/admin/"
