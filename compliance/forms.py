@@ -35,31 +35,67 @@ class LoginForm(AuthenticationForm):
         self.throttled = False
         self.two_factor = False
 
-    def _client_ip(self) -> str:
-        return throttle.client_ip(self.request) if self.request else ""
-
     def clean(self) -> dict[str, Any]:
         email = (self.cleaned_data.get("username") or "").lower()
-        ip = self._client_ip()
-        if throttle.is_blocked(email=email, ip=ip):
+        refused: list[forms.ValidationError] = []
+
+        def password_matches() -> bool:
+            try:
+                super(LoginForm, self).clean()
+            except forms.ValidationError as exc:
+                refused.append(exc)
+                return False
+            return True
+
+        try:
+            # The view sends a user with two-factor sign-in to the code step. Their count is
+            # cleared only once the code is right: typing the password again buys no more guesses.
+            throttle.attempt(
+                self.request,
+                email=email,
+                what="sign-in",
+                check=password_matches,
+                clear_on_success=False,
+            )
+        except throttle.Throttled as exc:
             self.throttled = True
             raise forms.ValidationError(
                 self.error_messages["throttled"],
                 code="throttled",
-                params={"minutes": throttle.window_minutes()},
-            )
+                params={"minutes": exc.minutes},
+            ) from None
+        if refused:
+            raise refused[0]
+        user = self.get_user()
+        if user is not None:
+            self.two_factor = mfa.is_enabled(user)
+            if not self.two_factor:
+                throttle.record_success(email=email)
+        return self.cleaned_data
+
+
+class CurrentPasswordMixin:
+    """For forms of a signed-in user that ask for their current password again: it is checked
+    under the sign-in throttle (``throttle.confirm_password``), and ``throttled`` says whether
+    the form was refused for that (the view answers 429)."""
+
+    throttled_message = "Too many wrong passwords. Wait %(minutes)s minutes and try again."
+    wrong_message = "That is not your current password."
+    request: HttpRequest | None
+    user: User
+    throttled = False
+
+    def confirm_current_password(self, password: str) -> str:
         try:
-            cleaned = super().clean()
-        except forms.ValidationError:
-            if email:
-                throttle.record_failure(email=email, ip=ip)
-            raise
-        # The view sends a user with two-factor sign-in to the code step. Their count is
-        # cleared only once the code is right: typing the password again buys no more guesses.
-        self.two_factor = mfa.is_enabled(self.get_user())
-        if not self.two_factor:
-            throttle.record_success(email=email)
-        return cleaned
+            right = throttle.confirm_password(self.request, user=self.user, password=password)
+        except throttle.Throttled as exc:
+            self.throttled = True
+            raise forms.ValidationError(
+                self.throttled_message, code="throttled", params={"minutes": exc.minutes}
+            ) from None
+        if not right:
+            raise forms.ValidationError(self.wrong_message, code="password_incorrect")
+        return password
 
 
 class MfaCodeForm(forms.Form):
@@ -83,12 +119,24 @@ class MfaEnableForm(forms.Form):
     )
 
 
-class MfaDisableForm(forms.Form):
+class MfaDisableForm(CurrentPasswordMixin, forms.Form):
+    """Turning two-factor sign-in off, or new recovery codes: the password again first."""
+
     password = forms.CharField(
         label="Current password",
         strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
     )
+
+    def __init__(
+        self, *args: Any, request: HttpRequest | None = None, user: User, **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.request = request
+        self.user = user
+
+    def clean_password(self) -> str:
+        return self.confirm_current_password(self.cleaned_data["password"])
 
 
 class OutboxPasswordResetForm(PasswordResetForm):
@@ -114,14 +162,18 @@ class AuditedSetPasswordForm(SetPasswordForm):
         return self.user
 
 
-class AuditedPasswordChangeForm(PasswordChangeForm):
+class AuditedPasswordChangeForm(CurrentPasswordMixin, PasswordChangeForm):
     """The signed-in user's own change: the current password first, then the new one twice."""
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, request: HttpRequest | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.request = request
         self.fields["old_password"].label = "Current password"
         self.fields["new_password2"].label = "Repeat the new password"
         self.fields["new_password2"].help_text = ""
+
+    def clean_old_password(self) -> str:
+        return self.confirm_current_password(self.cleaned_data["old_password"])
 
     def save(self, commit: bool = True) -> Any:
         services.user_set_password(

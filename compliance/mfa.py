@@ -50,6 +50,11 @@ def is_enabled(user: User) -> bool:
     return TotpDevice.objects.filter(user=user).exists()
 
 
+def device_id(user: User) -> int | None:
+    """The id of the user's authenticator (a new one each time it is turned on), or None."""
+    return TotpDevice.objects.filter(user=user).values_list("pk", flat=True).first()
+
+
 def enabled_for(user_id: Any) -> Exists:
     """An annotation: whether the user ``user_id`` (an ``OuterRef``) has it on."""
     return Exists(TotpDevice.objects.filter(user_id=user_id))
@@ -89,10 +94,7 @@ def _new_recovery_codes(user: User) -> list[str]:
     return codes
 
 
-def _confirm(user: User, password: str) -> None:
-    """Changes to a second factor that is on take the password again."""
-    if not user.check_password(password):
-        raise ValidationError({"password": ["That is not your current password."]})
+def _require_enabled(user: User) -> None:
     if not is_enabled(user):
         raise ValidationError({"password": ["Two-factor sign-in is not on."]})
 
@@ -124,9 +126,11 @@ def mfa_enable(*, user: User, secret: str, code: str, now: dt.datetime | None = 
 
 
 @transaction.atomic
-def mfa_disable(*, user: User, password: str) -> None:
-    """Turn it off; the password is asked again so that an open session alone cannot."""
-    _confirm(user, password)
+def mfa_disable(*, user: User) -> None:
+    """Turn it off. Changes to a second factor that is on take the password again, so that an
+    open session alone cannot: the caller has checked it with ``throttle.confirm_password``
+    (outside this transaction, so that a wrong one stays counted)."""
+    _require_enabled(user)
     _remove(user)
     audit_record(actor=user, organization=None, action="user.mfa_disable", obj=user)
 
@@ -176,9 +180,10 @@ def mfa_reset(*, actor: User, user: User) -> None:
 
 
 @transaction.atomic
-def mfa_new_recovery_codes(*, user: User, password: str) -> list[str]:
-    """Replace every recovery code (used or not) with ten new ones, shown this once."""
-    _confirm(user, password)
+def mfa_new_recovery_codes(*, user: User) -> list[str]:
+    """Replace every recovery code (used or not) with ten new ones, shown this once. The
+    caller has checked the password, as for ``mfa_disable``."""
+    _require_enabled(user)
     codes = _new_recovery_codes(user)
     audit_record(actor=user, organization=None, action="user.mfa_recovery_codes", obj=user)
     return codes

@@ -1,13 +1,11 @@
 from django.contrib import admin
-from django.contrib.auth.decorators import login_required
 from django.urls import URLPattern, URLResolver, include, path
 
 from compliance.views import account, auth, dashboard, organizations
 from compliance.views.health import healthz
 
-# Operators sign in through Attest's own sign-in (throttled, with its two-factor step), never
-# through the admin site's form, which knows neither.
-admin.site.login = login_required(admin.site.login)  # type: ignore[method-assign]
+# admin.site is compliance.admin_site.AttestAdminSite: operators sign in through Attest's own
+# sign-in (throttled, with its two-factor step) and need a second factor to open it.
 
 organization_patterns: list[URLPattern | URLResolver] = [
     path("", dashboard.DashboardView.as_view(), name="dashboard"),

@@ -1,4 +1,4 @@
-from compliance.models.accounts import ApiToken, RecoveryCode, TotpDevice, User
+from compliance.models.accounts import ApiToken, RecoveryCode, ThrottleCount, TotpDevice, User
 from compliance.models.audit import AuditChainHead, AuditEvent, StatusChange
 from compliance.models.emails import OutboundEmail
 from compliance.models.organizations import Invitation, Membership, Organization, Role
@@ -14,6 +14,7 @@ __all__ = [
     "RecoveryCode",
     "Role",
     "StatusChange",
+    "ThrottleCount",
     "TotpDevice",
     "User",
 ]

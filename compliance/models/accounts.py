@@ -120,3 +120,20 @@ class RecoveryCode(models.Model):
 
     def __str__(self) -> str:
         return f"Recovery code of {self.user_id}"
+
+
+class ThrottleCount(models.Model):
+    """Failed sign-ins (or password confirmations) counted while the cache is unreachable.
+
+    Counts live in the cache (Redis) normally; when it fails, compliance/throttle.py counts
+    here instead, so a Redis outage neither breaks signing in nor lifts the limit. ``key`` is
+    the same hashed key as in the cache; a row past ``expires_at`` no longer counts.
+    """
+
+    key = models.CharField(max_length=80, unique=True)
+    count = models.PositiveIntegerField(default=0)
+    # The expired rows are deleted by the next failure counted here.
+    expires_at = models.DateTimeField(db_index=True)
+
+    def __str__(self) -> str:
+        return f"{self.key}: {self.count}"

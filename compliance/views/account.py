@@ -23,6 +23,7 @@ from compliance.forms import (
     MfaEnableForm,
 )
 from compliance.models import ApiToken, User
+from compliance.views import auth
 from compliance.views.mixins import apply_validation_error
 
 
@@ -84,9 +85,12 @@ class PasswordChangeView(auth_views.PasswordChangeView):
         )
         return response
 
+    def get_form_kwargs(self) -> dict[str, Any]:
+        return {**super().get_form_kwargs(), "request": self.request}
+
     def form_invalid(self, form: PasswordChangeForm) -> HttpResponse:
         response = super().form_invalid(form)
-        response.status_code = 400
+        response.status_code = 429 if getattr(form, "throttled", False) else 400
         return response
 
 
@@ -102,16 +106,15 @@ def two_factor(request: HttpRequest) -> HttpResponse:
     context: dict[str, Any] = {"enabled": enabled}
     status = 200
     if enabled:
-        form: Any = MfaDisableForm(request.POST or None)
+        form: Any = MfaDisableForm(request.POST or None, request=request, user=user)
         if request.method == "POST":
             renew = request.POST.get("action") == "recovery_codes"
-            if form.is_valid():
-                password = form.cleaned_data["password"]
+            if form.is_valid():  # the password, checked under the sign-in throttle
                 try:
                     if renew:
-                        codes = mfa.mfa_new_recovery_codes(user=user, password=password)
+                        codes = mfa.mfa_new_recovery_codes(user=user)
                     else:
-                        mfa.mfa_disable(user=user, password=password)
+                        mfa.mfa_disable(user=user)
                 except ValidationError as exc:
                     apply_validation_error(form, exc)
                 else:
@@ -119,11 +122,11 @@ def two_factor(request: HttpRequest) -> HttpResponse:
                         messages.success(request, "Two-factor sign-in is off.")
                         return redirect("two_factor")
                     context.update(
-                        form=MfaDisableForm(), recovery_codes=codes, codes_left=len(codes),
-                        renewed=True,
+                        form=MfaDisableForm(user=user), recovery_codes=codes,
+                        codes_left=len(codes), renewed=True,
                     )  # fmt: skip
                     return render(request, "account/two_factor.html", context)
-            status = 400
+            status = 429 if form.throttled else 400
         context.update(form=form, codes_left=mfa.recovery_codes_left(user))
         return render(request, "account/two_factor.html", context, status=status)
 
@@ -138,8 +141,10 @@ def two_factor(request: HttpRequest) -> HttpResponse:
                 apply_validation_error(form, exc)
             else:
                 del request.session[MFA_SETUP]
+                # Typing the code proved this session holds the new authenticator.
+                auth.mark_second_factor(request, user)
                 context.update(enabled=True, recovery_codes=codes, codes_left=len(codes))
-                context["form"] = MfaDisableForm()
+                context["form"] = MfaDisableForm(user=user)
                 return render(request, "account/two_factor.html", context)
         status = 400
     uri = mfa.provisioning_uri(user, secret)

@@ -1,16 +1,21 @@
 from __future__ import annotations
 
+import enum
+import posixpath
 import time
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import login
+from django.contrib.auth import BACKEND_SESSION_KEY, login
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse_lazy
+from django.urls import reverse, reverse_lazy
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
@@ -27,6 +32,22 @@ from compliance.models import Role, User
 from compliance.views.mixins import apply_validation_error
 
 MFA_PENDING = "attest_mfa_pending"
+# The authenticator whose code this session typed (its id): what the admin site asks for.
+MFA_CONFIRMED = "attest_mfa_confirmed"
+
+
+def mark_second_factor(request: HttpRequest, user: User) -> None:
+    """This session has just proved it holds ``user``'s authenticator (a code was right)."""
+    request.session[MFA_CONFIRMED] = mfa.device_id(user)
+
+
+def _start_code_step(request: HttpRequest, user: User, backend: str, next_url: str) -> None:
+    request.session[MFA_PENDING] = {
+        "user": user.pk,
+        "backend": backend,
+        "at": time.time(),
+        "next": next_url,
+    }
 
 
 class LoginView(auth_views.LoginView):
@@ -39,12 +60,8 @@ class LoginView(auth_views.LoginView):
             return super().form_valid(form)
         user = form.get_user()
         # The password was right; the session holds who is half-way, not a signed-in user.
-        self.request.session[MFA_PENDING] = {
-            "user": user.pk,
-            "backend": getattr(user, "backend", settings.AUTHENTICATION_BACKENDS[0]),
-            "at": time.time(),
-            "next": self.get_success_url(),
-        }
+        backend = getattr(user, "backend", settings.AUTHENTICATION_BACKENDS[0])
+        _start_code_step(self.request, user, backend, self.get_success_url())
         return redirect("login_mfa")
 
     def form_invalid(self, form: LoginForm) -> HttpResponse:  # type: ignore[override]
@@ -72,27 +89,92 @@ def login_mfa(request: HttpRequest) -> HttpResponse:
     form = MfaCodeForm(request.POST or None)
     status = 200
     if request.method == "POST":
-        ip = throttle.client_ip(request)
-        if throttle.is_blocked(email=user.email, ip=ip):
-            throttled = LoginForm.error_messages["throttled"]
-            form.add_error(None, throttled % {"minutes": throttle.window_minutes()})
-            status = 429
-        elif not form.is_valid():
+        if not form.is_valid():
             status = 400
-        elif mfa.mfa_verify(user=user, code=form.cleaned_data["code"]):
-            del request.session[MFA_PENDING]
-            login(request, user, backend=pending["backend"])
-            throttle.record_success(email=user.email)
-            return redirect(pending["next"])
         else:
-            throttle.record_failure(email=user.email, ip=ip)
-            form.add_error("code", "That code is not right, or was used already.")
-            status = 400
+            code = form.cleaned_data["code"]
+            try:
+                right = throttle.attempt(
+                    request,
+                    email=user.email,
+                    what="two-factor code",
+                    check=lambda: mfa.mfa_verify(user=user, code=code),
+                )
+            except throttle.Throttled as exc:
+                throttled = LoginForm.error_messages["throttled"]
+                form.add_error(None, throttled % {"minutes": exc.minutes})
+                status = 429
+            else:
+                if right:
+                    del request.session[MFA_PENDING]
+                    login(request, user, backend=pending["backend"])
+                    mark_second_factor(request, user)
+                    return redirect(pending["next"])
+                form.add_error("code", "That code is not right, or was used already.")
+                status = 400
     return render(request, "auth/login_mfa.html", {"form": form}, status=status)
 
 
 class LogoutView(auth_views.LogoutView):
     pass
+
+
+class AdminAccess(enum.Enum):
+    ANONYMOUS = "anonymous"
+    NOT_STAFF = "not staff"
+    NO_SECOND_FACTOR = "no second factor"  # staff who have not turned two-factor sign-in on
+    CODE_NEEDED = "code needed"  # on, but this session has not typed a code of this device
+    OK = "ok"
+
+
+def admin_access(request: HttpRequest) -> AdminAccess:
+    """Whether this request may use the admin site and, if not, what is missing."""
+    user = request.user
+    if not user.is_authenticated:
+        return AdminAccess.ANONYMOUS
+    if not (user.is_active and user.is_staff):
+        return AdminAccess.NOT_STAFF
+    device = mfa.device_id(user)
+    if device is None:
+        return AdminAccess.NO_SECOND_FACTOR
+    if request.session.get(MFA_CONFIRMED) != device:
+        return AdminAccess.CODE_NEEDED
+    return AdminAccess.OK
+
+
+@never_cache
+def admin_sign_in(request: HttpRequest) -> HttpResponse:
+    """What ``/admin/login/`` is now: it takes no password, whatever the method, and sends the
+    person to the next step towards the admin site."""
+    index = reverse("admin:index")
+    next_url = request.GET.get("next", "")
+    path = urlsplit(next_url).path
+    if not (
+        url_has_allowed_host_and_scheme(
+            next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+        )
+        and path.startswith(index)
+        and (posixpath.normpath(path) + "/").startswith(index)  # no "/admin/../" out of it
+    ):
+        next_url = index
+    access = admin_access(request)
+    if access is AdminAccess.ANONYMOUS:
+        return redirect_to_login(next_url)
+    if access is AdminAccess.NOT_STAFF:
+        return render(request, "auth/admin_refused.html", status=403)
+    user: User = request.user  # type: ignore[assignment]
+    if access is AdminAccess.NO_SECOND_FACTOR:
+        messages.warning(
+            request,
+            "The admin site needs two-factor sign-in. Turn it on here, then open the admin again.",
+        )
+        return redirect("two_factor")
+    if access is AdminAccess.CODE_NEEDED:
+        backend = request.session.get(BACKEND_SESSION_KEY, settings.AUTHENTICATION_BACKENDS[0])
+        _start_code_step(request, user, backend, next_url)
+        messages.info(request, "Type a code from your authenticator app to open the admin site.")
+        return redirect("login_mfa")
+    return redirect(next_url)
 
 
 class PasswordResetView(auth_views.PasswordResetView):
