@@ -17,7 +17,10 @@ from playwright.sync_api import Page, expect
 
 from compliance.models import User
 from controls.models import ControlStatus
-from evidence.services import evidence_create
+from evidence.models import Cadence
+from evidence.services import evidence_create, request_create
+from people import completion
+from people.models import Person, PersonnelRequirement
 from people.services import person_create
 from policies.services import policy_create
 from tests.browser.conftest import screenshot
@@ -49,6 +52,27 @@ def rows(page: Page, table: str = "table") -> list[str]:
         for text in page.locator(f"{table} tbody tr").all_inner_texts()
         if text.strip()
     ]
+
+
+def enabled_requirements(world: World) -> list[PersonnelRequirement]:
+    everything = PersonnelRequirement.objects.filter(organization=world.org).order_by("kind")
+    return [r for r in everything if r.is_enabled]
+
+
+def people_with(world: World, state: completion.CellState, kind: str | None = None) -> set[str]:
+    """Who the completion rules say has a requirement (``kind``, or any) in ``state``."""
+    organization = world.org
+    results = completion.evaluate(
+        organization=organization,
+        people=list(Person.objects.filter(organization=organization)),
+        requirements=enabled_requirements(world),
+        today=completion.organization_today(organization),
+    )
+    return {
+        r.person.full_name
+        for r in results
+        if any(c.state == state for k, c in r.cells.items() if kind is None or k == kind)
+    }
 
 
 def first_cells(page: Page, table: str = "table") -> list[str]:
@@ -168,6 +192,20 @@ def test_the_vendor_filters_from_the_page(page: Page, acme: tuple[World, str]) -
     page.locator("#f-subprocessor").select_option("")
     expect(table).to_have_count(3)
 
+    # None of them has been reviewed: all need attention, none is due soon.
+    page.locator("#f-review").select_option("attention")
+    expect(table).to_have_count(3)
+    page.locator("#f-review").select_option("due_soon")
+    expect(table).to_have_count(1)
+    expect(table).to_contain_text("No vendor")
+    page.locator("#f-review").select_option("")
+    expect(table).to_have_count(3)
+    page.locator("#f-status").select_option("offboarded")
+    expect(table).to_have_count(1)
+    expect(table).to_contain_text("No vendor")
+    page.locator("#f-status").select_option("all")
+    expect(table).to_have_count(3)
+
     page.locator("#f-q").fill("lunch")
     page.locator("#f-q").press("Enter")
     expect(table).to_have_count(1)
@@ -180,20 +218,50 @@ def test_the_people_filters_from_the_page(page: Page, acme: tuple[World, str]) -
     world, base = acme
     admin = world.users["admin"]
     today = dt.date.today()
-    for name, department, kind in [
-        ("Ada Lovelace", "Engineering", "employee"),
-        ("Grace Hopper", "Engineering", "contractor"),
-        ("Joan Clarke", "Finance", "employee"),
+    for name, department, kind, start in [
+        ("Ada Lovelace", "Engineering", "employee", -90),
+        ("Grace Hopper", "Engineering", "contractor", -90),
+        ("Joan Clarke", "Finance", "employee", -90),
+        ("Alan Turing", "Research", "employee", 30),  # starts next month
     ]:
         person_create(
             actor=admin, organization=world.org, full_name=name,
-            email=f"{name.split()[0].lower()}@acme.test", start_date=today - dt.timedelta(days=90),
-            department=department, employment_type=kind,
+            email=f"{name.split()[0].lower()}@acme.test",
+            start_date=today + dt.timedelta(days=start), department=department,
+            employment_type=kind,
         )  # fmt: skip
     sign_in(page, base, admin)
     page.goto(f"{base}/o/acme/people/")
     table = page.locator("#person-table tbody tr")
-    expect(table).to_have_count(3)
+    expect(table).to_have_count(4)
+
+    page.locator("#f-status").select_option("upcoming")
+    expect(table).to_have_count(1)
+    expect(table).to_contain_text("Alan Turing")
+    page.locator("#f-status").select_option("")
+    expect(table).to_have_count(4)
+
+    # Completion, requirement and state: the people the completion rules name, no other.
+    overdue = people_with(world, completion.CellState.OVERDUE)
+    assert overdue, "the fixture should leave someone overdue"
+    page.locator("#f-completion").select_option("overdue")
+    expect(table).to_have_count(len(overdue))
+    assert {row.split(" ")[0] for row in rows(page, "#person-table")} == {
+        name.split(" ")[0] for name in overdue
+    }
+    page.locator("#f-completion").select_option("")
+    expect(table).to_have_count(4)
+    requirement = enabled_requirements(world)[0]
+    expected = people_with(world, completion.CellState.OVERDUE, requirement.kind)
+    page.locator("#f-requirement").select_option(requirement.kind)
+    page.locator("#f-state").select_option(completion.CellState.OVERDUE.value)
+    assert expected, f"someone should be overdue on {requirement.kind}"
+    expect(table).to_have_count(len(expected))
+    for name in expected:
+        expect(page.locator("#person-table")).to_contain_text(name)
+    page.locator("#f-requirement").select_option("")
+    page.locator("#f-state").select_option("")
+    expect(table).to_have_count(4)
 
     page.locator("#f-department").select_option("Engineering")
     expect(table).to_have_count(2)
@@ -202,7 +270,7 @@ def test_the_people_filters_from_the_page(page: Page, acme: tuple[World, str]) -
     expect(table).to_contain_text("Grace Hopper")
     page.locator("#f-department").select_option("")
     page.locator("#f-type").select_option("")
-    expect(table).to_have_count(3)
+    expect(table).to_have_count(4)
 
     page.locator("#f-q").fill("clarke")
     page.locator("#f-q").press("Enter")
@@ -213,7 +281,17 @@ def test_the_people_filters_from_the_page(page: Page, acme: tuple[World, str]) -
     # The completion page's filters: the people matrix follows them.
     page.goto(f"{base}/o/acme/people/completion/")
     matrix = page.get_by_test_id("completion-matrix").locator("tbody tr")
-    expect(matrix).to_have_count(3)
+    expect(matrix).to_have_count(4)
+    page.locator("#f-type").select_option("contractor")
+    page.get_by_role("button", name="Filter").click()
+    expect(matrix).to_have_count(1)
+    expect(matrix).to_contain_text("Grace Hopper")
+    page.locator("#f-type").select_option("")
+    page.locator("#f-status").select_option("upcoming")
+    page.get_by_role("button", name="Filter").click()
+    expect(matrix).to_have_count(1)
+    expect(matrix).to_contain_text("Alan Turing")
+    page.locator("#f-status").select_option("all")
     page.locator("#f-q").fill("hopper")
     page.locator("#f-q").press("Enter")
     expect(matrix).to_have_count(1)
@@ -236,8 +314,18 @@ def test_the_evidence_and_policy_filters_from_the_page(page: Page, acme: tuple[W
             note="Reviewed." if kind == "note" else "",
             effective_date=today, controls=[world.control],
         )  # fmt: skip
-    for title, category in [("Access control", "access"), ("Acceptable use", "people")]:
-        policy_create(actor=admin, organization=world.org, title=title, category=category)
+    for title, category, owner in [
+        ("Access control", "access", None),
+        ("Acceptable use", "people", admin),
+    ]:
+        policy_create(
+            actor=admin, organization=world.org, title=title, category=category, owner=owner
+        )
+    for title, owner in [("Quarterly access review", admin), ("Backup restore test", None)]:
+        request_create(
+            actor=admin, organization=world.org, title=title, cadence=Cadence.QUARTERLY,
+            first_due_date=today + dt.timedelta(days=10), owner=owner, controls=[world.control],
+        )  # fmt: skip
     sign_in(page, base, admin)
 
     page.goto(f"{base}/o/acme/evidence/")
@@ -248,10 +336,26 @@ def test_the_evidence_and_policy_filters_from_the_page(page: Page, acme: tuple[W
     expect(table).to_have_count(1)
     expect(table).to_contain_text("Access review notes")
     page.locator("#f-kind").select_option("")
+    page.locator("#f-review").select_option("accepted")
+    page.get_by_role("button", name="Filter").click()
+    expect(table).to_have_count(1)
+    expect(table).to_contain_text("No evidence matches")
+    page.locator("#f-review").select_option("pending")
+    page.get_by_role("button", name="Filter").click()
+    expect(table).to_have_count(2)
+    page.locator("#f-review").select_option("")
     page.locator("#f-q").fill("mfa")
     page.locator("#f-q").press("Enter")
     expect(table).to_have_count(1)
     expect(table).to_contain_text("MFA report")
+
+    # The requests tab has one filter, a button: the requests I own.
+    page.get_by_role("link", name="Requests").first.click()
+    expect(table).to_have_count(2)
+    page.get_by_role("link", name="Mine", exact=True).click()
+    expect(page).to_have_url(re.compile(r"mine=1"))
+    expect(table).to_have_count(1)
+    expect(table).to_contain_text("Quarterly access review")
 
     page.goto(f"{base}/o/acme/policies/")
     expect(table).to_have_count(2)
@@ -260,6 +364,16 @@ def test_the_evidence_and_policy_filters_from_the_page(page: Page, acme: tuple[W
     expect(table).to_have_count(1)
     expect(table).to_contain_text("Acceptable use")
     page.locator("#f-category").select_option("")
+    page.locator("#f-owner").select_option("me")
+    page.get_by_role("button", name="Filter").click()
+    expect(table).to_have_count(1)
+    expect(table).to_contain_text("Acceptable use")
+    page.locator("#f-owner").select_option("")
+    page.locator("#f-review").select_option("overdue")
+    page.get_by_role("button", name="Filter").click()
+    expect(table).to_have_count(1)
+    expect(table).to_contain_text("No policy matches")
+    page.locator("#f-review").select_option("")
     page.locator("#f-status").select_option("draft")
     page.locator("#f-q").fill("access")
     page.locator("#f-q").press("Enter")
@@ -304,3 +418,7 @@ def test_the_audit_trail_tests_and_framework_filters_from_the_page(
     page.locator("#f-category").select_option("SEC")
     page.get_by_role("button", name="Filter").click()
     assert sorted(first_cells(page)) == ["SEC1.1", "SEC1.2", "SEC1.3"]
+    page.locator("#f-state").select_option("gap")  # no control maps to it
+    page.get_by_role("button", name="Filter").click()
+    expect(page).to_have_url(re.compile(r"state=gap"))
+    assert first_cells(page) == ["SEC1.3"]
