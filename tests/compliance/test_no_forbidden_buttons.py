@@ -20,6 +20,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
+from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 from django.test import Client, override_settings
@@ -54,8 +55,14 @@ def northwind(
     """The demo company, plus a member who owns nothing and a member granted one control;
     seeded once, rolled back at the end of the module."""
     root: Path = tmp_path_factory.mktemp("evidence")
+    storages = {
+        **settings.STORAGES,
+        "evidence": {**settings.STORAGES["evidence"], "OPTIONS": {"location": str(root)}},
+    }
     with (
-        override_settings(EVIDENCE_ROOT=root, EVIDENCE_INCOMING_DIR=root / ".incoming"),
+        override_settings(
+            EVIDENCE_ROOT=root, EVIDENCE_INCOMING_DIR=root / ".incoming", STORAGES=storages
+        ),
         django_db_blocker.unblock(),
         transaction.atomic(),
     ):
