@@ -7,6 +7,7 @@ from typing import Any
 import django_filters
 from django.db.models import Q, QuerySet
 
+from compliance.filters import FilterSet
 from compliance.models import Organization, User
 from controls.models import Control, ControlCategory, ControlStatus, Framework, Frequency
 
@@ -22,7 +23,7 @@ CONTROL_ORDERING = {
 }
 
 
-class ControlFilterSet(django_filters.FilterSet):
+class ControlFilterSet(FilterSet):
     q = django_filters.CharFilter(method="filter_search", label="Search", max_length=100)
     status = django_filters.MultipleChoiceFilter(choices=ControlStatus.choices)
     category = django_filters.MultipleChoiceFilter(choices=ControlCategory.choices)

@@ -100,6 +100,22 @@ def uploadable_controls(*, user: User, organization: Organization) -> QuerySet[C
     )
 
 
+def can_upload(*, user: User, organization: Organization) -> bool:
+    """Whether the user may add evidence at all (the "Add evidence" button): some control."""
+    return uploadable_controls(user=user, organization=organization).exists()
+
+
+def request_can_submit(*, user: User, evidence_request: EvidenceRequest) -> bool:
+    """Whether the user may submit evidence for the occurrences of this request (who may is
+    decided by the request: its owner, its controls' owners, admins)."""
+    return restrict(
+        RequestOccurrence.objects.filter(request=evidence_request),
+        user,
+        "change",
+        organization=evidence_request.organization,
+    ).exists()
+
+
 def request_list(*, user: User, organization: Organization) -> QuerySet[EvidenceRequest]:
     open_statuses = [OccurrenceStatus.OPEN, OccurrenceStatus.REJECTED, OccurrenceStatus.OVERDUE]
     return (

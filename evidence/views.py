@@ -67,6 +67,7 @@ class EvidenceListView(OrganizationMixin, TemplateView):
             review_choices=ReviewStatus.choices,
             kind_choices=EvidenceKind.choices,
             can_review=self.can(Capability.REVIEW_EVIDENCE),
+            can_add=selectors.can_upload(user=self.actor, organization=self.organization),
             pending_count=pending_reviews(self.actor, self.organization),
         )
         return context
@@ -118,7 +119,9 @@ class EvidenceCreateView(OrganizationMixin, TemplateView):
 
     def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         occurrence = self._occurrence()
-        if occurrence is None and not self._controls().exists():
+        if occurrence is None and not selectors.can_upload(
+            user=self.actor, organization=self.organization
+        ):
             raise PermissionDenied("You can add evidence only to controls you own or were granted.")
         return self.render_to_response(self.get_context_data(occurrence=occurrence))
 
@@ -351,6 +354,9 @@ class EvidenceRequestDetailView(OrganizationMixin, TemplateView):
             evidence_request=evidence_request,
             occurrences=list(evidence_request.occurrences.all()),
             can_manage=self.can(Capability.MANAGE_EVIDENCE_REQUESTS),
+            can_submit=selectors.request_can_submit(
+                user=self.actor, evidence_request=evidence_request
+            ),
             event_form=LogEventForm() if evidence_request.cadence == Cadence.EVENT_DRIVEN else None,
         )
         return context

@@ -11,6 +11,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
+from compliance.filters import FilterSet
 from compliance.models import Organization, User
 from compliance.permissions import restrict
 from controls.models import Control
@@ -151,7 +152,7 @@ def requirement_get(*, user: User, organization: Organization, kind: str) -> Per
     return requirement
 
 
-class PersonFilterSet(django_filters.FilterSet):
+class PersonFilterSet(FilterSet):
     """The roster's filters that the database answers; completion is filtered afterwards."""
 
     q = django_filters.CharFilter(method="filter_search", label="Search", max_length=100)

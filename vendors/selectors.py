@@ -11,6 +11,7 @@ import django_filters
 from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.http import Http404
 
+from compliance.filters import FilterSet
 from compliance.models import Organization, User
 from compliance.permissions import can, restrict
 from controls.services import assignable_owners
@@ -111,7 +112,7 @@ def with_status(vendors: Sequence[Vendor], today: dt.date) -> list[VendorRow]:
     return [VendorRow(v, review_status(v, latest.get(v.pk), today)) for v in vendors]
 
 
-class VendorFilterSet(django_filters.FilterSet):
+class VendorFilterSet(FilterSet):
     """The inventory's filters that the database answers; review state is filtered afterwards."""
 
     q = django_filters.CharFilter(method="filter_search", label="Search", max_length=100)

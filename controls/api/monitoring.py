@@ -22,6 +22,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from compliance.api.base import OrganizationScopedMixin, PermittedObjectsFilter
+from compliance.filters import FilterSet
 from compliance.permissions import Capability, restrict
 from controls.api.monitoring_serializers import (
     CheckSerializer,
@@ -115,7 +116,7 @@ class IntegrationViewSet(
 # --- control tests ------------------------------------------------------------------------------
 
 
-class ControlTestFilterSet(django_filters.FilterSet):
+class ControlTestFilterSet(FilterSet):
     control = django_filters.NumberFilter(field_name="control_id")
     check = django_filters.CharFilter(field_name="check_key")
     last_status = django_filters.ChoiceFilter(
@@ -310,7 +311,7 @@ class ControlTestViewSet(
 # --- runs ---------------------------------------------------------------------------------------
 
 
-class TestRunFilterSet(django_filters.FilterSet):
+class TestRunFilterSet(FilterSet):
     control_test = django_filters.NumberFilter(field_name="control_test_id")
     control = django_filters.NumberFilter(field_name="control_test__control_id")
 

@@ -14,6 +14,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from compliance.api.base import OrganizationScopedMixin, PermittedObjectsFilter
+from compliance.filters import FilterSet
 from compliance.permissions import Capability, restrict
 from compliance.readiness import organization_readiness
 from controls import services
@@ -46,7 +47,7 @@ class FrameworkViewSet(viewsets.ReadOnlyModelViewSet):
     queryset = Framework.objects.prefetch_related("categories")
 
 
-class RequirementFilterSet(django_filters.FilterSet):
+class RequirementFilterSet(FilterSet):
     framework = django_filters.CharFilter(field_name="framework__slug")
     category = django_filters.CharFilter(field_name="category__code")
 
@@ -204,7 +205,7 @@ class ControlViewSet(
         return Response(self.get_serializer(self.get_queryset().get(pk=control.pk)).data)
 
 
-class MappingFilterSet(django_filters.FilterSet):
+class MappingFilterSet(FilterSet):
     control = django_filters.NumberFilter(field_name="control_id")
     requirement = django_filters.CharFilter(field_name="requirement__key")
     framework = django_filters.CharFilter(field_name="requirement__framework__slug")

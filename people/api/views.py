@@ -15,6 +15,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from compliance.api.base import OrganizationScopedMixin, PermittedObjectsFilter
+from compliance.filters import FilterSet
 from compliance.permissions import Capability
 from people import completion, selectors, services
 from people.api.serializers import (
@@ -156,7 +157,7 @@ class PersonViewSet(
         return Response(body, status=status.HTTP_201_CREATED)
 
 
-class RecordFilterSet(django_filters.FilterSet):
+class RecordFilterSet(FilterSet):
     requirement = django_filters.CharFilter(field_name="kind")
 
     class Meta:

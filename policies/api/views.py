@@ -14,6 +14,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from compliance.api.base import OrganizationScopedMixin, PermittedObjectsFilter
+from compliance.filters import FilterSet
 from compliance.permissions import Capability, restrict
 from controls.models import Requirement
 from policies import selectors, services
@@ -38,7 +39,7 @@ from policies.models import (
 )
 
 
-class PolicyFilterSet(django_filters.FilterSet):
+class PolicyFilterSet(FilterSet):
     category = django_filters.ChoiceFilter(choices=PolicyCategory.choices)
     owner = django_filters.NumberFilter(field_name="owner_id")
 

@@ -20,6 +20,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from compliance.api.base import OrganizationScopedMixin, PermittedObjectsFilter
+from compliance.filters import FilterSet
 from compliance.permissions import Capability
 from people.completion import organization_today
 from vendors import selectors, services
@@ -205,7 +206,7 @@ class VendorViewSet(
         return self.respond(vendor)
 
 
-class ReviewFilterSet(django_filters.FilterSet):
+class ReviewFilterSet(FilterSet):
     outcome = django_filters.ChoiceFilter(choices=ReviewOutcome.choices)
 
     class Meta:
