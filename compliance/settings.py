@@ -197,6 +197,8 @@ SESSION_COOKIE_SAMESITE = "Lax"
 _secure = _site.scheme == "https"
 SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", _secure)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+# Under /api/ a CSRF failure is a JSON error like every other; elsewhere Django's page.
+CSRF_FAILURE_VIEW = "compliance.views.errors.csrf_failure"
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000 if _secure else 0, minimum=0)
 SECURE_PROXY_SSL_HEADER = (
