@@ -82,6 +82,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "compliance.middleware.RequestIdMiddleware",
+    # Before anything reads the request: a NUL anywhere in it is a 400, never a database error.
+    "compliance.middleware.RejectNullCharactersMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -95,7 +97,10 @@ MIDDLEWARE = [
 if not (DEBUG or TESTING):
     # Serves the collected static files under gunicorn; runserver and the test server serve
     # them from the apps directly.
-    MIDDLEWARE.insert(2, "whitenoise.middleware.WhiteNoiseMiddleware")
+    MIDDLEWARE.insert(
+        MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,
+        "whitenoise.middleware.WhiteNoiseMiddleware",
+    )
 
 ROOT_URLCONF = "compliance.urls"
 WSGI_APPLICATION = "compliance.wsgi.application"
