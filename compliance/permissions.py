@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Literal
 
+from django.conf import settings
 from django.contrib.auth.models import AnonymousUser, Permission
 from django.db import models
 from django.db.models import Q, QuerySet
@@ -90,6 +91,32 @@ def forget_memberships(user: UserLike) -> None:
 def membership_for(user: UserLike, organization: Organization | int) -> Membership | None:
     org_id = organization if isinstance(organization, int) else organization.pk
     return active_memberships(user).get(org_id)
+
+
+# Who may create an organization, from the ORGANIZATION_CREATORS setting. Operators (staff and
+# superusers) always may; "not_auditors" admits people holding a role other than auditor in at
+# least one organization (an external auditor, or someone whose memberships all ended, may not).
+def may_create_organization(user: UserLike) -> bool:
+    if not user.is_authenticated or not user.is_active:
+        return False
+    if user.is_staff or user.is_superuser:
+        return True
+    policy = settings.ORGANIZATION_CREATORS
+    if policy == "anyone":
+        return True
+    if policy == "not_auditors":
+        return any(m.role != Role.AUDITOR for m in active_memberships(user).values())
+    return False
+
+
+def organization_creation_refused() -> str:
+    """Why a user who may not create organizations is refused (for the 403)."""
+    if settings.ORGANIZATION_CREATORS == "operators":
+        return "Only the operators of this Attest installation can create organizations."
+    return (
+        "Auditors cannot create organizations: only members, viewers and admins of an "
+        "organization, and operators, can. Ask an operator of this Attest installation."
+    )
 
 
 # --- object policies ----------------------------------------------------------------------------
