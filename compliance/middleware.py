@@ -88,9 +88,9 @@ class RejectNullCharactersMiddleware:
                     data = json.loads(body)
                 except (ValueError, RecursionError):
                     return None  # malformed JSON: the parser answers 400 with its own message
-                name = _null_in_json(data)
-                if name is not None:
-                    return "json", name
+                path = _null_in_json(data)
+                if path is not None:
+                    return "json", path
         return None
 
     @staticmethod
