@@ -31,7 +31,7 @@ Action = Literal["view", "change"]
 
 
 class Capability(StrEnum):
-    """Organization-wide abilities that come with a role."""
+    """Organization-wide abilities that come with a role (explained in docs/permissions.md)."""
 
     VIEW_PROGRAM = "view_program"  # the internal program: dashboard, controls, frameworks, people
     MANAGE_MEMBERS = "manage_members"
@@ -42,9 +42,13 @@ class Capability(StrEnum):
     VIEW_AUDIT_TRAIL = "view_audit_trail"
     MANAGE_EVIDENCE_REQUESTS = "manage_evidence_requests"
     REVIEW_EVIDENCE = "review_evidence"
-    MANAGE_POLICIES = "manage_policies"  # create, approve, retire, send for acknowledgement
+    # Create policies; review versions (send back to draft, approve: never by the owner alone,
+    # who only writes and submits), retire, send for acknowledgement.
+    MANAGE_POLICIES = "manage_policies"
     MANAGE_PEOPLE = "manage_people"  # the personnel roster and its onboarding records
-    MANAGE_INTEGRATIONS = "manage_integrations"  # connections to GitHub, AWS… and their secrets
+    # Connections to GitHub, AWS… and their secrets, and binding them to control tests (a test
+    # that uses one is changed only with this capability; its control's owners may run it).
+    MANAGE_INTEGRATIONS = "manage_integrations"
     ACCEPT_RISK = "accept_risk"  # exceptions for failing resources of automated tests
     MANAGE_VENDORS = "manage_vendors"  # add vendors, set tiers and owners, offboard
     MANAGE_ORGANIZATION = "manage_organization"  # its name, time zone and sign-in rules

@@ -47,6 +47,13 @@ from controls.models import (
     TestRun,
 )
 from controls.monitoring import services
+from controls.monitoring.selectors import INTEGRATION_BINDING_REFUSED
+
+
+def request_value(request: Request, name: str) -> Any:
+    data = request.data
+    return data.get(name) if hasattr(data, "get") else None
+
 
 QUEUE_DOWN = (
     "The task queue is unavailable right now; the run is saved and will start as soon as the "
@@ -188,6 +195,16 @@ class ControlTestViewSet(
             organization=self.organization,
         )
 
+    def _require_binding_right(self, test: ControlTest | None = None) -> None:
+        """Choosing the integration of a test, or changing a test that uses one, needs the
+        capability of managing integrations (it runs with the credentials an admin configured).
+        Refused before the body is validated, whatever the integration id: 403 on the field."""
+        if self.has_capability(Capability.MANAGE_INTEGRATIONS):
+            return
+        posted = request_value(self.request, "integration")
+        if posted is not None or (test is not None and test.integration_id is not None):
+            raise exceptions.PermissionDenied({"integration": [INTEGRATION_BINDING_REFUSED]})
+
     def _fresh(self, test: ControlTest) -> dict[str, Any]:
         return dict(ControlTestSerializer(self.get_queryset().get(pk=test.pk)).data)
 
@@ -199,6 +216,7 @@ class ControlTestViewSet(
             control = self._visible_controls().filter(pk=posted).first()
             if control is not None:
                 self.require_change(control)
+        self._require_binding_right()
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
@@ -211,6 +229,7 @@ class ControlTestViewSet(
     def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         test = self.get_object()
         self.require_change(test)
+        self._require_binding_right(test)
         serializer = self.get_serializer(test, data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
         test = services.control_test_update(
