@@ -353,3 +353,15 @@ def test_odd_but_valid_text_still_works(world: World) -> None:
         format="json",
     )
     assert response.status_code == 201, response.content
+
+
+def test_a_json_body_over_the_memory_limit_is_a_json_400_saying_so(
+    world: World, settings: Any
+) -> None:
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
+    body = '{"name": "' + "x" * (2 * 1024 * 1024) + '"}'
+    response = world.api("admin").post(
+        "/api/organizations/acme/controls/", body, content_type="application/json"
+    )
+    assert response.status_code == 400
+    assert "larger than 1 MB" in response.json()["detail"]
