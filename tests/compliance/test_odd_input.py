@@ -18,6 +18,7 @@ from typing import Any
 from urllib.parse import quote
 
 import pytest
+from django.apps import apps
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
@@ -35,6 +36,7 @@ from policies import links
 from policies.models import Policy, PolicyVersion
 from tests.conftest import World
 from tests.controls.monitoring_helpers import make_finding, make_integration, make_run, make_test
+from tests.factories import UserFactory
 from tests.people.factories import PersonFactory, RecordFactory
 from tests.policies.factories import approve, first_version, make_policy
 from tests.vendors.factories import ReviewFactory, VendorFactory
@@ -365,3 +367,42 @@ def test_a_json_body_over_the_memory_limit_is_a_json_400_saying_so(
     )
     assert response.status_code == 400
     assert "larger than 1 MB" in response.json()["detail"]
+
+
+def test_no_admin_site_page_answers_5xx_to_odd_input(scene: Scene) -> None:
+    """The operators' admin site: every changelist (its search box and filters) with odd
+    values, and the change page of a real row of every model, as a superuser."""
+    operator = UserFactory(email="operator@attest.test", is_staff=True, is_superuser=True)
+    client = Client(raise_request_exception=False)
+    client.force_login(operator)
+    failures: list[str] = []
+    checked = 0
+    for route, pattern in walk(get_resolver().url_patterns):
+        name = pattern.name or ""
+        if not route.startswith("admin/"):
+            continue
+        if name.endswith("_changelist"):
+            url = reverse(f"admin:{name}")
+            queries = [
+                {"q": "\x00", "o": "\x00"},
+                {"q": "x" * 3000, "p": HUGE, "o": "-1"},
+                {"q": "ü' OR 1=1 --", "p": "-1", "o": HUGE},
+            ]
+            urls = [with_query(url, query) for query in queries] + [url + "%00/"]
+        elif route.endswith("<path:object_id>/change/"):
+            _, app_label, model_name, *_ = route.split("/")
+            model = apps.get_model(app_label, model_name)
+            row = model._default_manager.order_by("pk").first()
+            if row is None:
+                continue
+            url = reverse(f"admin:{name}", args=[row.pk])
+            urls = [url, url.rstrip("/") + "%00/"]
+        else:
+            continue
+        for address in urls:
+            response = client.get(address)
+            checked += 1
+            if response.status_code >= 500:
+                failures.append(f"GET {address[:120]} -> {response.status_code}")
+    assert not failures, "\n".join(failures)
+    assert checked > 100
