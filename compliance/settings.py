@@ -82,9 +82,10 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "compliance.middleware.RequestIdMiddleware",
-    # Before anything reads the request: a NUL anywhere in it is a 400, never a database error.
-    "compliance.middleware.RejectNullCharactersMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Before the session, authentication or a view reads the request: a NUL anywhere in it is a
+    # 400 (with the security headers above), never a database error.
+    "compliance.middleware.RejectNullCharactersMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -97,10 +98,7 @@ MIDDLEWARE = [
 if not (DEBUG or TESTING):
     # Serves the collected static files under gunicorn; runserver and the test server serve
     # them from the apps directly.
-    MIDDLEWARE.insert(
-        MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,
-        "whitenoise.middleware.WhiteNoiseMiddleware",
-    )
+    MIDDLEWARE.insert(2, "whitenoise.middleware.WhiteNoiseMiddleware")
 
 ROOT_URLCONF = "compliance.urls"
 WSGI_APPLICATION = "compliance.wsgi.application"

@@ -331,6 +331,7 @@ def test_a_nul_in_a_form_field_is_the_plain_400_page(world: World, audit_count: 
 def test_a_nul_in_the_evidence_search_box_is_the_plain_400_page(world: World) -> None:
     response = world.client("admin").get("/o/acme/evidence/?q=report%00")
     assert response.status_code == 400
+    assert response["X-Content-Type-Options"] == "nosniff"  # the security headers still apply
     assert "query parameter “q” contains a null character" in response.content.decode()
 
 
