@@ -407,3 +407,38 @@ def test_no_admin_site_page_answers_5xx_to_odd_input(scene: Scene) -> None:
                 failures.append(f"GET {address[:120]} -> {response.status_code}")
     assert not failures, "\n".join(failures)
     assert checked > 100
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"title": "Scan\x00report"},
+        {"controls": "1\x00"},
+        {"effective_date": "2026-01-01\x00"},
+        {"note": "n\x00", "kind": "note"},
+    ],
+    ids=["title", "controls", "effective_date", "note"],
+)
+def test_multipart_fields_with_a_nul_are_refused_by_their_form_or_serializer(
+    world: World, evidence_dir: Path, audit_count: Any, fields: dict[str, str]
+) -> None:
+    """Multipart bodies are not read by the middleware (uploads stream to disk in the view);
+    their text fields go through form and serializer fields, which refuse a NUL: a 400."""
+    before = audit_count()
+    data = {
+        "title": "Scan report",
+        "kind": "file",
+        "controls": str(world.control.pk),
+        "effective_date": "2026-01-01",
+        **fields,
+    }
+    upload = SimpleUploadedFile("scan.pdf", PDF, content_type="application/pdf")
+    api = world.api("owner").post(
+        "/api/organizations/acme/evidence/", {**data, "file": upload}, format="multipart"
+    )
+    assert api.status_code == 400, api.content
+    upload = SimpleUploadedFile("scan.pdf", PDF, content_type="application/pdf")
+    page = world.client("owner").post("/o/acme/evidence/new/", {**data, "file": upload})
+    assert page.status_code == 400
+    assert audit_count() == before
+    assert not EvidenceItem.objects.exists()
