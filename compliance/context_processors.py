@@ -4,7 +4,11 @@ from typing import Any
 
 from django.http import HttpRequest
 
-from compliance.permissions import ROLE_CAPABILITIES, active_memberships
+from compliance.permissions import (
+    ROLE_CAPABILITIES,
+    active_memberships,
+    may_create_organization,
+)
 
 
 def organization(request: HttpRequest) -> dict[str, Any]:
@@ -26,4 +30,5 @@ def organization(request: HttpRequest) -> dict[str, Any]:
         "current_organization": current,
         "current_membership": membership,
         "caps": {str(c) for c in caps},
+        "can_create_organization": may_create_organization(user),
     }

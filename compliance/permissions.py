@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Literal
 
+from django.conf import settings
 from django.contrib.auth.models import AnonymousUser, Permission
 from django.db import models
 from django.db.models import Q, QuerySet
@@ -30,7 +31,7 @@ Action = Literal["view", "change"]
 
 
 class Capability(StrEnum):
-    """Organization-wide abilities that come with a role."""
+    """Organization-wide abilities that come with a role (explained in docs/permissions.md)."""
 
     VIEW_PROGRAM = "view_program"  # the internal program: dashboard, controls, frameworks, people
     MANAGE_MEMBERS = "manage_members"
@@ -41,9 +42,13 @@ class Capability(StrEnum):
     VIEW_AUDIT_TRAIL = "view_audit_trail"
     MANAGE_EVIDENCE_REQUESTS = "manage_evidence_requests"
     REVIEW_EVIDENCE = "review_evidence"
-    MANAGE_POLICIES = "manage_policies"  # create, approve, retire, send for acknowledgement
+    # Create policies; review versions (send back to draft, approve: never by the owner alone,
+    # who only writes and submits), retire, send for acknowledgement.
+    MANAGE_POLICIES = "manage_policies"
     MANAGE_PEOPLE = "manage_people"  # the personnel roster and its onboarding records
-    MANAGE_INTEGRATIONS = "manage_integrations"  # connections to GitHub, AWS… and their secrets
+    # Connections to GitHub, AWS… and their secrets, and binding them to control tests (a test
+    # that uses one is changed only with this capability; its control's owners may run it).
+    MANAGE_INTEGRATIONS = "manage_integrations"
     ACCEPT_RISK = "accept_risk"  # exceptions for failing resources of automated tests
     MANAGE_VENDORS = "manage_vendors"  # add vendors, set tiers and owners, offboard
     MANAGE_ORGANIZATION = "manage_organization"  # its name, time zone and sign-in rules
@@ -90,6 +95,32 @@ def forget_memberships(user: UserLike) -> None:
 def membership_for(user: UserLike, organization: Organization | int) -> Membership | None:
     org_id = organization if isinstance(organization, int) else organization.pk
     return active_memberships(user).get(org_id)
+
+
+# Who may create an organization, from the ORGANIZATION_CREATORS setting. Operators (staff and
+# superusers) always may; "not_auditors" admits people holding a role other than auditor in at
+# least one organization (an external auditor, or someone whose memberships all ended, may not).
+def may_create_organization(user: UserLike) -> bool:
+    if not user.is_authenticated or not user.is_active:
+        return False
+    if user.is_staff or user.is_superuser:
+        return True
+    policy = settings.ORGANIZATION_CREATORS
+    if policy == "anyone":
+        return True
+    if policy == "not_auditors":
+        return any(m.role != Role.AUDITOR for m in active_memberships(user).values())
+    return False
+
+
+def organization_creation_refused() -> str:
+    """Why a user who may not create organizations is refused (for the 403)."""
+    if settings.ORGANIZATION_CREATORS == "operators":
+        return "Only the operators of this Attest installation can create organizations."
+    return (
+        "Auditors cannot create organizations: only members, viewers and admins of an "
+        "organization, and operators, can. Ask an operator of this Attest installation."
+    )
 
 
 # --- object policies ----------------------------------------------------------------------------

@@ -14,7 +14,7 @@ import dj_database_url
 from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
-from compliance.env import env_bool, env_int, env_list, env_optional, env_str
+from compliance.env import env_bool, env_choice, env_int, env_list, env_optional, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 # Runtime state (SQLite file, uploaded files, broker folders) lives outside the web root.
@@ -84,6 +84,9 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "compliance.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Before the session, authentication or a view reads the request: a NUL anywhere in it is a
+    # 400 (with the security headers above), never a database error.
+    "compliance.middleware.RejectNullCharactersMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -190,6 +193,11 @@ MFA_PENDING_SECONDS = 300
 # How many reverse proxies append to X-Forwarded-For in front of the app (0: none, trust no header).
 TRUSTED_PROXIES = env_int("TRUSTED_PROXIES", 0, minimum=0)
 INVITATION_TTL_DAYS = env_int("INVITATION_TTL_DAYS", 7, minimum=1)
+# Who may create organizations (operators, i.e. staff and superusers, always may): "anyone"
+# signed in, "not_auditors" (people holding a role other than auditor somewhere) or "operators".
+ORGANIZATION_CREATORS = env_choice(
+    "ORGANIZATION_CREATORS", "not_auditors", {"anyone", "not_auditors", "operators"}
+)
 PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_RESET_TIMEOUT", 3 * 3600, minimum=60)
 ANONYMOUS_USER_NAME = None  # django-guardian: no anonymous user row; anonymous sees nothing.
 GUARDIAN_RAISE_403 = True
@@ -200,6 +208,8 @@ SESSION_COOKIE_SAMESITE = "Lax"
 _secure = _site.scheme == "https"
 SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", _secure)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+# Under /api/ a CSRF failure is a JSON error like every other; elsewhere Django's page.
+CSRF_FAILURE_VIEW = "compliance.views.errors.csrf_failure"
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000 if _secure else 0, minimum=0)
 SECURE_PROXY_SSL_HEADER = (

@@ -59,3 +59,9 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),
 ]
+
+# Errors answer JSON under /api/ (a database outage included) and the HTML pages elsewhere.
+handler400 = "compliance.views.errors.bad_request"
+handler403 = "compliance.views.errors.permission_denied"
+handler404 = "compliance.views.errors.page_not_found"
+handler500 = "compliance.views.errors.server_error"

@@ -2,8 +2,9 @@
 
 Program readers (admins, members, viewers) see every policy of the organization; auditors see
 none until the audits app grants them an engagement. Admins change everything. A member may work
-on the text of the policies they own: create a new draft, edit it and submit it for review
-(approving, retiring and sending stay with admins, through Capability.MANAGE_POLICIES).
+on the text of the policies they own: create a new draft, edit it and submit it for review.
+Reviewing it (sending it back to draft, approving), retiring and sending stay with admins,
+through Capability.MANAGE_POLICIES: an owner does not review their own text.
 """
 
 from __future__ import annotations

@@ -27,6 +27,19 @@ class OrganizationSerializer(serializers.ModelSerializer):
         return membership.role if membership else None
 
 
+class OrganizationCreateSerializer(StrictFieldsMixin, serializers.Serializer):
+    name = serializers.CharField(max_length=120)
+    slug = serializers.CharField(
+        max_length=50,
+        required=False,
+        allow_blank=True,
+        help_text="Lowercase letters, digits and hyphens; made from the name when left out.",
+    )
+    time_zone = serializers.CharField(
+        max_length=64, default="UTC", help_text="An IANA time zone, e.g. Europe/Paris."
+    )
+
+
 class MembershipSerializer(StrictFieldsMixin, serializers.ModelSerializer):
     user = UserSummarySerializer(read_only=True)
     role = serializers.ChoiceField(choices=Role.choices)

@@ -4,8 +4,8 @@ from typing import Any, cast
 
 from django.db.models import QuerySet
 from django.utils import timezone
-from drf_spectacular.utils import extend_schema
-from rest_framework import mixins, status, viewsets
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import exceptions, mixins, status, viewsets
 from rest_framework.filters import OrderingFilter
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -15,20 +15,37 @@ from compliance.api.base import OrganizationScopedMixin, PermittedObjectsFilter
 from compliance.api.serializers import (
     InvitationSerializer,
     MembershipSerializer,
+    OrganizationCreateSerializer,
     OrganizationSerializer,
 )
-from compliance.models import Invitation, Membership, Organization
-from compliance.permissions import Capability, active_memberships, restrict
+from compliance.models import Invitation, Membership, Organization, User
+from compliance.permissions import (
+    Capability,
+    active_memberships,
+    may_create_organization,
+    organization_creation_refused,
+    restrict,
+)
+
+# An error answer: {"detail": "..."} or field names with their messages.
+ERROR = OpenApiResponse(description="An error, as JSON naming the problem or the fields.")
 
 
-class OrganizationViewSet(viewsets.ReadOnlyModelViewSet):
-    """Organizations the requester belongs to."""
+class OrganizationViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Organizations the requester belongs to. Creating one makes the requester its admin; who
+    may create organizations is the installation's ORGANIZATION_CREATORS setting."""
 
     serializer_class = OrganizationSerializer
     lookup_field = "slug"
     filter_backends = [OrderingFilter]
     ordering_fields = ["name", "created_at"]
     ordering = ["name"]
+    http_method_names = ["get", "post", "head", "options"]
 
     def get_queryset(self) -> QuerySet[Organization]:
         return restrict(Organization.objects.all(), self.request.user)
@@ -37,6 +54,21 @@ class OrganizationViewSet(viewsets.ReadOnlyModelViewSet):
         context = dict(super().get_serializer_context())
         context["memberships"] = active_memberships(self.request.user)
         return context
+
+    @extend_schema(
+        request=OrganizationCreateSerializer,
+        responses={201: OrganizationSerializer, 400: ERROR, 403: ERROR},
+    )
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        if not may_create_organization(request.user):
+            raise exceptions.PermissionDenied(organization_creation_refused())
+        serializer = OrganizationCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        organization = services.organization_create(
+            actor=cast(User, request.user), **serializer.validated_data
+        )
+        data = self.get_serializer(organization).data
+        return Response(data, status=status.HTTP_201_CREATED)
 
 
 class MembershipViewSet(

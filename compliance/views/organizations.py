@@ -21,7 +21,13 @@ from compliance.forms import (
     OrganizationSettingsForm,
 )
 from compliance.models import AuditEvent, Invitation, Membership, Role, User
-from compliance.permissions import Capability, active_memberships, restrict
+from compliance.permissions import (
+    Capability,
+    active_memberships,
+    may_create_organization,
+    organization_creation_refused,
+    restrict,
+)
 from compliance.views.mixins import (
     LAST_ORGANIZATION_SESSION_KEY,
     OrganizationMixin,
@@ -49,6 +55,8 @@ def home(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def organization_create(request: HttpRequest) -> HttpResponse:
+    if not may_create_organization(request.user):
+        raise PermissionDenied(organization_creation_refused())
     form = OrganizationForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:

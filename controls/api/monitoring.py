@@ -13,7 +13,7 @@ from typing import Any
 import django_filters
 from django.db.models import Count, Q, QuerySet
 from django_filters.rest_framework import DjangoFilterBackend
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import exceptions, mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.filters import OrderingFilter
@@ -48,6 +48,18 @@ from controls.models import (
     TestRun,
 )
 from controls.monitoring import services
+from controls.monitoring.selectors import INTEGRATION_BINDING_REFUSED
+
+
+def request_value(request: Request, name: str) -> Any:
+    data = request.data
+    return data.get(name) if hasattr(data, "get") else None
+
+
+BINDING_REFUSED_RESPONSE = OpenApiResponse(
+    description="Not allowed: the control is not yours to change (``detail``), or only admins "
+    "choose the integration of a test or change a test that uses one (``integration``)."
+)
 
 QUEUE_DOWN = (
     "The task queue is unavailable right now; the run is saved and will start as soon as the "
@@ -189,10 +201,23 @@ class ControlTestViewSet(
             organization=self.organization,
         )
 
+    def _require_binding_right(self, test: ControlTest | None = None) -> None:
+        """Choosing the integration of a test, or changing a test that uses one, needs the
+        capability of managing integrations (it runs with the credentials an admin configured).
+        Refused before the body is validated, whatever the integration id: 403 on the field."""
+        if self.has_capability(Capability.MANAGE_INTEGRATIONS):
+            return
+        posted = request_value(self.request, "integration")
+        if posted is not None or (test is not None and test.integration_id is not None):
+            raise exceptions.PermissionDenied({"integration": [INTEGRATION_BINDING_REFUSED]})
+
     def _fresh(self, test: ControlTest) -> dict[str, Any]:
         return dict(ControlTestSerializer(self.get_queryset().get(pk=test.pk)).data)
 
-    @extend_schema(request=ControlTestSerializer, responses={201: ControlTestSerializer})
+    @extend_schema(
+        request=ControlTestSerializer,
+        responses={201: ControlTestSerializer, 403: BINDING_REFUSED_RESPONSE},
+    )
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         # A visible control the requester may not change is refused before the body is checked.
         posted = request.data.get("control") if isinstance(request.data, dict) else None
@@ -200,6 +225,7 @@ class ControlTestViewSet(
             control = self._visible_controls().filter(pk=posted).first()
             if control is not None:
                 self.require_change(control)
+        self._require_binding_right()
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
@@ -208,10 +234,14 @@ class ControlTestViewSet(
         test = services.control_test_create(actor=self.actor, control=control, **data)
         return Response(self._fresh(test), status=status.HTTP_201_CREATED)
 
-    @extend_schema(request=ControlTestUpdateSerializer, responses={200: ControlTestSerializer})
+    @extend_schema(
+        request=ControlTestUpdateSerializer,
+        responses={200: ControlTestSerializer, 403: BINDING_REFUSED_RESPONSE},
+    )
     def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         test = self.get_object()
         self.require_change(test)
+        self._require_binding_right(test)
         serializer = self.get_serializer(test, data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
         test = services.control_test_update(

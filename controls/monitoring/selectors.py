@@ -12,7 +12,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from compliance.models import Organization, User
-from compliance.permissions import can, restrict
+from compliance.permissions import Capability, can, has_capability, membership_for, restrict
 from controls.models import (
     ControlTest,
     Finding,
@@ -48,7 +48,30 @@ def control_test_get(*, user: User, organization: Organization, pk: Any) -> Cont
 
 
 def control_test_can_change(*, user: User, test: ControlTest) -> bool:
+    """Run it now and rotate its push token: admins and those who may change its control."""
     return can(user, "change", test)
+
+
+INTEGRATION_BINDING_REFUSED = (
+    "Only admins choose the integration of a test, or change a test that uses one: it runs with "
+    "the credentials they configured."
+)
+
+
+def may_bind_integrations(*, user: User, organization: Organization) -> bool:
+    """Binding an integration to a test uses the credentials an admin configured, so it takes
+    the capability of managing integrations (docs/permissions.md)."""
+    return has_capability(membership_for(user, organization), Capability.MANAGE_INTEGRATIONS)
+
+
+def control_test_can_edit(*, user: User, test: ControlTest, organization: Organization) -> bool:
+    """Change its settings: the right to change the test and, when it uses an integration,
+    the right to bind integrations (a member still runs such a test on their control)."""
+    if not control_test_can_change(user=user, test=test):
+        return False
+    if test.integration_id is None:
+        return True
+    return may_bind_integrations(user=user, organization=organization)
 
 
 def runs_of(test: ControlTest) -> QuerySet[TestRun]:

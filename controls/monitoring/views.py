@@ -111,6 +111,10 @@ class ControlTestCreateView(OrganizationMixin, TemplateView):
         check = get_check(self.request.GET.get("check", ""))
         if check is None:
             raise Http404("No such check.")
+        if check.integration and not selectors.may_bind_integrations(
+            user=self.actor, organization=self.organization
+        ):
+            raise PermissionDenied(selectors.INTEGRATION_BINDING_REFUSED)
         return check
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
@@ -184,6 +188,9 @@ class ControlTestDetailView(OrganizationMixin, TemplateView):
             exceptions=exceptions,
             today=today,
             can_change=selectors.control_test_can_change(user=self.actor, test=test),
+            can_edit=selectors.control_test_can_edit(
+                user=self.actor, test=test, organization=self.organization
+            ),
             can_accept=can_accept,
             exception_form=ExceptionForm(resources=failing) if can_accept and failing else None,
             push_token=kwargs.get("push_token"),
@@ -212,13 +219,22 @@ def _changeable_test(view: OrganizationMixin, pk: Any) -> ControlTest:
     return test
 
 
+def _editable_test(view: OrganizationMixin, pk: Any) -> ControlTest:
+    test = _changeable_test(view, pk)
+    if not selectors.control_test_can_edit(
+        user=view.actor, test=test, organization=view.organization
+    ):
+        raise PermissionDenied(selectors.INTEGRATION_BINDING_REFUSED)
+    return test
+
+
 class ControlTestEditView(OrganizationMixin, TemplateView):
     nav = "tests"
     template_name = "controls/tests/test_form.html"
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
-        test = _changeable_test(self, self.kwargs["pk"])
+        test = _editable_test(self, self.kwargs["pk"])
         check = get_check(test.check_key)
         if check is None:
             raise Http404("This test's check is not known to this version of Attest.")
@@ -238,7 +254,7 @@ class ControlTestEditView(OrganizationMixin, TemplateView):
         return context
 
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        test = _changeable_test(self, kwargs["pk"])
+        test = _editable_test(self, kwargs["pk"])
         check = get_check(test.check_key)
         if check is None:
             raise Http404("This test's check is not known to this version of Attest.")

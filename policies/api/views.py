@@ -208,7 +208,7 @@ class PolicyVersionViewSet(
     viewsets.GenericViewSet,
 ):
     """Versions of one policy. The policy's owner and admins write drafts and submit them;
-    admins approve and retire. Approved versions never change (PATCH answers 400)."""
+    admins send back, approve and retire. Approved versions never change (PATCH answers 400)."""
 
     serializer_class = PolicyVersionSerializer
     filter_backends = [PermittedObjectsFilter, OrderingFilter]
@@ -218,6 +218,9 @@ class PolicyVersionViewSet(
     lookup_value_regex = "[0-9]+"
     http_method_names = ["get", "post", "patch", "head", "options"]
     capabilities = {
+        # Review decisions (send back, approve) and retiring are admins'; the owner writes and
+        # submits, but does not review their own text.
+        "send_back": Capability.MANAGE_POLICIES,
         "approve": Capability.MANAGE_POLICIES,
         "retire": Capability.MANAGE_POLICIES,
     }
@@ -301,9 +304,8 @@ class PolicyVersionViewSet(
     @extend_schema(request=RequiredReasonSerializer, responses={200: PolicyVersionSerializer})
     @action(detail=True, methods=["post"], url_path="return", url_name="return")
     def send_back(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        """Send a version in review back to draft, saying what needs to change."""
+        """Send a version in review back to draft, saying what needs to change (admins)."""
         version = self._version()
-        self.require_change(version)
         serializer = RequiredReasonSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         services.policy_version_return(

@@ -220,6 +220,12 @@ class VersionSubmitView(VersionActionView):
 
 
 class VersionReturnView(VersionActionView):
+    """Sending a version back is a review decision, like approving it: admins (a policy's owner
+    does not review their own text; docs/permissions.md)."""
+
+    capability = Capability.MANAGE_POLICIES
+    needs_change = False
+
     def act(self, version: PolicyVersion) -> str:
         form = RequiredReasonForm(self.request.POST)
         if not form.is_valid():

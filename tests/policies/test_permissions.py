@@ -1,8 +1,8 @@
 """Every policies page and API endpoint against every persona.
 
 Program readers (admin, member, viewer) see policies; auditors get 403; strangers 404. Admins
-create, approve, retire, send, import and export; the member who owns a policy edits its drafts
-and submits them. Denied writes change nothing: no audit event, the target row as it was.
+create, send back, approve, retire, send, import and export; the member who owns a policy edits its
+drafts and submits them. Denied writes change nothing: no audit event, the target row as it was.
 """
 
 from __future__ import annotations
@@ -257,7 +257,7 @@ PAGE_CASES: list[Case] = [
         "back to draft",
         "post",
         lambda w: u("policy_version_return", "acme", P(w).review.pk, 1),
-        policy_owners(302),
+        admin_write(302),  # a review decision: the owner does not review their own text
         data=lambda w: {"reason": "Needs a scope section"},
         state=lambda w: version_state(P(w).review),
     ),
@@ -474,7 +474,7 @@ API_CASES: list[ApiCase] = [
         "back to draft",
         "post",
         lambda w: f"{pol(w, 'review')}/versions/1/return/",
-        api_owners(200),
+        api_admin(200),  # a review decision: the owner does not review their own text
         data=lambda w: {"reason": "Add a scope"},
         state=lambda w: version_state(P(w).review),
     ),
