@@ -130,7 +130,7 @@ def _schedule_soon(request_id: int) -> None:
 def request_update(
     *, actor: User, request: EvidenceRequest, changes: dict[str, Any]
 ) -> EvidenceRequest:
-    request = EvidenceRequest.objects.select_for_update().get(pk=request.pk)
+    request = EvidenceRequest.objects.select_for_update(no_key=True).get(pk=request.pk)
     before = snapshot(request, REQUEST_FIELDS)
     before["controls"] = sorted(request.controls.values_list("ref_id", flat=True))
     controls = changes.pop("controls", None)
@@ -502,7 +502,7 @@ def evidence_add_revision(
     stored_key: str | None = None
     try:
         with transaction.atomic():
-            item = EvidenceItem.objects.select_for_update().get(pk=item.pk)
+            item = EvidenceItem.objects.select_for_update(no_key=True).get(pk=item.pk)
             if item.system_key:
                 raise ValidationError(
                     "Attest records this evidence itself (an automated test's runs); it cannot "
@@ -558,7 +558,7 @@ def evidence_record_snapshot(
     stored_key: str | None = None
     try:
         with transaction.atomic():
-            item, created = EvidenceItem.objects.select_for_update().get_or_create(
+            item, created = EvidenceItem.objects.select_for_update(no_key=True).get_or_create(
                 organization=organization,
                 system_key=system_key,
                 defaults={
@@ -599,7 +599,7 @@ def _discard_file(key: str) -> None:
 
 
 def _occurrence_submitted(occurrence: RequestOccurrence, actor: User | None) -> None:
-    occurrence = RequestOccurrence.objects.select_for_update().get(pk=occurrence.pk)
+    occurrence = RequestOccurrence.objects.select_for_update(no_key=True).get(pk=occurrence.pk)
     if occurrence.status in (
         OccurrenceStatus.OPEN,
         OccurrenceStatus.REJECTED,
@@ -653,7 +653,7 @@ def revision_review(
             if decision == ReviewStatus.ACCEPTED
             else OccurrenceStatus.REJECTED
         )
-        occurrence = RequestOccurrence.objects.select_for_update().get(pk=occurrence.pk)
+        occurrence = RequestOccurrence.objects.select_for_update(no_key=True).get(pk=occurrence.pk)
         _set_occurrence_status(occurrence, target, actor=actor, reason=reason)
     if decision == ReviewStatus.REJECTED and revision.uploaded_by is not None:
         email_queue(

@@ -78,7 +78,7 @@ def execute_run(run_id: int, *, worker: str = "") -> str:
             run = (
                 # Lock the run's row only: the integration is an outer join, which PostgreSQL
                 # refuses to lock ("FOR UPDATE cannot be applied to the nullable side").
-                TestRun.objects.select_for_update(of=("self",))
+                TestRun.objects.select_for_update(no_key=True, of=("self",))
                 .select_related(
                     "control_test__organization",
                     "control_test__control",

@@ -177,7 +177,7 @@ def integration_update(
     if duplicate:
         raise ValidationError({"name": f"An integration named “{new_name}” already exists."})
     with transaction.atomic():
-        integration = Integration.objects.select_for_update().get(pk=integration.pk)
+        integration = Integration.objects.select_for_update(no_key=True).get(pk=integration.pk)
         before = {"name": integration.name, "config": integration.config}
         integration.name, integration.config = new_name, new_config
         fields = ["name", "config", "updated_at"]
@@ -371,7 +371,7 @@ def control_test_update(*, actor: User, test: ControlTest, changes: dict[str, An
         raise ValidationError({name: ["This field cannot be changed."] for name in unknown})
     with transaction.atomic():
         test = (
-            ControlTest.objects.select_for_update()
+            ControlTest.objects.select_for_update(no_key=True, of=("self",))
             .select_related("organization", "control")
             .get(pk=test.pk)
         )
@@ -586,7 +586,7 @@ def dispatch_due(now: dt.datetime | None = None) -> DispatchReport:
             test = (
                 # The test's row only: skipping a test because its organization's row is
                 # locked by some unrelated write would delay its slot for no reason.
-                ControlTest.objects.select_for_update(skip_locked=True, of=("self",))
+                ControlTest.objects.select_for_update(no_key=True, skip_locked=True, of=("self",))
                 .select_related("organization")
                 .filter(pk=test_id, enabled=True, next_run_at__lte=now)
                 .first()
@@ -690,7 +690,7 @@ def run_finish(
     with transaction.atomic():
         run = (
             # The run's row only (the control's owner is an outer join, which cannot be locked).
-            TestRun.objects.select_for_update(of=("self",))
+            TestRun.objects.select_for_update(no_key=True, of=("self",))
             .select_related("control_test__organization", "control_test__control__owner")
             .get(pk=run_id)
         )
