@@ -10,18 +10,24 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import logging
 import os
 import re
 import tempfile
 import unicodedata
+import weakref
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import filetype
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.core.files.uploadhandler import FileUploadHandler, StopUpload
+
+from evidence.storage import OUT_OF_SPACE_MESSAGE, is_out_of_space
+
+logger = logging.getLogger(__name__)
 
 HEAD_BYTES = 8192
 
@@ -100,17 +106,36 @@ class HashedUpload(UploadedFile):
                 os.unlink(self.path)
 
 
+def _remove_partial(out: Any, path: str) -> None:
+    """Close and delete a file that is not (or no longer) an upload in progress."""
+    with contextlib.suppress(OSError):
+        if not out.closed:
+            out.close()
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(path)
+
+
 class HashingUploadHandler(FileUploadHandler):
-    """Stream each uploaded file to the incoming folder, hashing it; enforce the size limit."""
+    """Stream each uploaded file to the incoming folder, hashing it; enforce the size limit.
+
+    A partial file never outlives its request: it is closed and deleted when the upload is too
+    large, when the disk fills up (the request then answers 507), when the upload is
+    interrupted, and, should the request end in any other error, when the handler is
+    garbage-collected. (A killed worker leaves its file behind: the incoming sweep removes it.)
+    """
 
     chunk_size = 1024 * 1024
 
     def new_file(self, *args: Any, **kwargs: Any) -> None:
         super().new_file(*args, **kwargs)
         incoming = Path(settings.EVIDENCE_INCOMING_DIR)
-        incoming.mkdir(parents=True, exist_ok=True)
-        fd, self.path = tempfile.mkstemp(dir=incoming, prefix="upload-")
+        try:
+            incoming.mkdir(parents=True, exist_ok=True)
+            fd, self.path = tempfile.mkstemp(dir=incoming, prefix="upload-")
+        except OSError as exc:
+            self._write_failed(exc)
         self.out = os.fdopen(fd, "wb")
+        self._cleanup = weakref.finalize(self, _remove_partial, self.out, self.path)
         self.digest = hashlib.sha256()
         self.head = b""
         self.received = 0
@@ -119,19 +144,25 @@ class HashingUploadHandler(FileUploadHandler):
         self.received += len(raw_data)
         if self.received > settings.EVIDENCE_MAX_UPLOAD_BYTES:
             self._discard()
-            if self.request is not None:
-                self.request.evidence_upload_error = too_large_message()  # type: ignore[attr-defined]
+            self._refuse(too_large_message(), status=413)
             raise StopUpload(connection_reset=True)
         self.digest.update(raw_data)
         if len(self.head) < HEAD_BYTES:
             self.head += raw_data[: HEAD_BYTES - len(self.head)]
-        self.out.write(raw_data)
+        try:
+            self.out.write(raw_data)
+        except OSError as exc:
+            self._write_failed(exc)
         return None
 
     def file_complete(self, file_size: int) -> HashedUpload:
-        self.out.flush()
-        os.fsync(self.out.fileno())
-        self.out.close()
+        try:
+            self.out.flush()
+            os.fsync(self.out.fileno())
+            self.out.close()
+        except OSError as exc:
+            self._write_failed(exc)
+        self._cleanup.detach()  # the file now belongs to the HashedUpload
         upload = HashedUpload(
             self.path, self.file_name or "", self.content_type or "", self.charset
         )
@@ -144,10 +175,40 @@ class HashingUploadHandler(FileUploadHandler):
         self._discard()
 
     def _discard(self) -> None:
-        if not self.out.closed:
-            self.out.close()
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(self.path)
+        cleanup = getattr(self, "_cleanup", None)
+        if cleanup is not None:
+            cleanup()  # runs once: closes the file and deletes it
+
+    def _write_failed(self, exc: OSError) -> NoReturn:
+        """The disk is full (or failing): free what this upload took and stop reading it.
+
+        Out of space answers 507 with a message; any other error propagates (a 500 for the
+        operators), but without leaving the partial file behind either way.
+        """
+        self._discard()
+        if not is_out_of_space(exc):
+            raise exc
+        logger.error(
+            "Evidence upload stopped: no space left in %s (%s); the partial file was removed.",
+            settings.EVIDENCE_INCOMING_DIR,
+            exc,
+        )
+        self._refuse(OUT_OF_SPACE_MESSAGE, status=507)
+        # Read (and drop) the rest of the body so that the client gets the answer.
+        raise StopUpload(connection_reset=False)
+
+    def _refuse(self, message: str, *, status: int) -> None:
+        if self.request is not None:
+            self.request.evidence_upload_error = message  # type: ignore[attr-defined]
+            self.request.evidence_upload_status = status  # type: ignore[attr-defined]
+
+
+def upload_refusal(request: Any) -> tuple[str, int] | None:
+    """The message and status of an upload stopped while streaming in (too large, disk full)."""
+    message = getattr(request, "evidence_upload_error", None)
+    if not message:
+        return None
+    return message, getattr(request, "evidence_upload_status", 413)
 
 
 def too_large_message() -> str:
