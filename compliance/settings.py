@@ -238,6 +238,10 @@ EVIDENCE_ROOT = Path(env_str("EVIDENCE_ROOT", str(DATA_DIR / "evidence")))
 # Where uploads land while they stream in: beside the files, so storing one is a hard link.
 EVIDENCE_INCOMING_DIR = Path(env_str("EVIDENCE_INCOMING_DIR", str(EVIDENCE_ROOT / ".incoming")))
 FILE_UPLOAD_HANDLERS = ["evidence.uploads.HashingUploadHandler"]
+# A file in the incoming folder untouched for this long is a dead upload (its web worker was
+# killed mid-request): the hourly sweep deletes it, and the integrity sweep reports any still
+# there. An upload in progress touches its file with every chunk it receives.
+EVIDENCE_INCOMING_MAX_AGE_HOURS = env_int("EVIDENCE_INCOMING_MAX_AGE_HOURS", 6, minimum=1)
 FILE_UPLOAD_PERMISSIONS = 0o640
 EVIDENCE_MAX_UPLOAD_BYTES = env_int("EVIDENCE_MAX_UPLOAD_MB", 5120, minimum=1) * 1024 * 1024
 # File types accepted as evidence, by extension (the content must agree; see evidence.uploads).
@@ -415,6 +419,8 @@ def _beat_schedule() -> dict[str, dict[str, object]]:
         ("email_flush_outbox", "compliance.tasks.email_flush_outbox", "*/5 * * * *", 240),
         # Evidence requests: create due occurrences, mark overdue ones, send reminders.
         ("evidence_requests_tick", "evidence.tasks.requests_tick", "7 * * * *", 3000),
+        # Delete partial uploads left in the incoming folder by killed web workers.
+        ("evidence_incoming_sweep", "evidence.tasks.incoming_sweep", "29 * * * *", 3000),
         # Re-hash every stored evidence file; a mismatch is an alert, never repaired.
         ("evidence_integrity_sweep", "evidence.tasks.integrity_sweep", "41 2 * * *", 23 * 3600),
         # Policies: yearly re-acknowledgement and review-due reminders.

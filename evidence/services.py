@@ -7,6 +7,7 @@ import datetime as dt
 import logging
 import zoneinfo
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
@@ -37,7 +38,7 @@ from evidence.models import (
     ReviewStatus,
     RevisionReview,
 )
-from evidence.uploads import check_upload
+from evidence.uploads import check_upload, stale_uploads
 
 logger = logging.getLogger(__name__)
 
@@ -676,8 +677,36 @@ def revision_review(
 ORPHAN_MIN_AGE = dt.timedelta(hours=1)  # younger files may belong to an upload still committing
 
 
+@dataclass(frozen=True)
+class IncomingSweep:
+    removed: int
+    freed_bytes: int
+    lines: list[str]
+
+
+def incoming_sweep() -> IncomingSweep:
+    """Delete the partial uploads that web workers killed mid-request left in the incoming
+    folder (see :func:`evidence.uploads.stale_uploads`), and log each one."""
+    now = timezone.now()
+    removed, freed, lines = 0, 0, []
+    for upload in stale_uploads(now):
+        try:
+            upload.path.unlink()
+        except FileNotFoundError:
+            continue
+        except OSError as exc:  # reported again by the next sweep and the integrity sweep
+            logger.error("Could not remove the partial upload %s: %s", upload.path, exc)
+            continue
+        removed += 1
+        freed += upload.size
+        lines.append(f"REMOVED {upload.describe(now)}")
+        logger.warning("Removed a partial upload: %s", upload.describe(now))
+    return IncomingSweep(removed=removed, freed_bytes=freed, lines=lines)
+
+
 def integrity_sweep() -> IntegrityRun:
-    """Re-hash every stored revision and look for files no revision knows.
+    """Re-hash every stored revision and look for files no revision knows, and for partial
+    uploads left in the incoming folder (the hourly incoming sweep should have removed them).
 
     A missing or altered file raises an alert for the operators and the organization's admins;
     nothing is repaired, moved or deleted.
@@ -708,7 +737,11 @@ def integrity_sweep() -> IntegrityRun:
                 lines.append(
                     f"ALTERED  {key} (revision {pk}): expected {sha256}, found {found_sha}"
                 )
-        cutoff = timezone.now() - ORPHAN_MIN_AGE
+        now = timezone.now()
+        for upload in stale_uploads(now):
+            run.stale_uploads += 1
+            lines.append(f"STALE UPLOAD {upload.describe(now)} in {upload.path.parent}")
+        cutoff = now - ORPHAN_MIN_AGE
         backend = storage.evidence_storage()
         for key in storage.all_keys():
             if key in known:
@@ -765,8 +798,9 @@ def _notify_integrity(run: IntegrityRun, lines: list[str]) -> None:
     logger.error("Evidence integrity problems: %s", "; ".join(lines))
     mail_admins(
         f"Attest evidence integrity: {len(lines)} problem(s)",
-        "The evidence integrity sweep found stored files that are missing, altered or unknown. "
-        "Nothing was repaired.\n\n" + "\n".join(lines),
+        "The evidence integrity sweep found stored files that are missing, altered or unknown, "
+        "or partial uploads left in the incoming folder. Nothing was repaired.\n\n"
+        + "\n".join(lines),
     )
     organizations = {a.organization_id for a in run.alerts.all() if a.organization_id}
     admins = (

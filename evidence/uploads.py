@@ -9,10 +9,12 @@ bytes are kept to detect the real content type; the extension must agree with it
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import hashlib
 import logging
 import os
 import re
+import stat
 import tempfile
 import unicodedata
 import weakref
@@ -209,6 +211,40 @@ def upload_refusal(request: Any) -> tuple[str, int] | None:
     if not message:
         return None
     return message, getattr(request, "evidence_upload_status", 413)
+
+
+@dataclass(frozen=True)
+class StaleUpload:
+    """A file in the incoming folder that no upload has written to for a long time."""
+
+    path: Path
+    size: int
+    modified: dt.datetime
+
+    def describe(self, now: dt.datetime) -> str:
+        hours = (now - self.modified).total_seconds() / 3600
+        return f"{self.path.name} ({self.size / (1024 * 1024):.1f} MB, {hours:.0f} h untouched)"
+
+
+def stale_uploads(now: dt.datetime) -> list[StaleUpload]:
+    """Files in the incoming folder untouched for ``EVIDENCE_INCOMING_MAX_AGE_HOURS``: uploads
+    whose worker died mid-request. Younger ones may still be streaming in."""
+    incoming = Path(settings.EVIDENCE_INCOMING_DIR)
+    cutoff = now - dt.timedelta(hours=settings.EVIDENCE_INCOMING_MAX_AGE_HOURS)
+    found = []
+    if not incoming.is_dir():
+        return found
+    for path in sorted(incoming.iterdir()):
+        try:
+            stats = path.lstat()
+        except FileNotFoundError:  # finished (or swept) meanwhile
+            continue
+        if not stat.S_ISREG(stats.st_mode):
+            continue
+        modified = dt.datetime.fromtimestamp(stats.st_mtime, tz=dt.UTC)
+        if modified < cutoff:
+            found.append(StaleUpload(path, stats.st_size, modified))
+    return found
 
 
 def too_large_message() -> str:
