@@ -25,7 +25,7 @@ from typing import Any, NoReturn
 import filetype
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
-from django.core.files.uploadhandler import FileUploadHandler, StopUpload
+from django.core.files.uploadhandler import FileUploadHandler, SkipFile, StopUpload
 
 from evidence.storage import OUT_OF_SPACE_MESSAGE, is_out_of_space
 
@@ -163,7 +163,7 @@ class HashingUploadHandler(FileUploadHandler):
             os.fsync(self.out.fileno())
             self.out.close()
         except OSError as exc:
-            self._write_failed(exc)
+            self._write_failed(exc, file_done=True)
         self._cleanup.detach()  # the file now belongs to the HashedUpload
         upload = HashedUpload(
             self.path, self.file_name or "", self.content_type or "", self.charset
@@ -181,11 +181,13 @@ class HashingUploadHandler(FileUploadHandler):
         if cleanup is not None:
             cleanup()  # runs once: closes the file and deletes it
 
-    def _write_failed(self, exc: OSError) -> NoReturn:
-        """The disk is full (or failing): free what this upload took and stop reading it.
+    def _write_failed(self, exc: OSError, *, file_done: bool = False) -> NoReturn:
+        """The disk is full (or failing): free what this upload took and skip the file.
 
         Out of space answers 507 with a message; any other error propagates (a 500 for the
-        operators), but without leaving the partial file behind either way.
+        operators), but without leaving the partial file behind either way. The rest of the
+        file is read and dropped, and the fields after it are still parsed, so the form comes
+        back as it was filled in.
         """
         self._discard()
         if not is_out_of_space(exc):
@@ -196,8 +198,9 @@ class HashingUploadHandler(FileUploadHandler):
             exc,
         )
         self._refuse(OUT_OF_SPACE_MESSAGE, status=507)
-        # Read (and drop) the rest of the body so that the client gets the answer.
-        raise StopUpload(connection_reset=False)
+        if file_done:  # Django asks for the file's end outside its SkipFile handling
+            raise StopUpload(connection_reset=False)  # drain the body: the client gets the answer
+        raise SkipFile()
 
     def _refuse(self, message: str, *, status: int) -> None:
         if self.request is not None:

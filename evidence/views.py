@@ -135,7 +135,7 @@ class EvidenceCreateView(OrganizationMixin, TemplateView):
         if refusal is not None:
             message, status = refusal
             form.is_valid()
-            form.add_error("file", message)
+            form.errors["file"] = form.error_class([message])  # the one thing wrong with it
             return self.render_to_response(
                 self.get_context_data(form=form, occurrence=occurrence), status=status
             )
@@ -201,7 +201,7 @@ class EvidenceDetailView(OrganizationMixin, TemplateView):
         status = 400
         if refusal is not None:
             form.is_valid()
-            form.add_error("file", refusal[0])
+            form.errors["file"] = form.error_class([refusal[0]])
             status = refusal[1]
         elif form.is_valid():
             try:

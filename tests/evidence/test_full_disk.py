@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import resource
 import signal
 import subprocess
@@ -20,11 +21,14 @@ from typing import Any
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from playwright.sync_api import Page, expect
 
 from evidence.models import EvidenceItem, EvidenceRevision
 from evidence.storage import OUT_OF_SPACE_MESSAGE
+from tests.browser.conftest import screenshot
 from tests.conftest import World
 from tests.evidence.conftest import PDF
+from tests.factories import PASSWORD
 
 DISK_BYTES = 512 * 1024
 OPTIONS = f"size={DISK_BYTES},mode=0700"
@@ -153,6 +157,15 @@ def test_a_full_disk_mid_upload_is_a_json_507_and_the_next_upload_works(
     assert response.status_code == 201, response.content
     assert len(files_under(disk.path)) == 1
 
+    # A new revision of it, too large for what is left: the same answer, the item unchanged.
+    revisions = f"{url}{response.json()['id']}/revisions/"
+    response = api.post(revisions, {"file": SimpleUploadedFile("v2.pdf", BIG)}, format="multipart")
+
+    assert response.status_code == 507
+    assert response.json() == {"file": [OUT_OF_SPACE_MESSAGE]}
+    assert EvidenceRevision.objects.count() == 1
+    assert len(files_under(disk.path)) == 1
+
 
 def test_a_storage_that_fills_up_while_storing_keeps_no_half_file(
     world: World, settings: Any, tmp_path: Path
@@ -177,3 +190,45 @@ def test_a_storage_that_fills_up_while_storing_keeps_no_half_file(
 
         assert response.status_code == 302
         assert len(files_under(full.path)) == 1
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_an_owner_uploading_to_a_full_disk_is_told_so_and_can_upload_again(
+    world: World, disk: SmallDisk, live_server: Any, page: Page
+) -> None:
+    page.goto(f"{live_server.url}/login/")
+    page.get_by_label("Email").fill("owner@acme.test")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page).not_to_have_url(re.compile(r"/login/"))
+
+    def upload(title: str, name: str, content: bytes) -> None:
+        page.goto(live_server.url + reverse("evidence_create", args=["acme"]))
+        page.get_by_label("Title").fill(title)
+        page.locator("input[type=file]").set_input_files(
+            {"name": name, "mimeType": "application/pdf", "buffer": content}
+        )
+        page.locator("input[name=effective_date]").fill("2026-10-01")
+        page.get_by_label(f"{world.control.ref_id} — {world.control.name}").check()
+        page.get_by_role("button", name="Upload evidence").click()
+
+    upload("Access review Q3", "big.pdf", BIG)
+
+    expect(page.get_by_text(OUT_OF_SPACE_MESSAGE)).to_be_visible()
+    # The form comes back as it was filled in, with that one error.
+    expect(page.get_by_label("Title")).to_have_value("Access review Q3")
+    expect(page.locator("input[name=effective_date]")).to_have_value("2026-10-01")
+    expect(page.get_by_label(f"{world.control.ref_id} — {world.control.name}")).to_be_checked()
+    expect(page.locator("ul.errors li")).to_have_count(1)
+    if disk.mounted:  # (under RLIMIT_FSIZE a large screenshot could not be written either)
+        for width in (1440, 1024):
+            page.set_viewport_size({"width": width, "height": 900})
+            screenshot(page, f"evidence-upload-disk-full-{width}")
+    assert not EvidenceItem.objects.exists()
+    assert files_under(disk.path) == []
+
+    upload("Access review Q3", "small.pdf", SMALL)
+
+    expect(page.get_by_role("heading", name="Access review Q3")).to_be_visible()
+    assert EvidenceRevision.objects.get().size == len(SMALL)
