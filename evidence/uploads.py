@@ -234,7 +234,7 @@ def stale_uploads(now: dt.datetime) -> list[StaleUpload]:
     whose worker died mid-request. Younger ones may still be streaming in."""
     incoming = Path(settings.EVIDENCE_INCOMING_DIR)
     cutoff = now - dt.timedelta(hours=settings.EVIDENCE_INCOMING_MAX_AGE_HOURS)
-    found = []
+    found: list[StaleUpload] = []
     if not incoming.is_dir():
         return found
     for path in sorted(incoming.iterdir()):
