@@ -288,6 +288,16 @@ REMEDIATION_DAYS = _remediation_days(
 # the broker again after this many seconds; a run is given up after this many attempts.
 CONTROL_TEST_REQUEUE_AFTER = env_int("CONTROL_TEST_REQUEUE_AFTER", 600, minimum=30)
 CONTROL_TEST_MAX_ATTEMPTS = env_int("CONTROL_TEST_MAX_ATTEMPTS", 3, minimum=1)
+# While a check runs, its worker refreshes the run's heartbeat every HEARTBEAT_SECONDS; a run
+# whose heartbeat stopped HEARTBEAT_TIMEOUT seconds ago and whose worker's database session is
+# gone (a killed worker) is handed to another worker by the next dispatch.
+CONTROL_TEST_HEARTBEAT_SECONDS = env_int("CONTROL_TEST_HEARTBEAT_SECONDS", 15, minimum=1)
+CONTROL_TEST_HEARTBEAT_TIMEOUT = env_int("CONTROL_TEST_HEARTBEAT_TIMEOUT", 90, minimum=3)
+if CONTROL_TEST_HEARTBEAT_TIMEOUT < 3 * CONTROL_TEST_HEARTBEAT_SECONDS:
+    raise ImproperlyConfigured(
+        "CONTROL_TEST_HEARTBEAT_TIMEOUT must be at least three CONTROL_TEST_HEARTBEAT_SECONDS, "
+        "or a slow database would hand over runs that are alive."
+    )
 # The web checks verify certificates against the system's CAs, or against this PEM file instead
 # when it is set (a private CA that signs internal sites).
 WEB_CHECKS_CA_BUNDLE = env_str("WEB_CHECKS_CA_BUNDLE")
