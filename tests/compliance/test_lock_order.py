@@ -36,7 +36,7 @@ from policies.models import Acknowledgement, AcknowledgementRequest
 from tests.conftest import World, build_world
 from tests.policies.factories import PersonFactory, approved_policy
 
-ROUNDS = 3
+ROUNDS = 2
 PEOPLE = 6
 
 
@@ -248,7 +248,10 @@ def test_every_row_lock_in_the_apps_lets_foreign_key_checks_through() -> None:
     total = 0
     problems: set[str] = set()
     for path in _sources():
-        count, found = lock_problems(path.read_text(), str(path.relative_to(settings.BASE_DIR)))
+        source = path.read_text()
+        if "select_for_update" not in source:
+            continue
+        count, found = lock_problems(source, str(path.relative_to(settings.BASE_DIR)))
         total += count
         problems |= found
     assert total > 20  # the scan does find the services' locks
