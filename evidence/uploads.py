@@ -16,6 +16,7 @@ import os
 import re
 import stat
 import tempfile
+import threading
 import unicodedata
 import weakref
 from dataclasses import dataclass
@@ -117,13 +118,31 @@ def _remove_partial(out: Any, path: str) -> None:
         os.unlink(path)
 
 
+_in_progress = threading.local()  # this thread's partial files: their cleanups
+
+
+def _partials() -> set[weakref.finalize]:
+    if not hasattr(_in_progress, "cleanups"):
+        _in_progress.cleanups = set()
+    return _in_progress.cleanups
+
+
+def discard_partial_uploads(**kwargs: Any) -> None:
+    """When a request ends (``request_finished``), whatever it left half-received is deleted:
+    an upload the client abandoned, or one stopped by an error in the middle of parsing."""
+    cleanups = _partials()
+    while cleanups:
+        cleanups.pop()()
+
+
 class HashingUploadHandler(FileUploadHandler):
     """Stream each uploaded file to the incoming folder, hashing it; enforce the size limit.
 
     A partial file never outlives its request: it is closed and deleted when the upload is too
     large, when the disk fills up (the request then answers 507), when the upload is
-    interrupted, and, should the request end in any other error, when the handler is
-    garbage-collected. (A killed worker leaves its file behind: the incoming sweep removes it.)
+    interrupted, and, should the request end in any other way (the client went away), when
+    the request finishes or the handler is garbage-collected, whichever comes first. (A killed
+    worker leaves its file behind: the incoming sweep removes it.)
     """
 
     chunk_size = 1024 * 1024
@@ -138,6 +157,7 @@ class HashingUploadHandler(FileUploadHandler):
             self._write_failed(exc)
         self.out = os.fdopen(fd, "wb")
         self._cleanup = weakref.finalize(self, _remove_partial, self.out, self.path)
+        _partials().add(self._cleanup)
         self.digest = hashlib.sha256()
         self.head = b""
         self.received = 0
@@ -165,6 +185,7 @@ class HashingUploadHandler(FileUploadHandler):
         except OSError as exc:
             self._write_failed(exc, file_done=True)
         self._cleanup.detach()  # the file now belongs to the HashedUpload
+        _partials().discard(self._cleanup)
         upload = HashedUpload(
             self.path, self.file_name or "", self.content_type or "", self.charset
         )
