@@ -2,6 +2,14 @@
 
 Every service that writes calls :func:`audit_record` inside its ``transaction.atomic`` block, so
 the business row and its event commit together or not at all.
+
+Lock order. The chain head is locked by every write of an organization, and PostgreSQL checks
+Django's foreign keys at COMMIT, i.e. after the chain head: each new row then takes FOR KEY SHARE
+on the rows it references (the organization, a person, a policy version). A writer that held
+FOR UPDATE on such a row and then waited here would deadlock with them, so services lock the
+rows they change with ``select_for_update(no_key=True)`` (FOR NO KEY UPDATE, which serialises
+writers of the row but lets foreign-key checks through), and name the locked table with
+``of=("self",)`` when they join others (tests/compliance/test_lock_order.py checks both).
 """
 
 from __future__ import annotations
@@ -91,10 +99,10 @@ def audit_record(
         object_repr = object_repr or str(obj)
     chain = chain_for(organization)
     try:
-        head = AuditChainHead.objects.select_for_update().get(chain=chain)
+        head = AuditChainHead.objects.select_for_update(no_key=True).get(chain=chain)
     except AuditChainHead.DoesNotExist:
         AuditChainHead.objects.bulk_create([AuditChainHead(chain=chain)], ignore_conflicts=True)
-        head = AuditChainHead.objects.select_for_update().get(chain=chain)
+        head = AuditChainHead.objects.select_for_update(no_key=True).get(chain=chain)
 
     event = AuditEvent(
         chain=chain,

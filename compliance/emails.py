@@ -50,7 +50,7 @@ def email_enqueue(email_id: int) -> None:
 def email_deliver(email_id: int) -> bool:
     """Send one outbox row if it is still unsent. Returns whether it was sent now."""
     with transaction.atomic():
-        email = OutboundEmail.objects.select_for_update().filter(pk=email_id).first()
+        email = OutboundEmail.objects.select_for_update(no_key=True).filter(pk=email_id).first()
         if email is None:
             logger.info("Email %s no longer exists; nothing to send.", email_id)
             return False

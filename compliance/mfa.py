@@ -109,7 +109,7 @@ def mfa_enable(*, user: User, secret: str, code: str, now: dt.datetime | None = 
     """Turn two-factor sign-in on once ``code`` proves the app holds ``secret``; returns the
     recovery codes, shown to the user this once."""
     now = now or timezone.now()
-    User.objects.select_for_update().get(pk=user.pk)  # one enabling at a time per user
+    User.objects.select_for_update(no_key=True).get(pk=user.pk)  # one enabling at a time per user
     if is_enabled(user):
         raise ValidationError({"code": ["Two-factor sign-in is already on."]})
     step = _matching_step(secret, _normalize(code), now)
@@ -140,7 +140,7 @@ def mfa_verify(*, user: User, code: str, now: dt.datetime | None = None) -> bool
     """Whether ``code`` (from the app, or an unused recovery code) completes this sign-in. A
     code is accepted once: neither an app code already used nor an older one passes again."""
     now = now or timezone.now()
-    device = TotpDevice.objects.select_for_update().filter(user=user).first()
+    device = TotpDevice.objects.select_for_update(no_key=True).filter(user=user).first()
     if device is None:
         return False
     code = _normalize(code)
@@ -153,7 +153,7 @@ def mfa_verify(*, user: User, code: str, now: dt.datetime | None = None) -> bool
         device.save(update_fields=["last_counter"])
         return True
     recovery = (
-        RecoveryCode.objects.select_for_update()
+        RecoveryCode.objects.select_for_update(no_key=True)
         .filter(user=user, code_hash=_hash(code), used_at__isnull=True)
         .first()
     )

@@ -69,7 +69,7 @@ def organization_update(
 ) -> Organization:
     """Change the organization's name, time zone and sign-in rule. Requiring two-factor sign-in
     is refused to an admin without it, who would lock themselves out at once."""
-    organization = Organization.objects.select_for_update().get(pk=organization.pk)
+    organization = Organization.objects.select_for_update(no_key=True).get(pk=organization.pk)
     before = snapshot(organization, ORGANIZATION_FIELDS)
     organization.name = name.strip()
     organization.time_zone = time_zone
@@ -114,7 +114,7 @@ def membership_change_role(
 ) -> Membership:
     if role not in Role.values:
         raise ValidationError({"role": f"{role!r} is not a role."})
-    membership = Membership.objects.select_for_update().get(pk=membership.pk)
+    membership = Membership.objects.select_for_update(no_key=True).get(pk=membership.pk)
     if role == Role.AUDITOR and expires_at is None:
         raise ValidationError({"expires_at": "Auditor access needs an expiry date."})
     if expires_at is not None and expires_at <= timezone.now():
@@ -147,7 +147,7 @@ def membership_change_role(
 
 @transaction.atomic
 def membership_remove(*, actor: User, membership: Membership) -> None:
-    membership = Membership.objects.select_for_update().get(pk=membership.pk)
+    membership = Membership.objects.select_for_update(no_key=True).get(pk=membership.pk)
     organization = membership.organization
     if membership.role == Role.ADMIN and _admins_left(organization, membership, lasting=True) == 0:
         raise ValidationError("An organization needs at least one admin.")
@@ -206,7 +206,7 @@ def invitation_create(
         raise ValidationError({"email": f"{email} is already a member of {organization.name}."})
 
     now = timezone.now()
-    for pending in Invitation.objects.select_for_update().filter(
+    for pending in Invitation.objects.select_for_update(no_key=True).filter(
         organization=organization, email=email, accepted_at__isnull=True, revoked_at__isnull=True
     ):
         pending.revoked_at = now
@@ -252,7 +252,7 @@ def invitation_create(
 
 @transaction.atomic
 def invitation_revoke(*, actor: User, invitation: Invitation) -> None:
-    invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
+    invitation = Invitation.objects.select_for_update(no_key=True).get(pk=invitation.pk)
     if invitation.accepted_at is not None or invitation.revoked_at is not None:
         raise ValidationError("This invitation was already used or revoked.")
     invitation.revoked_at = timezone.now()
@@ -294,7 +294,7 @@ def invitation_accept(
     found = invitation_find(token)
     if found is None:
         raise ValidationError("This invitation link is invalid, expired, or was already used.")
-    invitation = Invitation.objects.select_for_update().get(pk=found.pk)
+    invitation = Invitation.objects.select_for_update(no_key=True).get(pk=found.pk)
     if not invitation.is_pending:
         raise ValidationError("This invitation link is invalid, expired, or was already used.")
     organization = invitation.organization
@@ -393,7 +393,7 @@ def api_token_create(
 
 @transaction.atomic
 def api_token_revoke(*, actor: User, token: ApiToken) -> ApiToken:
-    token = ApiToken.objects.select_for_update().get(pk=token.pk)
+    token = ApiToken.objects.select_for_update(no_key=True).get(pk=token.pk)
     if token.user_id != actor.pk:
         raise PermissionError("Only the owner of a token can revoke it.")
     if token.revoked_at is None:

@@ -251,6 +251,10 @@ EVIDENCE_ROOT = Path(env_str("EVIDENCE_ROOT", str(DATA_DIR / "evidence")))
 # Where uploads land while they stream in: beside the files, so storing one is a hard link.
 EVIDENCE_INCOMING_DIR = Path(env_str("EVIDENCE_INCOMING_DIR", str(EVIDENCE_ROOT / ".incoming")))
 FILE_UPLOAD_HANDLERS = ["evidence.uploads.HashingUploadHandler"]
+# A file in the incoming folder untouched for this long is a dead upload (its web worker was
+# killed mid-request): the hourly sweep deletes it, and the integrity sweep reports any still
+# there. An upload in progress touches its file with every chunk it receives.
+EVIDENCE_INCOMING_MAX_AGE_HOURS = env_int("EVIDENCE_INCOMING_MAX_AGE_HOURS", 6, minimum=1)
 FILE_UPLOAD_PERMISSIONS = 0o640
 EVIDENCE_MAX_UPLOAD_BYTES = env_int("EVIDENCE_MAX_UPLOAD_MB", 5120, minimum=1) * 1024 * 1024
 # File types accepted as evidence, by extension (the content must agree; see evidence.uploads).
@@ -297,6 +301,16 @@ REMEDIATION_DAYS = _remediation_days(
 # the broker again after this many seconds; a run is given up after this many attempts.
 CONTROL_TEST_REQUEUE_AFTER = env_int("CONTROL_TEST_REQUEUE_AFTER", 600, minimum=30)
 CONTROL_TEST_MAX_ATTEMPTS = env_int("CONTROL_TEST_MAX_ATTEMPTS", 3, minimum=1)
+# While a check runs, its worker refreshes the run's heartbeat every HEARTBEAT_SECONDS; a run
+# whose heartbeat stopped HEARTBEAT_TIMEOUT seconds ago and whose worker's database session is
+# gone (a killed worker) is handed to another worker by the next dispatch.
+CONTROL_TEST_HEARTBEAT_SECONDS = env_int("CONTROL_TEST_HEARTBEAT_SECONDS", 15, minimum=1)
+CONTROL_TEST_HEARTBEAT_TIMEOUT = env_int("CONTROL_TEST_HEARTBEAT_TIMEOUT", 90, minimum=3)
+if CONTROL_TEST_HEARTBEAT_TIMEOUT < 3 * CONTROL_TEST_HEARTBEAT_SECONDS:
+    raise ImproperlyConfigured(
+        "CONTROL_TEST_HEARTBEAT_TIMEOUT must be at least three CONTROL_TEST_HEARTBEAT_SECONDS, "
+        "or a slow database would hand over runs that are alive."
+    )
 # The web checks verify certificates against the system's CAs, or against this PEM file instead
 # when it is set (a private CA that signs internal sites).
 WEB_CHECKS_CA_BUNDLE = env_str("WEB_CHECKS_CA_BUNDLE")
@@ -428,6 +442,8 @@ def _beat_schedule() -> dict[str, dict[str, object]]:
         ("email_flush_outbox", "compliance.tasks.email_flush_outbox", "*/5 * * * *", 240),
         # Evidence requests: create due occurrences, mark overdue ones, send reminders.
         ("evidence_requests_tick", "evidence.tasks.requests_tick", "7 * * * *", 3000),
+        # Delete partial uploads left in the incoming folder by killed web workers.
+        ("evidence_incoming_sweep", "evidence.tasks.incoming_sweep", "29 * * * *", 3000),
         # Re-hash every stored evidence file; a mismatch is an alert, never repaired.
         ("evidence_integrity_sweep", "evidence.tasks.integrity_sweep", "41 2 * * *", 23 * 3600),
         # Policies: yearly re-acknowledgement and review-due reminders.

@@ -63,7 +63,7 @@ def catalog_load(*, paths: Sequence[Path] | None = None) -> list[CatalogLoadResu
 
 
 def _catalog_apply(catalog: CatalogData) -> CatalogLoadResult:
-    framework = Framework.objects.select_for_update().filter(key=catalog.key).first()
+    framework = Framework.objects.select_for_update(no_key=True).filter(key=catalog.key).first()
     clash = Framework.objects.filter(slug=catalog.slug).exclude(key=catalog.key).first()
     if clash is not None:
         raise LibraryFileError(
@@ -417,7 +417,7 @@ def control_update(
     unknown = set(changes) - EDITABLE_FIELDS
     if unknown:
         raise ValidationError(dict.fromkeys(unknown, "This field cannot be changed."))
-    control = Control.objects.select_for_update().get(pk=control.pk)
+    control = Control.objects.select_for_update(no_key=True).get(pk=control.pk)
     if control.is_archived:
         raise ValidationError("An archived control cannot be edited; restore it first.")
     before = _control_snapshot(control)
@@ -468,7 +468,7 @@ def control_update(
 
 @transaction.atomic
 def control_archive(*, actor: User, control: Control, reason: str = "") -> Control:
-    control = Control.objects.select_for_update().get(pk=control.pk)
+    control = Control.objects.select_for_update(no_key=True).get(pk=control.pk)
     if control.is_archived:
         return control
     control.archived_at = timezone.now()
@@ -485,7 +485,7 @@ def control_archive(*, actor: User, control: Control, reason: str = "") -> Contr
 
 @transaction.atomic
 def control_restore(*, actor: User, control: Control) -> Control:
-    control = Control.objects.select_for_update().get(pk=control.pk)
+    control = Control.objects.select_for_update(no_key=True).get(pk=control.pk)
     if not control.is_archived:
         return control
     before = {"archived_at": control.archived_at}

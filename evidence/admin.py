@@ -50,6 +50,7 @@ class IntegrityRunAdmin(ReadOnlyAdmin):
         "missing",
         "altered",
         "orphaned",
+        "stale_uploads",
     ]
 
 

@@ -253,6 +253,8 @@ class IntegrityRun(models.Model):
     missing = models.PositiveIntegerField(default=0)
     altered = models.PositiveIntegerField(default=0)
     orphaned = models.PositiveIntegerField(default=0)
+    # Partial uploads left in the incoming folder (not an organization's files).
+    stale_uploads = models.PositiveIntegerField(default=0)
     log = models.TextField(blank=True)
 
     class Meta:

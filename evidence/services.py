@@ -7,6 +7,7 @@ import datetime as dt
 import logging
 import zoneinfo
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
@@ -37,7 +38,7 @@ from evidence.models import (
     ReviewStatus,
     RevisionReview,
 )
-from evidence.uploads import check_upload
+from evidence.uploads import check_upload, stale_uploads
 
 logger = logging.getLogger(__name__)
 
@@ -130,7 +131,7 @@ def _schedule_soon(request_id: int) -> None:
 def request_update(
     *, actor: User, request: EvidenceRequest, changes: dict[str, Any]
 ) -> EvidenceRequest:
-    request = EvidenceRequest.objects.select_for_update().get(pk=request.pk)
+    request = EvidenceRequest.objects.select_for_update(no_key=True).get(pk=request.pk)
     before = snapshot(request, REQUEST_FIELDS)
     before["controls"] = sorted(request.controls.values_list("ref_id", flat=True))
     controls = changes.pop("controls", None)
@@ -502,7 +503,7 @@ def evidence_add_revision(
     stored_key: str | None = None
     try:
         with transaction.atomic():
-            item = EvidenceItem.objects.select_for_update().get(pk=item.pk)
+            item = EvidenceItem.objects.select_for_update(no_key=True).get(pk=item.pk)
             if item.system_key:
                 raise ValidationError(
                     "Attest records this evidence itself (an automated test's runs); it cannot "
@@ -558,7 +559,7 @@ def evidence_record_snapshot(
     stored_key: str | None = None
     try:
         with transaction.atomic():
-            item, created = EvidenceItem.objects.select_for_update().get_or_create(
+            item, created = EvidenceItem.objects.select_for_update(no_key=True).get_or_create(
                 organization=organization,
                 system_key=system_key,
                 defaults={
@@ -599,7 +600,7 @@ def _discard_file(key: str) -> None:
 
 
 def _occurrence_submitted(occurrence: RequestOccurrence, actor: User | None) -> None:
-    occurrence = RequestOccurrence.objects.select_for_update().get(pk=occurrence.pk)
+    occurrence = RequestOccurrence.objects.select_for_update(no_key=True).get(pk=occurrence.pk)
     if occurrence.status in (
         OccurrenceStatus.OPEN,
         OccurrenceStatus.REJECTED,
@@ -653,7 +654,7 @@ def revision_review(
             if decision == ReviewStatus.ACCEPTED
             else OccurrenceStatus.REJECTED
         )
-        occurrence = RequestOccurrence.objects.select_for_update().get(pk=occurrence.pk)
+        occurrence = RequestOccurrence.objects.select_for_update(no_key=True).get(pk=occurrence.pk)
         _set_occurrence_status(occurrence, target, actor=actor, reason=reason)
     if decision == ReviewStatus.REJECTED and revision.uploaded_by is not None:
         email_queue(
@@ -676,8 +677,36 @@ def revision_review(
 ORPHAN_MIN_AGE = dt.timedelta(hours=1)  # younger files may belong to an upload still committing
 
 
+@dataclass(frozen=True)
+class IncomingSweep:
+    removed: int
+    freed_bytes: int
+    lines: list[str]
+
+
+def incoming_sweep() -> IncomingSweep:
+    """Delete the partial uploads that web workers killed mid-request left in the incoming
+    folder (see :func:`evidence.uploads.stale_uploads`), and log each one."""
+    now = timezone.now()
+    removed, freed, lines = 0, 0, []
+    for upload in stale_uploads(now):
+        try:
+            upload.path.unlink()
+        except FileNotFoundError:
+            continue
+        except OSError as exc:  # reported again by the next sweep and the integrity sweep
+            logger.error("Could not remove the partial upload %s: %s", upload.path, exc)
+            continue
+        removed += 1
+        freed += upload.size
+        lines.append(f"REMOVED {upload.describe(now)}")
+        logger.warning("Removed a partial upload: %s", upload.describe(now))
+    return IncomingSweep(removed=removed, freed_bytes=freed, lines=lines)
+
+
 def integrity_sweep() -> IntegrityRun:
-    """Re-hash every stored revision and look for files no revision knows.
+    """Re-hash every stored revision and look for files no revision knows, and for partial
+    uploads left in the incoming folder (the hourly incoming sweep should have removed them).
 
     A missing or altered file raises an alert for the operators and the organization's admins;
     nothing is repaired, moved or deleted.
@@ -708,7 +737,11 @@ def integrity_sweep() -> IntegrityRun:
                 lines.append(
                     f"ALTERED  {key} (revision {pk}): expected {sha256}, found {found_sha}"
                 )
-        cutoff = timezone.now() - ORPHAN_MIN_AGE
+        now = timezone.now()
+        for upload in stale_uploads(now):
+            run.stale_uploads += 1
+            lines.append(f"STALE UPLOAD {upload.describe(now)} in {upload.path.parent}")
+        cutoff = now - ORPHAN_MIN_AGE
         backend = storage.evidence_storage()
         for key in storage.all_keys():
             if key in known:
@@ -765,8 +798,9 @@ def _notify_integrity(run: IntegrityRun, lines: list[str]) -> None:
     logger.error("Evidence integrity problems: %s", "; ".join(lines))
     mail_admins(
         f"Attest evidence integrity: {len(lines)} problem(s)",
-        "The evidence integrity sweep found stored files that are missing, altered or unknown. "
-        "Nothing was repaired.\n\n" + "\n".join(lines),
+        "The evidence integrity sweep found stored files that are missing, altered or unknown, "
+        "or partial uploads left in the incoming folder. Nothing was repaired.\n\n"
+        + "\n".join(lines),
     )
     organizations = {a.organization_id for a in run.alerts.all() if a.organization_id}
     admins = (

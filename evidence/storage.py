@@ -7,6 +7,7 @@ object storage is configured with ``EVIDENCE_S3_*`` (django-storages).
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import uuid
@@ -17,6 +18,24 @@ from typing import IO, Any
 from django.core.files.storage import FileSystemStorage, Storage, storages
 
 CHUNK = 1024 * 1024
+# The errors of a full disk (or a full quota, or a file the filesystem cannot hold).
+NO_SPACE_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG})
+OUT_OF_SPACE_MESSAGE = (
+    "The server ran out of storage space while saving the file, so nothing was saved. "
+    "Try again later; if it happens again, tell your administrator."
+)
+
+
+def is_out_of_space(exc: BaseException) -> bool:
+    return isinstance(exc, OSError) and exc.errno in NO_SPACE_ERRNOS
+
+
+class StorageFull(Exception):
+    """The evidence storage has no room for a file; the upload was not kept (HTTP 507)."""
+
+    def __init__(self, message: str = OUT_OF_SPACE_MESSAGE) -> None:
+        super().__init__(message)
+        self.message = message
 
 
 class EvidenceFileSystemStorage(FileSystemStorage):
@@ -41,10 +60,16 @@ class EvidenceFileSystemStorage(FileSystemStorage):
         if source is None:
             flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
             fd = os.open(path, flags, 0o640)
-            with os.fdopen(fd, "wb") as out:
-                content.seek(0)
-                for chunk in content.chunks(CHUNK):
-                    out.write(chunk)
+            try:
+                with os.fdopen(fd, "wb") as out:
+                    content.seek(0)
+                    for chunk in content.chunks(CHUNK):
+                        out.write(chunk)
+                    out.flush()
+                    os.fsync(out.fileno())
+            except BaseException:
+                path.unlink(missing_ok=True)  # no half-written file under a real key
+                raise
         _fsync(path)
         _fsync(path.parent)
 
@@ -75,6 +100,16 @@ def new_key(organization_id: int) -> str:
 
 
 def store(key: str, content: Any) -> None:
+    """Store a new file under ``key``; :class:`StorageFull` when there is no room for it."""
+    try:
+        _store(key, content)
+    except OSError as exc:
+        if is_out_of_space(exc):
+            raise StorageFull() from exc
+        raise
+
+
+def _store(key: str, content: Any) -> None:
     storage = evidence_storage()
     if isinstance(storage, EvidenceFileSystemStorage):
         storage.save_new(key, content)

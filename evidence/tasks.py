@@ -46,4 +46,12 @@ def integrity_sweep() -> dict[str, int]:
         "missing": run.missing,
         "altered": run.altered,
         "orphaned": run.orphaned,
+        "stale_uploads": run.stale_uploads,
     }
+
+
+@shared_task(soft_time_limit=600, time_limit=660)
+def incoming_sweep() -> dict[str, int]:
+    """Hourly: delete partial uploads that killed web workers left in the incoming folder."""
+    swept = services.incoming_sweep()
+    return {"removed": swept.removed, "freed_bytes": swept.freed_bytes}

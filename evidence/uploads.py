@@ -9,19 +9,28 @@ bytes are kept to detect the real content type; the extension must agree with it
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import hashlib
+import logging
 import os
 import re
+import stat
 import tempfile
+import threading
 import unicodedata
+import weakref
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import filetype
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
-from django.core.files.uploadhandler import FileUploadHandler, StopUpload
+from django.core.files.uploadhandler import FileUploadHandler, SkipFile, StopUpload
+
+from evidence.storage import OUT_OF_SPACE_MESSAGE, is_out_of_space
+
+logger = logging.getLogger(__name__)
 
 HEAD_BYTES = 8192
 
@@ -100,17 +109,55 @@ class HashedUpload(UploadedFile):
                 os.unlink(self.path)
 
 
+def _remove_partial(out: Any, path: str) -> None:
+    """Close and delete a file that is not (or no longer) an upload in progress."""
+    with contextlib.suppress(OSError):
+        if not out.closed:
+            out.close()
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(path)
+
+
+_in_progress = threading.local()  # this thread's partial files: their cleanups
+
+
+def _partials() -> set[weakref.finalize]:
+    if not hasattr(_in_progress, "cleanups"):
+        _in_progress.cleanups = set()
+    return _in_progress.cleanups
+
+
+def discard_partial_uploads(**kwargs: Any) -> None:
+    """When a request ends (``request_finished``), whatever it left half-received is deleted:
+    an upload the client abandoned, or one stopped by an error in the middle of parsing."""
+    cleanups = _partials()
+    while cleanups:
+        cleanups.pop()()
+
+
 class HashingUploadHandler(FileUploadHandler):
-    """Stream each uploaded file to the incoming folder, hashing it; enforce the size limit."""
+    """Stream each uploaded file to the incoming folder, hashing it; enforce the size limit.
+
+    A partial file never outlives its request: it is closed and deleted when the upload is too
+    large, when the disk fills up (the request then answers 507), when the upload is
+    interrupted, and, should the request end in any other way (the client went away), when
+    the request finishes or the handler is garbage-collected, whichever comes first. (A killed
+    worker leaves its file behind: the incoming sweep removes it.)
+    """
 
     chunk_size = 1024 * 1024
 
     def new_file(self, *args: Any, **kwargs: Any) -> None:
         super().new_file(*args, **kwargs)
         incoming = Path(settings.EVIDENCE_INCOMING_DIR)
-        incoming.mkdir(parents=True, exist_ok=True)
-        fd, self.path = tempfile.mkstemp(dir=incoming, prefix="upload-")
+        try:
+            incoming.mkdir(parents=True, exist_ok=True)
+            fd, self.path = tempfile.mkstemp(dir=incoming, prefix="upload-")
+        except OSError as exc:
+            self._write_failed(exc)
         self.out = os.fdopen(fd, "wb")
+        self._cleanup = weakref.finalize(self, _remove_partial, self.out, self.path)
+        _partials().add(self._cleanup)
         self.digest = hashlib.sha256()
         self.head = b""
         self.received = 0
@@ -119,19 +166,26 @@ class HashingUploadHandler(FileUploadHandler):
         self.received += len(raw_data)
         if self.received > settings.EVIDENCE_MAX_UPLOAD_BYTES:
             self._discard()
-            if self.request is not None:
-                self.request.evidence_upload_error = too_large_message()  # type: ignore[attr-defined]
+            self._refuse(too_large_message(), status=413)
             raise StopUpload(connection_reset=True)
         self.digest.update(raw_data)
         if len(self.head) < HEAD_BYTES:
             self.head += raw_data[: HEAD_BYTES - len(self.head)]
-        self.out.write(raw_data)
+        try:
+            self.out.write(raw_data)
+        except OSError as exc:
+            self._write_failed(exc)
         return None
 
     def file_complete(self, file_size: int) -> HashedUpload:
-        self.out.flush()
-        os.fsync(self.out.fileno())
-        self.out.close()
+        try:
+            self.out.flush()
+            os.fsync(self.out.fileno())
+            self.out.close()
+        except OSError as exc:
+            self._write_failed(exc, file_done=True)
+        self._cleanup.detach()  # the file now belongs to the HashedUpload
+        _partials().discard(self._cleanup)
         upload = HashedUpload(
             self.path, self.file_name or "", self.content_type or "", self.charset
         )
@@ -144,10 +198,77 @@ class HashingUploadHandler(FileUploadHandler):
         self._discard()
 
     def _discard(self) -> None:
-        if not self.out.closed:
-            self.out.close()
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(self.path)
+        cleanup = getattr(self, "_cleanup", None)
+        if cleanup is not None:
+            cleanup()  # runs once: closes the file and deletes it
+
+    def _write_failed(self, exc: OSError, *, file_done: bool = False) -> NoReturn:
+        """The disk is full (or failing): free what this upload took and skip the file.
+
+        Out of space answers 507 with a message; any other error propagates (a 500 for the
+        operators), but without leaving the partial file behind either way. The rest of the
+        file is read and dropped, and the fields after it are still parsed, so the form comes
+        back as it was filled in.
+        """
+        self._discard()
+        if not is_out_of_space(exc):
+            raise exc
+        logger.error(
+            "Evidence upload stopped: no space left in %s (%s); the partial file was removed.",
+            settings.EVIDENCE_INCOMING_DIR,
+            exc,
+        )
+        self._refuse(OUT_OF_SPACE_MESSAGE, status=507)
+        if file_done:  # Django asks for the file's end outside its SkipFile handling
+            raise StopUpload(connection_reset=False)  # drain the body: the client gets the answer
+        raise SkipFile()
+
+    def _refuse(self, message: str, *, status: int) -> None:
+        if self.request is not None:
+            self.request.evidence_upload_error = message  # type: ignore[attr-defined]
+            self.request.evidence_upload_status = status  # type: ignore[attr-defined]
+
+
+def upload_refusal(request: Any) -> tuple[str, int] | None:
+    """The message and status of an upload stopped while streaming in (too large, disk full)."""
+    message = getattr(request, "evidence_upload_error", None)
+    if not message:
+        return None
+    return message, getattr(request, "evidence_upload_status", 413)
+
+
+@dataclass(frozen=True)
+class StaleUpload:
+    """A file in the incoming folder that no upload has written to for a long time."""
+
+    path: Path
+    size: int
+    modified: dt.datetime
+
+    def describe(self, now: dt.datetime) -> str:
+        hours = (now - self.modified).total_seconds() / 3600
+        return f"{self.path.name} ({self.size / (1024 * 1024):.1f} MB, {hours:.0f} h untouched)"
+
+
+def stale_uploads(now: dt.datetime) -> list[StaleUpload]:
+    """Files in the incoming folder untouched for ``EVIDENCE_INCOMING_MAX_AGE_HOURS``: uploads
+    whose worker died mid-request. Younger ones may still be streaming in."""
+    incoming = Path(settings.EVIDENCE_INCOMING_DIR)
+    cutoff = now - dt.timedelta(hours=settings.EVIDENCE_INCOMING_MAX_AGE_HOURS)
+    found: list[StaleUpload] = []
+    if not incoming.is_dir():
+        return found
+    for path in sorted(incoming.iterdir()):
+        try:
+            stats = path.lstat()
+        except FileNotFoundError:  # finished (or swept) meanwhile
+            continue
+        if not stat.S_ISREG(stats.st_mode):
+            continue
+        modified = dt.datetime.fromtimestamp(stats.st_mtime, tz=dt.UTC)
+        if modified < cutoff:
+            found.append(StaleUpload(path, stats.st_size, modified))
+    return found
 
 
 def too_large_message() -> str:

@@ -23,7 +23,7 @@ from evidence.models import (
     IntegrityRun,
     ReviewStatus,
 )
-from evidence.uploads import download_content_type
+from evidence.uploads import download_content_type, upload_refusal
 
 EVIDENCE_SORTS = {
     "effective_date": ("effective_date", "pk"),
@@ -134,13 +134,15 @@ class EvidenceCreateView(OrganizationMixin, TemplateView):
         elif not controls.exists():
             raise PermissionDenied("You can add evidence only to controls you own or were granted.")
         form = EvidenceForm(request.POST, request.FILES, controls=controls.distinct())
-        upload_error = getattr(request, "evidence_upload_error", None)
-        if upload_error:
+        refusal = upload_refusal(request)
+        if refusal is not None:
+            message, status = refusal
             form.is_valid()
-            form.add_error("file", upload_error)
+            form.errors["file"] = form.error_class([message])  # the one thing wrong with it
             return self.render_to_response(
-                self.get_context_data(form=form, occurrence=occurrence), status=413
+                self.get_context_data(form=form, occurrence=occurrence), status=status
             )
+        status = 400
         if form.is_valid():
             data = form.cleaned_data
             try:
@@ -160,11 +162,14 @@ class EvidenceCreateView(OrganizationMixin, TemplateView):
                 )
             except ValidationError as exc:
                 apply_validation_error(form, exc)
+            except storage.StorageFull as exc:
+                form.add_error("file", exc.message)
+                status = 507
             else:
                 messages.success(request, f"“{item.title}” uploaded; it waits for review.")
                 return redirect("evidence_detail", org=self.organization.slug, pk=item.pk)
         return self.render_to_response(
-            self.get_context_data(form=form, occurrence=occurrence), status=400
+            self.get_context_data(form=form, occurrence=occurrence), status=status
         )
 
 
@@ -195,12 +200,12 @@ class EvidenceDetailView(OrganizationMixin, TemplateView):
         if not selectors.item_can_change(user=self.actor, item=item):
             raise PermissionDenied("You can add revisions only to evidence of controls you own.")
         form = RevisionForm(request.POST, request.FILES)
-        upload_error = getattr(request, "evidence_upload_error", None)
+        refusal = upload_refusal(request)
         status = 400
-        if upload_error:
+        if refusal is not None:
             form.is_valid()
-            form.add_error("file", upload_error)
-            status = 413
+            form.errors["file"] = form.error_class([refusal[0]])
+            status = refusal[1]
         elif form.is_valid():
             try:
                 revision = services.evidence_add_revision(
@@ -213,6 +218,9 @@ class EvidenceDetailView(OrganizationMixin, TemplateView):
                 )
             except ValidationError as exc:
                 apply_validation_error(form, exc)
+            except storage.StorageFull as exc:
+                form.add_error("file", exc.message)
+                status = 507
             else:
                 messages.success(request, f"Revision {revision.number} added; it waits for review.")
                 return redirect("evidence_detail", org=self.organization.slug, pk=item.pk)

@@ -183,7 +183,9 @@ def vendor_update(*, actor: User, vendor: Vendor, changes: VendorChanges) -> Ven
     if unknown:
         raise ValidationError(dict.fromkeys(sorted(unknown), "This field cannot be changed."))
     vendor = (
-        Vendor.objects.select_for_update(of=("self",)).select_related("owner").get(pk=vendor.pk)
+        Vendor.objects.select_for_update(no_key=True, of=("self",))
+        .select_related("owner")
+        .get(pk=vendor.pk)
     )
     before = _vendor_snapshot(vendor)
     for name, value in changes.items():
@@ -214,7 +216,7 @@ def vendor_update(*, actor: User, vendor: Vendor, changes: VendorChanges) -> Ven
 @transaction.atomic
 def vendor_offboard(*, actor: User, vendor: Vendor, offboarded_on: dt.date, reason: str) -> Vendor:
     """The vendor no longer serves us: it leaves reviews, checks and the subprocessor list."""
-    vendor = Vendor.objects.select_for_update(of=("self",)).get(pk=vendor.pk)
+    vendor = Vendor.objects.select_for_update(no_key=True, of=("self",)).get(pk=vendor.pk)
     if vendor.status == VendorStatus.OFFBOARDED:
         raise ValidationError({"status": f"{vendor.name} is already offboarded."})
     errors: dict[str, list[str]] = {}
@@ -247,7 +249,7 @@ def vendor_offboard(*, actor: User, vendor: Vendor, offboarded_on: dt.date, reas
 @transaction.atomic
 def vendor_reinstate(*, actor: User, vendor: Vendor) -> Vendor:
     """An offboarded vendor serves us again (its review dates count from its last review)."""
-    vendor = Vendor.objects.select_for_update(of=("self",)).get(pk=vendor.pk)
+    vendor = Vendor.objects.select_for_update(no_key=True, of=("self",)).get(pk=vendor.pk)
     if vendor.status == VendorStatus.ACTIVE:
         raise ValidationError({"status": f"{vendor.name} is active."})
     before = {"status": vendor.status, "offboarded_on": vendor.offboarded_on}
@@ -280,7 +282,7 @@ def vendor_review_record(
     evidence: EvidenceItem | None = None,
 ) -> VendorReview:
     """Record a due-diligence review; the next one is due a cadence after ``reviewed_on``."""
-    vendor = Vendor.objects.select_for_update(of=("self",)).get(pk=vendor.pk)
+    vendor = Vendor.objects.select_for_update(no_key=True, of=("self",)).get(pk=vendor.pk)
     review = VendorReview(
         vendor=vendor,
         reviewed_on=reviewed_on,

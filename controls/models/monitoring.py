@@ -168,6 +168,9 @@ class TestRun(models.Model):
     # When the message was last handed to the broker (empty: not yet, the broker was down).
     enqueued_at = models.DateTimeField(null=True, blank=True)
     started_at = models.DateTimeField(null=True, blank=True)
+    # Refreshed by the worker every CONTROL_TEST_HEARTBEAT_SECONDS while the check runs: a
+    # running run whose heartbeat stopped lost its worker (see controls.monitoring.runner).
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
     worker = models.CharField(max_length=200, blank=True)

@@ -6,12 +6,19 @@ transaction under the run's row lock (``run_finish``), so a run has one set of r
 often its message arrives. While a run executes, its worker holds a PostgreSQL advisory lock on
 it: a second delivery of the same run while the first is alive is skipped, and a lock that is
 gone tells the dispatcher that the worker died.
+
+While the check runs, a thread of the worker refreshes the run's ``heartbeat_at`` every
+``CONTROL_TEST_HEARTBEAT_SECONDS``, with an update conditional on the run still running *this*
+attempt. The dispatcher hands a running run over once its heartbeat is older than
+``CONTROL_TEST_HEARTBEAT_TIMEOUT`` and its lock is gone; an attempt that was handed over can
+no longer refresh the heartbeat nor record an outcome (``run_finish(attempt=...)``).
 """
 
 from __future__ import annotations
 
 import logging
 import socket
+import threading
 import traceback
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -65,6 +72,43 @@ def run_is_locked(run_id: int) -> bool:
         return bool(cursor.fetchone()[0])
 
 
+def beat(run_id: int, attempt: int) -> bool:
+    """Refresh the heartbeat of one attempt of a run; False when that attempt is no longer the
+    running one (finished, or handed over to another worker)."""
+    return bool(
+        TestRun.objects.filter(pk=run_id, status=RunStatus.RUNNING, attempts=attempt).update(
+            heartbeat_at=timezone.now()
+        )
+    )
+
+
+@contextmanager
+def heartbeat(run_id: int, attempt: int) -> Iterator[None]:
+    """Refresh the run's heartbeat from a thread (with its own database connection) while the
+    block runs."""
+    stopped = threading.Event()
+
+    def keep_beating() -> None:
+        try:
+            while not stopped.wait(settings.CONTROL_TEST_HEARTBEAT_SECONDS):
+                try:
+                    connection.close_if_unusable_or_obsolete()
+                    if not beat(run_id, attempt):
+                        return
+                except Exception:  # the database may be back by the next beat
+                    logger.warning("Heartbeat of test run %s failed", run_id, exc_info=True)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=keep_beating, name=f"heartbeat-{run_id}", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stopped.set()
+        thread.join(timeout=30)
+
+
 def worker_name() -> str:
     return socket.gethostname()
 
@@ -78,7 +122,7 @@ def execute_run(run_id: int, *, worker: str = "") -> str:
             run = (
                 # Lock the run's row only: the integration is an outer join, which PostgreSQL
                 # refuses to lock ("FOR UPDATE cannot be applied to the nullable side").
-                TestRun.objects.select_for_update(of=("self",))
+                TestRun.objects.select_for_update(no_key=True, of=("self",))
                 .select_related(
                     "control_test__organization",
                     "control_test__control",
@@ -97,11 +141,20 @@ def execute_run(run_id: int, *, worker: str = "") -> str:
                 given_up = False
                 run.status = RunStatus.RUNNING
                 run.attempts += 1
-                run.started_at = timezone.now()
+                run.started_at = run.heartbeat_at = timezone.now()
                 run.worker = (worker or worker_name())[:200]
                 if run.attempts > 1:
                     run.log += f"Attempt {run.attempts} (the previous worker stopped).\n"
-                run.save(update_fields=["status", "attempts", "started_at", "worker", "log"])
+                run.save(
+                    update_fields=[
+                        "status",
+                        "attempts",
+                        "started_at",
+                        "heartbeat_at",
+                        "worker",
+                        "log",
+                    ]
+                )
         if given_up:
             run_finish(
                 run_id=run_id,
@@ -110,9 +163,12 @@ def execute_run(run_id: int, *, worker: str = "") -> str:
                 "time); it was given up.",
             )
             return "error: given up"
-        resources, error, log = _run_check(run)
-        finished = run_finish(run_id=run_id, resources=resources, error=error, log=log)
-        return finished.status if finished else "skipped: finished meanwhile"
+        with heartbeat(run_id, run.attempts):
+            resources, error, log = _run_check(run)
+        finished = run_finish(
+            run_id=run_id, attempt=run.attempts, resources=resources, error=error, log=log
+        )
+        return finished.status if finished else "skipped: finished or handed over meanwhile"
 
 
 def _run_check(run: TestRun) -> tuple[list[Resource], str, str]:

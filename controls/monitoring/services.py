@@ -21,7 +21,8 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Q, Value
+from django.db.models.functions import Coalesce, Concat
 from django.urls import reverse
 from django.utils import timezone
 
@@ -177,7 +178,7 @@ def integration_update(
     if duplicate:
         raise ValidationError({"name": f"An integration named “{new_name}” already exists."})
     with transaction.atomic():
-        integration = Integration.objects.select_for_update().get(pk=integration.pk)
+        integration = Integration.objects.select_for_update(no_key=True).get(pk=integration.pk)
         before = {"name": integration.name, "config": integration.config}
         integration.name, integration.config = new_name, new_config
         fields = ["name", "config", "updated_at"]
@@ -371,7 +372,7 @@ def control_test_update(*, actor: User, test: ControlTest, changes: dict[str, An
         raise ValidationError({name: ["This field cannot be changed."] for name in unknown})
     with transaction.atomic():
         test = (
-            ControlTest.objects.select_for_update()
+            ControlTest.objects.select_for_update(no_key=True, of=("self",))
             .select_related("organization", "control")
             .get(pk=test.pk)
         )
@@ -586,7 +587,7 @@ def dispatch_due(now: dt.datetime | None = None) -> DispatchReport:
             test = (
                 # The test's row only: skipping a test because its organization's row is
                 # locked by some unrelated write would delay its slot for no reason.
-                ControlTest.objects.select_for_update(skip_locked=True, of=("self",))
+                ControlTest.objects.select_for_update(no_key=True, skip_locked=True, of=("self",))
                 .select_related("organization")
                 .filter(pk=test_id, enabled=True, next_run_at__lte=now)
                 .first()
@@ -643,16 +644,45 @@ def dispatch_due(now: dt.datetime | None = None) -> DispatchReport:
 
 
 def _requeue_abandoned(now: dt.datetime) -> int:
-    """Runs left *running* by a worker that died (its lock is gone) go back to the broker."""
+    """Runs left *running* by a worker that died go back to the broker: their heartbeat stopped
+    ``CONTROL_TEST_HEARTBEAT_TIMEOUT`` seconds ago and their advisory lock is gone.
+
+    A silent run whose lock is still held belongs to a session PostgreSQL still counts as alive
+    (a hung worker, or a host that vanished without closing its connection): it is handed over
+    once that session ends, never while it could still record an outcome.
+    """
     from controls.monitoring.runner import run_is_locked
 
     count = 0
-    candidates = TestRun.objects.filter(
-        status=RunStatus.RUNNING,
-        started_at__lt=now - dt.timedelta(seconds=settings.CONTROL_TEST_REQUEUE_AFTER),
-    ).select_related("control_test")
+    silent_since = now - dt.timedelta(seconds=settings.CONTROL_TEST_HEARTBEAT_TIMEOUT)
+    candidates = (
+        TestRun.objects.filter(status=RunStatus.RUNNING)
+        .annotate(last_sign=Coalesce("heartbeat_at", "started_at", "queued_at"))
+        .filter(last_sign__lt=silent_since)
+        .select_related("control_test")
+    )
     for run in candidates:
-        if not run_is_locked(run.pk) and enqueue(run):
+        last_sign: dt.datetime = run.last_sign
+        if run_is_locked(run.pk):
+            logger.warning(
+                "Test run %s has sent no heartbeat since %s but its worker %r still holds its "
+                "lock; it is handed over when that database session ends.",
+                run.pk,
+                last_sign,
+                run.worker,
+            )
+            continue
+        # Back to the queue, once: a second dispatcher (or the next minute) finds it queued,
+        # and the old attempt can no longer beat. Should the broker be down, the queued-run
+        # rule above sends it later.
+        note = (
+            f"Handed over: no heartbeat from {run.worker or 'its worker'} since "
+            f"{last_sign.astimezone(dt.UTC):%Y-%m-%d %H:%M:%S} UTC.\n"
+        )
+        claimed = TestRun.objects.filter(
+            pk=run.pk, status=RunStatus.RUNNING, attempts=run.attempts
+        ).update(status=RunStatus.QUEUED, enqueued_at=None, log=Concat("log", Value(note)))
+        if claimed and enqueue(run):
             count += 1
     return count
 
@@ -679,22 +709,28 @@ def _checked_resources(resources: Sequence[Resource]) -> list[Resource]:
 
 
 def run_finish(
-    *, run_id: int, resources: Sequence[Resource], error: str = "", log: str = ""
+    *,
+    run_id: int,
+    resources: Sequence[Resource],
+    error: str = "",
+    log: str = "",
+    attempt: int | None = None,
 ) -> TestRun | None:
     """Record a run's outcome once: its results, its status, findings opened and closed, the
     owner told of new failures, and the outcome frozen as an evidence revision.
 
-    Returns None when the run was already finished (a duplicate delivery): nothing changes.
+    Returns None when the run was already finished (a duplicate delivery), or when ``attempt``
+    is given and the run was handed over to a later attempt meanwhile: nothing changes.
     """
     now = timezone.now()
     with transaction.atomic():
         run = (
             # The run's row only (the control's owner is an outer join, which cannot be locked).
-            TestRun.objects.select_for_update(of=("self",))
+            TestRun.objects.select_for_update(no_key=True, of=("self",))
             .select_related("control_test__organization", "control_test__control__owner")
             .get(pk=run_id)
         )
-        if run.is_finished:
+        if run.is_finished or (attempt is not None and run.attempts != attempt):
             return None
         test = run.control_test
         if not error:

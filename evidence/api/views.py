@@ -30,7 +30,16 @@ from evidence.models import (
     EvidenceRevision,
     RequestOccurrence,
 )
+from evidence.uploads import upload_refusal
 from evidence.views import file_response
+
+
+class InsufficientStorage(exceptions.APIException):
+    """No room left to store an upload: nothing was saved, the client may retry later."""
+
+    status_code = 507
+    default_detail = storage.OUT_OF_SPACE_MESSAGE
+    default_code = "insufficient_storage"
 
 
 class EvidenceViewSet(
@@ -73,11 +82,21 @@ class EvidenceViewSet(
         return context
 
     def _upload_error(self) -> None:
-        """An upload stopped for its size while streaming (the body is parsed on first use)."""
+        """An upload stopped while streaming, for its size (400) or a full disk (507); the
+        body is parsed on first use."""
         _ = self.request.data
-        message = getattr(self.request._request, "evidence_upload_error", None)
-        if message:
-            raise exceptions.ValidationError({"file": [message]})
+        refusal = upload_refusal(self.request._request)
+        if refusal is None:
+            return
+        message, status_code = refusal
+        if status_code == InsufficientStorage.status_code:
+            raise InsufficientStorage({"file": [message]})
+        raise exceptions.ValidationError({"file": [message]})
+
+    def handle_exception(self, exc: Exception) -> Response:
+        if isinstance(exc, storage.StorageFull):  # the disk filled up while storing the file
+            exc = InsufficientStorage({"file": [exc.message]})
+        return super().handle_exception(exc)
 
     @extend_schema(
         request=EvidenceCreateSerializer,

@@ -209,7 +209,7 @@ def people_import(
         return result
     with transaction.atomic():
         # One import at a time per organization, so the checks stay true until the commit.
-        Organization.objects.select_for_update().filter(pk=organization.pk).first()
+        Organization.objects.select_for_update(no_key=True).filter(pk=organization.pk).first()
         rows, more = _roster_check(organization, parsed, update_existing)
         result.errors.extend(more)
         if not rows or (mode == ImportMode.ALL_OR_NOTHING and result.errors):

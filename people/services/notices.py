@@ -58,7 +58,7 @@ def admin_emails(organization: Organization) -> list[str]:
 def people_notify_overdue(*, organization: Organization, today: dt.date) -> list[PersonnelNotice]:
     """Email the admins once about items that became overdue; each item is noted so that a
     re-run (or the next day's run) does not send it again."""
-    Organization.objects.select_for_update().filter(pk=organization.pk).first()
+    Organization.objects.select_for_update(no_key=True).filter(pk=organization.pk).first()
     items = overdue_items(organization=organization, today=today)
     if not items:
         return []

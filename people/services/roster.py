@@ -179,7 +179,9 @@ def person_update(*, actor: User, person: Person, changes: PersonChanges) -> Per
     if unknown:
         raise ValidationError(dict.fromkeys(unknown, "This field cannot be changed."))
     person = (
-        Person.objects.select_for_update(of=("self",)).select_related("manager").get(pk=person.pk)
+        Person.objects.select_for_update(no_key=True, of=("self",))
+        .select_related("manager")
+        .get(pk=person.pk)
     )
     before = _person_snapshot(person)
     for name, value in changes.items():
@@ -252,7 +254,7 @@ def people_requirements_ensure(*, organization: Organization) -> list[PersonnelR
     if len(existing) >= len(DEFAULTS):
         return _ordered(existing)
     with transaction.atomic():
-        Organization.objects.select_for_update().filter(pk=organization.pk).first()
+        Organization.objects.select_for_update(no_key=True).filter(pk=organization.pk).first()
         have = set(
             PersonnelRequirement.objects.filter(organization=organization).values_list(
                 "kind", flat=True
@@ -310,7 +312,7 @@ def requirement_update(
     unknown = set(changes) - set(REQUIREMENT_FIELDS)
     if unknown:
         raise ValidationError(dict.fromkeys(unknown, "This field cannot be changed."))
-    requirement = PersonnelRequirement.objects.select_for_update().get(pk=requirement.pk)
+    requirement = PersonnelRequirement.objects.select_for_update(no_key=True).get(pk=requirement.pk)
     before = snapshot(requirement, REQUIREMENT_FIELDS)
     for name, value in changes.items():
         setattr(requirement, name, value)

@@ -151,7 +151,7 @@ def policy_send_for_acknowledgement(
     department). Sending again changes the audience and asks whoever was not asked yet."""
     now = now or timezone.now()
     version = (
-        PolicyVersion.objects.select_for_update(of=("self",))
+        PolicyVersion.objects.select_for_update(no_key=True, of=("self",))
         .select_related("policy__organization")
         .get(pk=version.pk)
     )
@@ -219,7 +219,7 @@ def acknowledgement_rounds_send(
     for version_id in version_ids:
         with transaction.atomic():
             version = (
-                PolicyVersion.objects.select_for_update(of=("self",))
+                PolicyVersion.objects.select_for_update(no_key=True, of=("self",))
                 .select_related("policy__organization", "distribution")
                 .filter(pk=version_id, status=VersionStatus.APPROVED)
                 .first()
@@ -318,7 +318,7 @@ def policy_acknowledge(
     if via not in AcknowledgementVia.values:
         raise ValidationError({"via": f"Unknown channel {via!r}."})
     # One person acknowledges one thing at a time (two tabs, a double click).
-    person = Person.objects.select_for_update().get(pk=person.pk)
+    person = Person.objects.select_for_update(no_key=True).get(pk=person.pk)
     version = PolicyVersion.objects.select_related("policy__organization").get(pk=version.pk)
     organization = version.policy.organization
     today = organization_today(organization, now)

@@ -149,7 +149,7 @@ def _transition(
 
 def _locked_version(version: PolicyVersion) -> PolicyVersion:
     """The version, re-read under a lock on its policy (transitions of a policy serialize)."""
-    Policy.objects.select_for_update().filter(pk=version.policy_id).first()
+    Policy.objects.select_for_update(no_key=True).filter(pk=version.policy_id).first()
     return PolicyVersion.objects.select_related("policy__organization").get(pk=version.pk)
 
 
@@ -216,7 +216,9 @@ def policy_update(*, actor: User, policy: Policy, changes: PolicyChanges) -> Pol
     if unknown:
         raise ValidationError(dict.fromkeys(unknown, "This field cannot be changed."))
     policy = (
-        Policy.objects.select_for_update(of=("self",)).select_related("owner").get(pk=policy.pk)
+        Policy.objects.select_for_update(no_key=True, of=("self",))
+        .select_related("owner")
+        .get(pk=policy.pk)
     )
     before = _policy_snapshot(policy)
     controls = changes.pop("controls", None)
@@ -257,7 +259,11 @@ def policy_mark_reviewed(
     *, actor: User, policy: Policy, note: str = "", today: dt.date | None = None
 ) -> Policy:
     """Record that the approved text was reviewed and still holds (the review clock restarts)."""
-    policy = Policy.objects.select_for_update().select_related("organization").get(pk=policy.pk)
+    policy = (
+        Policy.objects.select_for_update(no_key=True, of=("self",))
+        .select_related("organization")
+        .get(pk=policy.pk)
+    )
     if not policy.versions.filter(status=VersionStatus.APPROVED).exists():
         raise ValidationError(
             "Only a policy with an approved version can be marked as reviewed; approve a "
@@ -300,7 +306,11 @@ def policy_version_create(
     *, actor: User, policy: Policy, change_summary: str = ""
 ) -> PolicyVersion:
     """A new draft, copied from the latest version; refused while another one is open."""
-    policy = Policy.objects.select_for_update().select_related("organization").get(pk=policy.pk)
+    policy = (
+        Policy.objects.select_for_update(no_key=True, of=("self",))
+        .select_related("organization")
+        .get(pk=policy.pk)
+    )
     open_version = policy.versions.filter(status__in=OPEN_STATUSES).first()
     if open_version is not None:
         raise ValidationError(

@@ -40,6 +40,9 @@ pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 # the check of the run it recovers takes less, so the new worker never redelivers to itself.
 VISIBILITY_TIMEOUT = 10
 SLEEP_SECONDS = 6
+# Workers beat every second; the dispatcher hands over a run silent for this long.
+HEARTBEAT = {"CONTROL_TEST_HEARTBEAT_SECONDS": "1"}
+SILENCE_SECONDS = 15
 
 
 @pytest.fixture
@@ -114,6 +117,12 @@ def run_now(world: World, test: ControlTest) -> TestRun:
     return queued.run
 
 
+def heartbeat_of(run: TestRun) -> dt.datetime:
+    beat = TestRun.objects.values_list("heartbeat_at", flat=True).get(pk=run.pk)
+    assert beat is not None
+    return beat
+
+
 def status_of(run: TestRun) -> str:
     return TestRun.objects.values_list("status", flat=True).get(pk=run.pk)
 
@@ -171,20 +180,54 @@ def test_a_run_whose_worker_is_killed_is_finished_once_by_the_next_worker(
     assert_finished_once(run)
 
 
-def test_the_dispatcher_hands_over_a_running_run_whose_worker_died(
-    world: World, workers: Workers, settings: Any
+def test_the_dispatcher_hands_over_a_killed_workers_run_once_its_heartbeat_stops(
+    world: World, workers: Workers, settings: Any, tmp_path: Path
 ) -> None:
-    run = kill_mid_run(world, workers)
-    settings.CONTROL_TEST_REQUEUE_AFTER = 0  # the run started long enough ago
-    report = services.dispatch_due()
-    assert report.requeued == 1 and report.created == 0
+    """Intervals shrunk for the test: the worker beats every second, the dispatcher (polled here
+    every second, as beat does every minute) waits for 15 s of silence. In production: 15 s and
+    90 s, so a dead worker's run moves on within about two and a half minutes."""
+    settings.CONTROL_TEST_HEARTBEAT_TIMEOUT = SILENCE_SECONDS
+    stop_file = tmp_path / "stop"
+    test = make_test(world, "testing.sleep", "Sleeps", seconds=60, stop_file=str(stop_file))
+    doomed = workers.start("doomed", env=HEARTBEAT)
+    run = run_now(world, test)
+    wait_for(lambda: status_of(run) == RunStatus.RUNNING, "the run to start")
+    run.refresh_from_db()
+    first_beat = run.heartbeat_at
+    assert first_beat is not None
+    wait_for(lambda: heartbeat_of(run) > first_beat, "the worker's heartbeat while it runs")
+
+    doomed.kill()
+    killed_at = timezone.now()
+    wait_for(lambda: not runner.run_is_locked(run.pk), "the dead worker's lock to go")
+    # Its lock is gone at once; its heartbeat has not been silent long enough yet.
+    assert services.dispatch_due().requeued == 0
+
+    handed_over_at = None
+    deadline = time.monotonic() + 120
+    while handed_over_at is None and time.monotonic() < deadline:
+        time.sleep(1)
+        if services.dispatch_due().requeued:
+            handed_over_at = timezone.now()
+    assert handed_over_at is not None, "the run was not handed over within two minutes"
+    last_beat = heartbeat_of(run)
+    assert handed_over_at - last_beat >= dt.timedelta(seconds=SILENCE_SECONDS)
+    assert last_beat <= killed_at + dt.timedelta(seconds=1)  # nobody beat for the dead worker
+    assert services.dispatch_due().requeued == 0  # handed over once
+
     # The heir keeps the default visibility timeout (an hour): only the dispatcher's new
     # message can bring the run to an end within this test.
-    workers.start("heir")
+    stop_file.touch()
+    workers.start("heir", env=HEARTBEAT)
     run = wait_until_finished(run)
     assert run.status == RunStatus.PASSED, run.error
     assert run.attempts == 2
+    assert "Attempt 2 (the previous worker stopped)." in run.log
     assert TestResult.objects.filter(run=run).count() == 1
+    assert TestRun.objects.filter(control_test=test).count() == 1
+    assert EvidenceRevision.objects.filter(
+        item__system_key__endswith=f":{test.pk}"
+    ).count() == 1  # fmt: skip
 
 
 def test_a_run_alive_on_its_worker_is_not_handed_over_again(
@@ -195,9 +238,9 @@ def test_a_run_alive_on_its_worker_is_not_handed_over_again(
     workers.start("busy")
     run = run_now(world, test)
     wait_for(lambda: status_of(run) == RunStatus.RUNNING, "the run to start")
-    settings.CONTROL_TEST_REQUEUE_AFTER = 0
+    settings.CONTROL_TEST_HEARTBEAT_TIMEOUT = 0  # every heartbeat counts as silent
     assert runner.run_is_locked(run.pk)
-    assert services.dispatch_due().requeued == 0
+    assert services.dispatch_due().requeued == 0  # its worker's session holds the lock
     stop_file.touch()
     run = wait_until_finished(run)
     assert run.status == RunStatus.PASSED and run.attempts == 1

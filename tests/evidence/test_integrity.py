@@ -20,7 +20,10 @@ from tests.evidence.conftest import add_evidence
 def test_a_clean_store_passes(world: World, capsys: pytest.CaptureFixture[str]) -> None:
     add_evidence(world, world.control)
     call_command("verify_evidence")
-    assert "OK  1 files checked: 0 missing, 0 altered, 0 orphaned." in capsys.readouterr().out
+    assert (
+        "OK  1 files checked: 0 missing, 0 altered, 0 orphaned; "
+        "0 partial upload(s) left in the incoming folder."
+    ) in capsys.readouterr().out
     assert IntegrityRun.objects.get().status == IntegrityRun.Status.OK
 
 

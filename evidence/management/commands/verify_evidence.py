@@ -9,8 +9,9 @@ from evidence.services import integrity_sweep
 
 class Command(BaseCommand):
     help = (
-        "Re-hash every stored evidence file and report missing, altered and orphaned files. "
-        "Exits 1 when a problem is found; nothing is repaired."
+        "Re-hash every stored evidence file and report missing, altered and orphaned files, "
+        "and partial uploads left in the incoming folder. Exits 1 when a problem is found; "
+        "nothing is repaired."
     )
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -19,8 +20,9 @@ class Command(BaseCommand):
             self.stderr.write(line)
         summary = (
             f"{run.checked} files checked: {run.missing} missing, {run.altered} altered, "
-            f"{run.orphaned} orphaned."
+            f"{run.orphaned} orphaned; {run.stale_uploads} partial upload(s) left in the "
+            "incoming folder."
         )
-        if run.missing or run.altered or run.orphaned:
+        if run.missing or run.altered or run.orphaned or run.stale_uploads:
             raise CommandError(f"Evidence integrity problems. {summary}")
         self.stdout.write(f"OK  {summary}")
