@@ -200,7 +200,10 @@ SESSION_COOKIE_SAMESITE = "Lax"
 _secure = _site.scheme == "https"
 SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", _secure)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
-SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
+# With an https SITE_URL, plain-HTTP requests are redirected (behind a proxy, BEHIND_TLS_PROXY says
+# which requests were HTTPS). The health check is answered on plain HTTP inside the network.
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", _secure)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000 if _secure else 0, minimum=0)
 # Subdomains are covered too (an http:// sibling could otherwise set cookies for this host).
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
