@@ -133,8 +133,9 @@ def crawl(client: Client, start: list[str], limit: int = 80) -> dict[str, int]:
 
 
 @pytest.fixture
-def program(world: World) -> World:
-    """The world, with one of each kind of thing the crawl should open."""
+def program(world: World, evidence_dir: Path) -> World:
+    """The world, with one of each kind of thing the crawl should open (evidence stored in this
+    test's own folder)."""
     admin = world.users["admin"]
     today = dt.date(2026, 1, 15)
     evidence_create(
