@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections import deque
+from collections.abc import Iterator
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import urljoin, urlsplit
@@ -18,7 +19,7 @@ from urllib.parse import urljoin, urlsplit
 import pytest
 from django.conf import settings
 from django.test import Client
-from django.urls import reverse
+from django.urls import NoReverseMatch, URLPattern, URLResolver, get_resolver, reverse
 
 from compliance.middleware import PERMISSIONS_POLICY
 from compliance.services import api_token_create
@@ -178,6 +179,40 @@ def test_every_page_a_persona_reaches_has_a_strict_policy_and_nonced_scripts(
     # The crawl really walked the app (a broken link walker would pass with nothing seen).
     least = {"anonymous": 3, "auditor": 6}.get(persona, 25)
     assert len(pages) >= least, seen
+
+
+def page_names(resolver: URLResolver | None = None) -> Iterator[str]:
+    """Every named URL pattern outside a namespace (the admin is crawled separately)."""
+    resolver = resolver or get_resolver()
+    for pattern in resolver.url_patterns:
+        if isinstance(pattern, URLResolver):
+            if not pattern.namespace:
+                yield from page_names(pattern)
+        elif isinstance(pattern, URLPattern) and pattern.name:
+            yield pattern.name
+
+
+def test_every_url_pattern_that_needs_only_the_organization_has_the_policy(
+    program: World,
+) -> None:
+    """Pages no link leads to yet are covered too: every pattern reversible with no argument or
+    with just the organization, requested by an admin."""
+    client = program.client("admin")
+    checked = 0
+    for name in sorted(set(page_names())):
+        for kwargs in ({}, {"org": "acme"}):
+            try:
+                url = reverse(name, kwargs=kwargs)
+            except NoReverseMatch:
+                continue
+            response = client.get(url)
+            assert response.status_code < 500, f"{url} answered {response.status_code}"
+            if "text/html" in response.get("Content-Type", ""):
+                check_page(response, url)
+            else:
+                nonce_of(response, style_nonce=False)
+            checked += 1
+    assert checked >= 40
 
 
 def test_each_response_has_its_own_nonce(world: World) -> None:
