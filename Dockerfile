@@ -14,7 +14,7 @@ COPY compliance ./compliance
 COPY controls ./controls
 RUN pip install --upgrade pip && pip install .
 
-COPY manage.py ./
+COPY manage.py gunicorn.conf.py ./
 COPY templates ./templates
 COPY static ./static
 # Static files are collected into the image and served by whitenoise under gunicorn.
@@ -24,4 +24,5 @@ RUN SECRET_KEY=collectstatic-only STATIC_ROOT=/app/staticfiles python manage.py 
 ENV STATIC_ROOT=/app/staticfiles
 USER attest
 EXPOSE 8000
-CMD ["gunicorn", "compliance.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--timeout", "60", "--access-logfile", "-"]
+# Bind address, workers, timeouts and the dropped Server header: gunicorn.conf.py.
+CMD ["gunicorn", "--config", "gunicorn.conf.py", "compliance.wsgi:application"]

@@ -32,3 +32,9 @@ def organization(request: HttpRequest) -> dict[str, Any]:
         "caps": {str(c) for c in caps},
         "can_create_organization": may_create_organization(user),
     }
+
+
+def csp_nonce(request: HttpRequest) -> dict[str, Any]:
+    """This response's Content-Security-Policy nonce (compliance.middleware), for inline scripts
+    and <style> elements: ``<script nonce="{{ csp_nonce }}">``."""
+    return {"csp_nonce": getattr(request, "csp_nonce", "")}

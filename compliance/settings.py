@@ -84,6 +84,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "compliance.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Content-Security-Policy (per-request nonce), Permissions-Policy, no-store when signed in.
+    "compliance.middleware.SecurityHeadersMiddleware",
     # Before the session, authentication or a view reads the request: a NUL anywhere in it is a
     # 400 (with the security headers above), never a database error.
     "compliance.middleware.RejectNullCharactersMiddleware",
@@ -116,6 +118,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "compliance.context_processors.organization",
+                "compliance.context_processors.csp_nonce",
             ],
         },
     },
@@ -210,8 +213,18 @@ SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", _secure)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 # Under /api/ a CSRF failure is a JSON error like every other; elsewhere Django's page.
 CSRF_FAILURE_VIEW = "compliance.views.errors.csrf_failure"
-SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
+# With an https SITE_URL, plain-HTTP requests are redirected (behind a proxy, BEHIND_TLS_PROXY says
+# which requests were HTTPS). The health check is answered on plain HTTP inside the network.
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", _secure)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000 if _secure else 0, minimum=0)
+# Subdomains are covered too (an http:// sibling could otherwise set cookies for this host).
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+# "preload" asks browsers to ship the domain in their HTTPS-only list: a commitment for the whole
+# registrable domain that is slow to undo, so only its owner can opt in (README, Production).
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+# Without "preload" `check --deploy` warns (security.W021); leaving it off is the decision above.
+SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD else ["security.W021"]
 SECURE_PROXY_SSL_HEADER = (
     ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("BEHIND_TLS_PROXY", False) else None
 )

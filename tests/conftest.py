@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 from django.test import Client
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, ConsoleMessage, Page, sync_playwright
 from rest_framework.test import APIClient
 
 from compliance.models import AuditEvent, Organization, Role, User
@@ -188,13 +188,53 @@ def browser() -> Iterator[Browser]:
         browser.close()
 
 
+# Every page reports what its Content-Security-Policy blocked (the browser also logs it).
+_REPORT_CSP_VIOLATIONS = """
+document.addEventListener("securitypolicyviolation", function (e) {
+  console.error("CSP violation: " + e.violatedDirective + " blocked " + (e.blockedURI || "inline")
+    + " at " + e.sourceFile + ":" + e.lineNumber);
+});
+"""
+
+
+# Redoc's bundle always shows its vendor's logo from their CDN (hidden again when it fails to
+# load); the policy keeps readers' browsers from calling that third party, on purpose.
+_DELIBERATELY_BLOCKED = ("https://cdn.redoc.ly/",)
+
+
+def _is_policy_complaint(text: str) -> bool:
+    if any(url in text for url in _DELIBERATELY_BLOCKED):
+        return False
+    return any(
+        marker in text
+        for marker in (
+            "CSP violation",
+            "Content Security Policy",
+            "Content-Security-Policy",
+            "Permissions-Policy",
+            "Permissions policy",
+        )
+    )
+
+
 @pytest.fixture
 def page(browser: Browser) -> Iterator[Page]:
+    """A page at 1440 px. A test fails if anything on its pages broke the Content-Security-Policy
+    (a script, style or connection it blocked) or the Permissions-Policy header was rejected."""
     context = browser.new_context(viewport={"width": 1440, "height": 900})
+    context.add_init_script(_REPORT_CSP_VIOLATIONS)
+    complaints: list[str] = []
+
+    def note(message: ConsoleMessage) -> None:
+        if _is_policy_complaint(message.text):
+            complaints.append(f"{message.page.url if message.page else ''}: {message.text}")
+
+    context.on("console", note)
     page = context.new_page()
     page.set_default_timeout(15_000)
     yield page
     context.close()
+    assert not complaints, "the browser reported policy violations:\n" + "\n".join(complaints)
 
 
 @pytest.fixture(autouse=True)

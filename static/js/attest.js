@@ -33,6 +33,19 @@
     if (event.target && event.target.name === "kind") syncKind();
   });
   document.addEventListener("DOMContentLoaded", syncKind);
+  // Filters that apply as soon as a choice is made (<select data-autosubmit>).
+  document.addEventListener("change", function (event) {
+    var field = event.target;
+    if (field && field.matches && field.matches("[data-autosubmit]") && field.form) {
+      field.form.submit();
+    }
+  });
+  // Ask before a destructive form is sent (<form data-confirm="Delete …?">).
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    var question = form && form.getAttribute && form.getAttribute("data-confirm");
+    if (question && !window.confirm(question)) event.preventDefault();
+  }, true);
   // Close an open menu when clicking elsewhere.
   document.addEventListener("click", function (event) {
     document.querySelectorAll("details.menu[open]").forEach(function (menu) {
