@@ -237,6 +237,31 @@ def page(browser: Browser) -> Iterator[Page]:
     assert not complaints, "the browser reported policy violations:\n" + "\n".join(complaints)
 
 
+def operator_client(user: User, **client_options: Any) -> Client:
+    """A client signed in as an operator of the installation the way the admin site requires:
+    staff, two-factor sign-in on, and this session has typed a code."""
+    import datetime as dt
+
+    import pyotp
+    from django.utils import timezone
+
+    from compliance import mfa
+    from compliance.views.auth import MFA_CONFIRMED
+
+    user.is_staff = True
+    user.save(update_fields=["is_staff"])
+    if not mfa.is_enabled(user):
+        secret = pyotp.random_base32()
+        earlier = timezone.now() - dt.timedelta(minutes=2)
+        mfa.mfa_enable(user=user, secret=secret, code=pyotp.TOTP(secret).at(earlier), now=earlier)
+    client = Client(**client_options)
+    client.force_login(user)
+    session = client.session
+    session[MFA_CONFIRMED] = mfa.device_id(user)
+    session.save()
+    return client
+
+
 @pytest.fixture(autouse=True)
 def evidence_dir(settings: Any, tmp_path: Path) -> Path:
     """This test's evidence files in a folder of its own, like a fresh installation (every
