@@ -145,7 +145,7 @@ class ImportForm(forms.Form):
     file = forms.FileField(
         widget=FileInput(attrs={"accept": ".csv,text/csv"}),
         label="CSV file",
-        help_text="UTF-8 CSV with a header line; the columns are listed beside this form.",
+        help_text="UTF-8 CSV with a header line; its columns are described under “The file”.",
     )
     mode = forms.ChoiceField(
         choices=[(m.value, m.label) for m in ImportMode],
