@@ -19,7 +19,7 @@ from django.utils.formats import date_format
 
 register = template.Library()
 
-_KEY = re.compile(r"^[a-z][a-z0-9]*(_[a-z0-9]+)*$")
+_KEY = re.compile(r"^[a-z][a-z0-9]*([_.][a-z0-9]+)*$")
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
@@ -63,6 +63,16 @@ def _choices_by_name() -> dict[str, dict[str, str]]:
     return found
 
 
+@cache
+def _unique_choice_labels() -> dict[str, str]:
+    """Choice values that mean one thing wherever they appear, with their label."""
+    labels: dict[str, set[str]] = {}
+    for choices in _choices_by_name().values():
+        for key, label in choices.items():
+            labels.setdefault(key, set()).add(label)
+    return {key: next(iter(found)) for key, found in labels.items() if len(found) == 1}
+
+
 def _display(value: Any, field: models.Field | None, name: str = "") -> str:
     if value is None or value == "":
         return "—"
@@ -82,6 +92,8 @@ def _display(value: Any, field: models.Field | None, name: str = "") -> str:
     text = str(value)
     if field is None and text in _choices_by_name().get(name, {}):
         return _choices_by_name()[name][text]
+    if field is None and text in _unique_choice_labels():
+        return _unique_choice_labels()[text]
     if _ISO_DATE.match(text):
         try:
             return date_format(dt.date.fromisoformat(text), "j M Y")

@@ -25,7 +25,13 @@ def test_the_audit_trail_shows_field_and_choice_labels_not_stored_keys() -> None
     event = SimpleNamespace(
         object_type="controls.control",
         before={"status": "in_progress", "target_date": None},
-        after={"status": "implemented", "target_date": "2027-04-02", "kind": "mfa"},
+        after={
+            "status": "implemented",
+            "target_date": "2027-04-02",
+            "kind": "mfa",
+            "requirement": "agreement",
+            "check_key": "attest.vendor_reviews",
+        },
     )
 
     rows = {row["label"]: (row["before"], row["after"]) for row in audit_changes(event)}
@@ -34,6 +40,8 @@ def test_the_audit_trail_shows_field_and_choice_labels_not_stored_keys() -> None
         "Status": ("In progress", "Implemented"),
         "Target date": ("—", "2 Apr 2027"),
         "Kind": (None, "MFA enabled"),  # a personnel record's kind, on the person's event
+        "Requirement": (None, "Employment agreement / NDA"),  # a value with one meaning
+        "Check key": (None, "Attest: vendor reviews"),
     }
 
 
