@@ -13,7 +13,7 @@ from django.utils import timezone
 from compliance import services as core
 from compliance.models import Membership, Organization, Role, User
 from controls import services as controls
-from controls.models import Control, ControlRequirement, ControlStatus, Framework
+from controls.models import Control, ControlRequirement, ControlStatus, Framework, Frequency
 from controls.monitoring import demo as monitoring_demo
 from evidence import demo as evidence_demo
 from people import demo as people_demo
@@ -131,10 +131,7 @@ def seed_demo(*, today: dt.date | None = None) -> Organization:
                 )  # fmt: skip
             changes["status"] = status
         if status == ControlStatus.IMPLEMENTED:
-            changes["narrative"] = (
-                f"{control.name}. Operated by {owner.full_name}; evidence is kept in Attest "
-                f"at a {control.get_frequency_display().lower()} cadence."
-            )
+            changes["narrative"] = demo_narrative(control, owner=owner, organization=org)
         controls.control_update(
             actor=dana, control=control, changes=changes, reason=_reason(status)
         )
@@ -156,6 +153,34 @@ def seed_demo(*, today: dt.date | None = None) -> Organization:
         actor=dana, organization=labs, framework=iso, scope_codes=["A.5", "A.6", "A.7", "A.8"]
     )
     return org
+
+
+# How often evidence of a control reaches Attest, as a phrase that ends a sentence.
+EVIDENCE_CADENCE = {
+    Frequency.CONTINUOUS: "continuously, from the automated checks",
+    Frequency.DAILY: "every day",
+    Frequency.WEEKLY: "every week",
+    Frequency.MONTHLY: "every month",
+    Frequency.QUARTERLY: "every quarter",
+    Frequency.ANNUAL: "once a year",
+    Frequency.EVENT_DRIVEN: "each time the event happens",
+}
+
+
+def demo_narrative(control: Control, *, owner: User, organization: Organization) -> str:
+    """How an implemented demo control operates, in the company's words: who runs it, what is
+    done (the library's description, told of this company) and how often evidence comes in.
+    It never restates the control's name, which the page already shows above it."""
+    description = " ".join(control.description.split())
+    for generic in ("The company's", "the company's"):
+        description = description.replace(generic, f"{organization.name}'s")
+    for generic in ("The company", "the company"):
+        description = description.replace(generic, organization.name)
+    cadence = EVIDENCE_CADENCE.get(Frequency(control.frequency), "as it is produced")
+    return (
+        f"{owner.full_name} is responsible for this control. {description} Evidence is "
+        f"added to Attest {cadence}."
+    ).strip()
 
 
 def _reason(status: str) -> str:

@@ -15,6 +15,7 @@ from django.http import HttpRequest
 
 from compliance import mfa, services, throttle
 from compliance.emails import email_queue
+from compliance.fields import DateField
 from compliance.models import Role, User
 
 TIME_ZONES = [(name, name) for name in sorted(zoneinfo.available_timezones())]
@@ -233,29 +234,25 @@ class OrganizationSettingsForm(forms.Form):
 class InvitationForm(forms.Form):
     email = forms.EmailField(max_length=254)
     role = forms.ChoiceField(choices=Role.choices, initial=Role.MEMBER)
-    access_expires_on = forms.DateField(
+    access_expires_on = DateField(
         required=False,
         label="Access ends on",
-        widget=forms.DateInput(attrs={"type": "date"}),
         help_text="Required for auditors; optional for others (e.g. contractors).",
     )
 
 
 class MembershipRoleForm(forms.Form):
     role = forms.ChoiceField(choices=Role.choices)
-    expires_on = forms.DateField(
-        required=False, label="Access ends on", widget=forms.DateInput(attrs={"type": "date"})
-    )
+    expires_on = DateField(required=False, label="Access ends on")
 
 
 class ApiTokenForm(forms.Form):
     name = forms.CharField(
         max_length=100, help_text="What uses the token, e.g. “GitHub Actions evidence push”."
     )
-    expires_on = forms.DateField(
+    expires_on = DateField(
         required=False,
         label="Expires on",
-        widget=forms.DateInput(attrs={"type": "date"}),
         help_text="Leave empty for a token that lasts until revoked.",
     )
 

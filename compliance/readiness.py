@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -24,6 +24,7 @@ from django.db.models import Q
 from compliance.models import Organization
 from controls.models import (
     AdoptedFramework,
+    Control,
     ControlRequirement,
     ControlStatus,
     Framework,
@@ -65,6 +66,28 @@ def control_blockers(
         for blocker in source(organization, control_ids):
             found[blocker.control_id].append(blocker)
     return found
+
+
+def implemented_control_blockers(*, organization: Organization) -> dict[int, list[Blocker]]:
+    """Blockers of every active implemented control of the organization (a fixed number of
+    queries, whatever the number of controls)."""
+    implemented = list(
+        Control.objects.filter(
+            organization=organization,
+            status=ControlStatus.IMPLEMENTED,
+            archived_at__isnull=True,
+        )
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    return control_blockers(organization=organization, control_ids=implemented)
+
+
+def not_ready_controls(blockers: Mapping[int, Sequence[Blocker]]) -> Q:
+    """Controls that are not ready, as a filter: not implemented (and not "not applicable"), or
+    implemented with a blocker. ``blockers`` comes from :func:`implemented_control_blockers`."""
+    blocked = sorted(pk for pk, found in blockers.items() if found)
+    return ~Q(status__in=READY_CONTROL_STATUSES) | Q(pk__in=blocked)
 
 
 class RequirementState(StrEnum):
@@ -157,9 +180,15 @@ class FrameworkReadiness(Tally):
 
 
 def requirement_readiness(
-    *, organization: Organization, requirements: list[Requirement]
+    *,
+    organization: Organization,
+    requirements: list[Requirement],
+    blockers: Mapping[int, Sequence[Blocker]] | None = None,
 ) -> list[RequirementReadiness]:
-    """The state of each requirement for one organization (one query for the mappings)."""
+    """The state of each requirement for one organization (one query for the mappings).
+
+    ``blockers`` may be given when the caller already has them for every implemented control
+    (from :func:`implemented_control_blockers`), so a page computes them once."""
     mapped: dict[int, list[MappedControl]] = defaultdict(list)
     rows = (
         ControlRequirement.objects.filter(
@@ -173,8 +202,9 @@ def requirement_readiness(
         )
     )
     found = list(rows)
-    implemented = sorted({row[1] for row in found if row[4] == ControlStatus.IMPLEMENTED})
-    blockers = control_blockers(organization=organization, control_ids=implemented)
+    if blockers is None:
+        implemented = sorted({row[1] for row in found if row[4] == ControlStatus.IMPLEMENTED})
+        blockers = control_blockers(organization=organization, control_ids=implemented)
     for requirement_id, control_id, ref_id, name, status in found:
         mapped[requirement_id].append(
             MappedControl(control_id, ref_id, name, status, tuple(blockers.get(control_id, ())))
@@ -182,8 +212,11 @@ def requirement_readiness(
     return [RequirementReadiness(r, mapped.get(r.pk, [])) for r in requirements]
 
 
-def organization_readiness(*, organization: Organization) -> list[FrameworkReadiness]:
-    """Readiness of every adopted framework, overall and per in-scope category."""
+def organization_readiness(
+    *, organization: Organization, blockers: Mapping[int, Sequence[Blocker]] | None = None
+) -> list[FrameworkReadiness]:
+    """Readiness of every adopted framework, overall and per in-scope category (``blockers`` as
+    for :func:`requirement_readiness`)."""
     adoptions = list(
         AdoptedFramework.objects.filter(organization=organization)
         .select_related("framework")
@@ -202,7 +235,9 @@ def organization_readiness(*, organization: Organization) -> list[FrameworkReadi
         .select_related("category")
         .order_by("framework_id", "order")
     )
-    states = requirement_readiness(organization=organization, requirements=requirements)
+    states = requirement_readiness(
+        organization=organization, requirements=requirements, blockers=blockers
+    )
     by_framework: dict[int, list[RequirementReadiness]] = defaultdict(list)
     for state in states:
         by_framework[state.requirement.framework_id].append(state)

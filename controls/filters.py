@@ -9,7 +9,10 @@ from django.db.models import Q, QuerySet
 
 from compliance.filters import FilterSet
 from compliance.models import Organization, User
+from compliance.readiness import implemented_control_blockers, not_ready_controls
 from controls.models import Control, ControlCategory, ControlStatus, Framework, Frequency
+
+READINESS_CHOICES = [("ready", "Ready"), ("not_ready", "Not ready")]
 
 # What a list may be sorted by: public name → database ordering. Nothing else is accepted.
 CONTROL_ORDERING = {
@@ -43,6 +46,12 @@ class ControlFilterSet(FilterSet):
     requirement = django_filters.NumberFilter(method="filter_requirement", label="Requirement id")
     long_lead = django_filters.BooleanFilter()
     overdue = django_filters.BooleanFilter(method="filter_overdue", label="Past target date")
+    readiness = django_filters.ChoiceFilter(
+        method="filter_readiness",
+        label="Readiness",
+        choices=READINESS_CHOICES,
+        help_text="Ready as readiness counts it: implemented with no blocker, or not applicable.",
+    )
 
     class Meta:
         model = Control
@@ -55,6 +64,7 @@ class ControlFilterSet(FilterSet):
             "framework",
             "requirement",
             "long_lead",
+            "readiness",
         ]
 
     def __init__(self, *args: Any, user: User, organization: Organization, **kwargs: Any) -> None:
@@ -109,6 +119,15 @@ class ControlFilterSet(FilterSet):
             status__in=[ControlStatus.IMPLEMENTED, ControlStatus.NOT_APPLICABLE]
         )
         return queryset.filter(overdue) if value else queryset.exclude(overdue)
+
+    def filter_readiness(
+        self, queryset: QuerySet[Control], name: str, value: str
+    ) -> QuerySet[Control]:
+        if value not in ("ready", "not_ready"):
+            return queryset
+        blockers = implemented_control_blockers(organization=self.organization)
+        not_ready = not_ready_controls(blockers)
+        return queryset.filter(not_ready) if value == "not_ready" else queryset.exclude(not_ready)
 
 
 def order_controls(queryset: QuerySet[Control], sort: str | None) -> tuple[QuerySet[Control], str]:

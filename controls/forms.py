@@ -4,6 +4,7 @@ from typing import Any
 
 from django import forms
 
+from compliance.fields import DateField
 from compliance.forms import user_choice_label
 from compliance.models import Organization
 from controls.models import Control, ControlStatus, FrameworkCategory, Requirement
@@ -51,8 +52,8 @@ class ControlForm(forms.ModelForm):
             "narrative": forms.Textarea(attrs={"rows": 6}),
             "guidance": forms.Textarea(attrs={"rows": 4}),
             "na_justification": forms.Textarea(attrs={"rows": 2}),
-            "target_date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         }
+        field_classes = {"target_date": DateField}
         help_texts = {
             "ref_id": "A short, unique ID such as IAM-04.",
             "narrative": "How the control is carried out here, in your words. Auditors read it.",

@@ -4,6 +4,7 @@ from typing import Any
 
 from django import forms
 
+from compliance.fields import DateField, FileInput
 from controls.forms import OwnerChoiceField
 from controls.models import Control
 from controls.services import assignable_owners
@@ -15,15 +16,12 @@ class ControlChoices(forms.ModelMultipleChoiceField):
         return f"{obj.ref_id} — {obj.name}"
 
 
-DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
-
-
 class EvidenceForm(forms.Form):
     title = forms.CharField(max_length=200, help_text="What this shows, e.g. “Q3 access review”.")
     kind = forms.ChoiceField(
         choices=EvidenceKind.choices, widget=forms.RadioSelect, initial=EvidenceKind.FILE
     )
-    file = forms.FileField(required=False, allow_empty_file=True)
+    file = forms.FileField(required=False, allow_empty_file=True, widget=FileInput)
     url = forms.CharField(required=False, max_length=2000, label="Link")
     note = forms.CharField(
         required=False, max_length=20000, widget=forms.Textarea(attrs={"rows": 5})
@@ -34,11 +32,9 @@ class EvidenceForm(forms.Form):
         widget=forms.CheckboxSelectMultiple,
         help_text="Controls this evidence supports (those you own or were granted).",
     )
-    effective_date = forms.DateField(
-        widget=DATE, help_text="When this was true — not when you upload it."
-    )
-    covers_from = forms.DateField(required=False, widget=DATE, label="Covers from")
-    covers_until = forms.DateField(required=False, widget=DATE, label="Covers until")
+    effective_date = DateField(help_text="When this was true — not when you upload it.")
+    covers_from = DateField(required=False, label="Covers from")
+    covers_until = DateField(required=False, label="Covers until")
 
     def __init__(self, *args: Any, controls: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -46,13 +42,13 @@ class EvidenceForm(forms.Form):
 
 
 class RevisionForm(forms.Form):
-    file = forms.FileField(required=False, allow_empty_file=True)
+    file = forms.FileField(required=False, allow_empty_file=True, widget=FileInput)
     url = forms.CharField(required=False, max_length=2000, label="Link")
     note = forms.CharField(
         required=False, max_length=20000, widget=forms.Textarea(attrs={"rows": 4})
     )
-    effective_date = forms.DateField(
-        required=False, widget=DATE, help_text="Leave empty to keep the current effective date."
+    effective_date = DateField(
+        required=False, help_text="Leave empty to keep the current effective date."
     )
 
 
@@ -75,10 +71,8 @@ class EvidenceRequestForm(forms.ModelForm):
             "title", "instructions", "owner", "controls", "cadence", "first_due_date",
             "remind_days_before", "active",
         ]  # fmt: skip
-        widgets = {
-            "instructions": forms.Textarea(attrs={"rows": 4}),
-            "first_due_date": DATE,
-        }
+        widgets = {"instructions": forms.Textarea(attrs={"rows": 4})}
+        field_classes = {"first_due_date": DateField}
         help_texts = {
             "first_due_date": "Later due dates follow the cadence from this one.",
             "remind_days_before": "Email the owner this many days before each due date.",
@@ -105,5 +99,5 @@ class EvidenceRequestForm(forms.ModelForm):
 
 
 class LogEventForm(forms.Form):
-    due_date = forms.DateField(widget=DATE, help_text="When the evidence for this event is due.")
+    due_date = DateField(help_text="When the evidence for this event is due.")
     note = forms.CharField(required=False, max_length=2000, label="What happened")

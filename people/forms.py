@@ -5,6 +5,7 @@ from typing import Any
 from django import forms
 from django.db.models import QuerySet
 
+from compliance.fields import DateField, FileInput
 from controls.models import Control
 from evidence.models import EvidenceItem
 from people.importer import ImportMode
@@ -17,7 +18,6 @@ from people.models import (
     RequirementKind,
 )
 
-DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 MAX_IMPORT_BYTES = 20 * 1024 * 1024
 
 
@@ -37,7 +37,7 @@ class PersonForm(forms.ModelForm):
             "full_name", "email", "title", "department", "manager", "employment_type",
             "start_date", "end_date",
         ]  # fmt: skip
-        widgets = {"start_date": DATE_WIDGET, "end_date": DATE_WIDGET}
+        field_classes = {"start_date": DateField, "end_date": DateField}
         labels = {"full_name": "Name", "end_date": "Last day"}
         help_texts = {
             "email": "Their work email. It links them to their Attest account, if they have one.",
@@ -78,7 +78,8 @@ class RecordForm(forms.ModelForm):
     class Meta:
         model = PersonnelRecord
         fields = ["kind", "completed_on", "provider", "result", "evidence", "notes"]
-        widgets = {"completed_on": DATE_WIDGET, "notes": forms.Textarea(attrs={"rows": 2})}
+        widgets = {"notes": forms.Textarea(attrs={"rows": 2})}
+        field_classes = {"completed_on": DateField}
         labels = {"completed_on": "Date"}
         help_texts = {
             "completed_on": "When it was done; for offboarding, the day access was revoked.",
@@ -142,9 +143,9 @@ class RequirementForm(forms.ModelForm):
 
 class ImportForm(forms.Form):
     file = forms.FileField(
+        widget=FileInput(attrs={"accept": ".csv,text/csv"}),
         label="CSV file",
-        help_text="UTF-8 CSV with a header line. Columns: full_name, email, start_date "
-        "(required); title, department, manager_email, employment_type, end_date.",
+        help_text="UTF-8 CSV with a header line; its columns are described under “The file”.",
     )
     mode = forms.ChoiceField(
         choices=[(m.value, m.label) for m in ImportMode],

@@ -5,6 +5,7 @@ from typing import Any
 
 from django import forms
 
+from compliance.fields import DateField
 from compliance.forms import user_choice_label
 from compliance.models import Organization, User
 from compliance.permissions import restrict
@@ -134,8 +135,7 @@ class RequiredReasonForm(forms.Form):
 
 
 class ApproveForm(forms.Form):
-    effective_date = forms.DateField(
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    effective_date = DateField(
         help_text="When the text takes effect; today or earlier.",
     )
     reason = forms.CharField(max_length=2000, required=False, label="Note")

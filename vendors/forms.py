@@ -8,12 +8,11 @@ from typing import Any
 from django import forms
 from django.db.models import QuerySet
 
+from compliance.fields import DateField
 from compliance.models import User
 from evidence.models import EvidenceItem
 from vendors.models import DEFAULT_REVIEW_MONTHS, DataAccess, ReviewOutcome, Vendor, VendorReview
 from vendors.services import MANAGER_FIELDS
-
-DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
 class OwnerChoiceField(forms.ModelChoiceField):
@@ -64,10 +63,8 @@ class VendorForm(forms.ModelForm):
             "name", "website", "description", "category", "risk_tier", "data_access",
             "is_subprocessor", "location", "owner", "onboarded_on", "review_every_months",
         ]  # fmt: skip
-        widgets = {
-            "onboarded_on": DATE_WIDGET,
-            "description": forms.Textarea(attrs={"rows": 3}),
-        }
+        widgets = {"description": forms.Textarea(attrs={"rows": 3})}
+        field_classes = {"onboarded_on": DateField}
         labels = {"risk_tier": "Risk tier", "onboarded_on": "Onboarded on"}
         help_texts = {
             "risk_tier": "From the data it touches and how much we depend on it. The tier sets "
@@ -117,7 +114,8 @@ class ReviewForm(forms.ModelForm):
     class Meta:
         model = VendorReview
         fields = ["reviewed_on", "outcome", "summary", "evidence"]
-        widgets = {"reviewed_on": DATE_WIDGET, "summary": forms.Textarea(attrs={"rows": 4})}
+        widgets = {"summary": forms.Textarea(attrs={"rows": 4})}
+        field_classes = {"reviewed_on": DateField}
         labels = {"reviewed_on": "Reviewed on"}
 
     def __init__(self, *args: Any, evidence: QuerySet[EvidenceItem], **kwargs: Any) -> None:
@@ -132,7 +130,7 @@ class ReviewForm(forms.ModelForm):
 
 
 class OffboardForm(forms.Form):
-    offboarded_on = forms.DateField(label="Offboarded on", widget=DATE_WIDGET)
+    offboarded_on = DateField(label="Offboarded on")
     reason = forms.CharField(
         max_length=500,
         widget=forms.Textarea(attrs={"rows": 2}),

@@ -10,7 +10,12 @@ from django.views.generic import TemplateView
 
 from compliance.models import Role
 from compliance.permissions import Capability
-from compliance.readiness import READY_CONTROL_STATUSES, organization_readiness
+from compliance.readiness import (
+    READY_CONTROL_STATUSES,
+    implemented_control_blockers,
+    not_ready_controls,
+    organization_readiness,
+)
 from compliance.views.mixins import OrganizationMixin
 from compliance.work import work_items
 from controls.models import ControlStatus
@@ -41,7 +46,12 @@ class DashboardView(OrganizationMixin, TemplateView):
         user = self.actor
         controls = control_list(user=user, organization=self.organization)
         today = timezone.localdate()
-        not_ready = ~Q(status__in=READY_CONTROL_STATUSES)
+        # Blockers once for the page: the framework figures and the owners' open counts share them.
+        blockers = implemented_control_blockers(organization=self.organization)
+        # "Open" is readiness's own "not ready": an implemented control with a blocker counts.
+        not_ready = not_ready_controls(blockers)
+        # Past target date and long lead are about getting a control in place (its status).
+        not_done = ~Q(status__in=READY_CONTROL_STATUSES)
         counts = controls.aggregate(
             total=Count("pk"),
             not_started=Count("pk", filter=Q(status=ControlStatus.NOT_STARTED)),
@@ -49,8 +59,8 @@ class DashboardView(OrganizationMixin, TemplateView):
             implemented=Count("pk", filter=Q(status=ControlStatus.IMPLEMENTED)),
             not_applicable=Count("pk", filter=Q(status=ControlStatus.NOT_APPLICABLE)),
             unowned=Count("pk", filter=Q(owner__isnull=True)),
-            overdue=Count("pk", filter=Q(target_date__lt=today) & not_ready),
-            long_lead_open=Count("pk", filter=Q(long_lead=True) & not_ready),
+            overdue=Count("pk", filter=Q(target_date__lt=today) & not_done),
+            long_lead_open=Count("pk", filter=Q(long_lead=True) & not_done),
         )
         owners = (
             controls.filter(owner__isnull=False)
@@ -58,7 +68,7 @@ class DashboardView(OrganizationMixin, TemplateView):
             .annotate(
                 total=Count("pk"),
                 open=Count("pk", filter=not_ready),
-                overdue=Count("pk", filter=Q(target_date__lt=today) & not_ready),
+                overdue=Count("pk", filter=Q(target_date__lt=today) & not_done),
             )
             .order_by("-open", "owner__full_name")
         )
@@ -73,11 +83,11 @@ class DashboardView(OrganizationMixin, TemplateView):
         context.update(
             evidence_pending=evidence_pending,
             requests_overdue=requests_overdue,
-            readiness=organization_readiness(organization=self.organization),
+            readiness=organization_readiness(organization=self.organization, blockers=blockers),
             counts=counts,
             owners=list(owners[:12]),
             long_lead=list(
-                controls.filter(not_ready, long_lead=True).order_by(
+                controls.filter(not_done, long_lead=True).order_by(
                     F("target_date").asc(nulls_last=True), "ref_id"
                 )[:6]
             ),

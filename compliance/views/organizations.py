@@ -153,7 +153,11 @@ class MemberUpdateView(OrganizationMixin):
             else:
                 form = MembershipRoleForm(request.POST)
                 if not form.is_valid():
-                    messages.error(request, "Choose a valid role and date.")
+                    problems = " ".join(
+                        f"{form.fields[name].label or name.title()}: {' '.join(map(str, errors))}"
+                        for name, errors in form.errors.items()
+                    )
+                    messages.error(request, f"Nothing was changed. {problems}")
                     return redirect("member_list", org=self.organization.slug)
                 services.membership_change_role(
                     actor=self.actor,

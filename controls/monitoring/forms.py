@@ -8,6 +8,7 @@ from typing import Any
 from django import forms
 from django.forms.utils import pretty_name
 
+from compliance.fields import DateField
 from controls.checks import Check
 from controls.models import (
     Integration,
@@ -123,8 +124,8 @@ class ControlTestForm(forms.Form):
 class ExceptionForm(forms.Form):
     resource_id = forms.ChoiceField(label="Resource", choices=[])
     reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), max_length=2000)
-    expires_on = forms.DateField(
-        label="Until", widget=forms.DateInput(attrs={"type": "date"}),
+    expires_on = DateField(
+        label="Until",
         help_text="At most a year; the resource fails again after this day.",
     )  # fmt: skip
 

@@ -29,6 +29,7 @@ from django.utils import timezone
 from compliance.audit import audit_record, changed, snapshot
 from compliance.emails import email_queue
 from compliance.models import Organization, User
+from compliance.text import with_article
 from controls.checks import Check, Resource, clean_parameters, get_check
 from controls.integrations import crypto
 from controls.models import (
@@ -249,16 +250,17 @@ def _validate_test(test: ControlTest, raw_parameters: dict[str, Any] | None) -> 
                     errors[f"parameters.{name}"] = messages
         if check.integration:
             integration = test.integration
+            integration_label = IntegrationKind(check.integration).label
             if integration is None:
                 errors["integration"] = [
-                    f"“{check.title}” needs a {check.integration} integration."
+                    f"“{check.title}” needs {with_article(integration_label)} integration."
                 ]
             elif (
                 integration.organization_id != test.organization_id
                 or integration.kind != check.integration
             ):
                 errors["integration"] = [
-                    f"Choose a {check.integration} integration of this organization."
+                    f"Choose {with_article(integration_label)} integration of this organization."
                 ]
         elif test.integration is not None:
             errors["integration"] = [f"“{check.title}” uses no integration."]

@@ -39,8 +39,11 @@ def _day(day: Any) -> str:
 
 
 @register.simple_tag
-def cell_badge(cell: Cell, compact: bool = False) -> str:
-    """A requirement cell: done / due / overdue / not required, with its date and note."""
+def cell_badge(cell: Cell, compact: bool = False, stacked: bool = False) -> str:
+    """A requirement cell: done / due / overdue / not required, with its date and note.
+
+    ``stacked`` (the completion matrix) puts a due date under the badge, so that a row of
+    seven requirements fits the page's width."""
     state = cell.state
     if state == CellState.NOT_REQUIRED:
         return mark_safe('<span class="muted" title="Not required">—</span>')
@@ -61,6 +64,14 @@ def cell_badge(cell: Cell, compact: bool = False) -> str:
     if cell.note:
         title += f" — {cell.note}"
     tone = "warn" if state == CellState.DONE and cell.note else cell.tone
+    if stacked and state != CellState.DONE and when:
+        return format_html(
+            '<span class="badge badge-{}" title="{}">{}</span><span class="cell-date">{}</span>',
+            tone,
+            title,
+            state.label,
+            when,
+        )
     return format_html('<span class="badge badge-{}" title="{}">{}</span>', tone, title, label)
 
 

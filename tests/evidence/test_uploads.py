@@ -228,7 +228,7 @@ def test_links_and_notes_are_evidence_too(world: World) -> None:
             {"kind": "note", "note": "x", "controls": []},
             "Attach the evidence to at least one control.",
         ),
-        ({"kind": "note", "note": "x", "effective_date": "yesterday"}, "Enter a valid date."),
+        ({"kind": "note", "note": "x", "effective_date": "yesterday"}, "Enter a date like 2 Apr"),
     ],
 )
 def test_bad_evidence_details_are_form_errors(world: World, data: dict, field_message: str) -> None:

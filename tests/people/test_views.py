@@ -145,6 +145,18 @@ def test_the_matrix_counts_per_requirement(world: World, staff: dict) -> None:
     assert tallies["offboarding"].overdue == 1
 
 
+def test_a_requirement_nobody_shown_needs_reads_none_due_not_a_percentage(
+    world: World, staff: dict
+) -> None:
+    # The leavers are in Sales: among Engineering, nobody's access revocation is due.
+    html = world.client("viewer").get(MATRIX + "?department=Engineering").content.decode()
+    cells = dict(re.findall(r'<td data-testid="progress-(\w+)">(.*?)</td>', html, re.S))
+
+    assert re.sub(r"<[^>]+>", "", cells["offboarding"]).strip() == "None due"
+    assert "bar" not in cells["offboarding"]
+    assert "0 of 3 · 0% done" in cells["agreement"]  # Carl, Larry and Sue: none done yet
+
+
 def test_a_disabled_requirement_is_not_a_column(
     world: World, staff: dict, requirements: dict
 ) -> None:

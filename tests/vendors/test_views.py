@@ -13,6 +13,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from compliance.fields import display_date
 from compliance.models import AuditEvent
 from evidence.models import EvidenceItem
 from people.completion import add_months
@@ -409,7 +410,7 @@ def test_recording_a_review_makes_the_vendor_current(
     )
     client = world.client("admin")
     page = client.get(detail(snackbox)).content.decode()
-    assert f'value="{today.isoformat()}"' in page  # reviewed on defaults to today
+    assert f'value="{display_date(today)}"' in page  # reviewed on defaults to today
     assert "Snackbox questionnaire" in page  # the evidence dropdown
     response = client.post(
         reverse("vendor_review_create", args=["acme", snackbox.pk]),
@@ -490,7 +491,7 @@ def inventory_state() -> Any:
         ({"review_every_months": "-1"}, "review_every_months", "greater than or equal to 0"),
         ({"data_access": ["telepathy"]}, "data_access", "Select a valid choice."),
         ({"risk_tier": "extreme"}, "risk_tier", "Select a valid choice."),
-        ({"onboarded_on": "2025-02-30"}, "onboarded_on", "Enter a valid date."),
+        ({"onboarded_on": "2025-02-30"}, "onboarded_on", "Enter a date like 2 Apr 2027"),
     ],
 )
 def test_a_bad_new_vendor_is_refused_with_the_reason(
@@ -598,7 +599,7 @@ def test_the_owner_dropdown_lists_only_who_may_own_a_vendor(world: World, invent
 
 def test_an_admin_adds_a_vendor(world: World, today: dt.date) -> None:
     client = world.client("admin")
-    assert f'value="{today.isoformat()}"' in client.get(CREATE).content.decode()
+    assert f'value="{display_date(today)}"' in client.get(CREATE).content.decode()
     response = client.post(
         CREATE,
         {"name": " Paystream ", "website": "paystream.test", "category": "payments",
