@@ -315,6 +315,9 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_FILTER_BACKENDS": [],
+    # JSON bodies only, as the schema documents; the upload endpoints (evidence, the people
+    # import) take multipart themselves. Form bodies turned "" into null where JSON says a date.
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "DEFAULT_PAGINATION_CLASS": "compliance.api.pagination.Pagination",
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "compliance.api.schema.AutoSchema",
