@@ -5,6 +5,7 @@ or ``status=`` as "no filter")."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 import django_filters
@@ -54,8 +55,9 @@ class OrderingFilter(drf.OrderingFilter):
     prefixed with ``-`` for descending; anything else is a 400 listing the allowed names."""
 
     def remove_invalid_fields(
-        self, queryset: QuerySet[Any], fields: list[str], view: Any, request: Request
+        self, queryset: QuerySet[Any], fields: Iterable[str], view: Any, request: Request
     ) -> list[str]:
+        fields = list(fields)
         valid = [name for name, _ in self.get_valid_fields(queryset, view, {"request": request})]
         unknown = [term for term in fields if term.removeprefix("-") not in valid]
         if unknown:

@@ -22,7 +22,7 @@ from evidence.models import (
 class LinkField(serializers.URLField):
     """The revision's link; null (never "") for a file or a note, which have none."""
 
-    def to_representation(self, value: str) -> str | None:
+    def to_representation(self, value: str) -> Any:  # str, or None for "no link"
         return value or None
 
 
