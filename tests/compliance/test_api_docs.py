@@ -90,3 +90,20 @@ def test_the_description_names_every_area(schema: dict[str, Any]) -> None:
 def test_operations_sit_under_their_area(schema: dict[str, Any], path: str, area: str) -> None:
     item = schema["paths"][path]
     assert {item[m]["tags"][0] for m in item if m in HTTP_METHODS} == {area}
+
+
+def test_every_operation_documents_the_errors_it_can_answer(schema: dict[str, Any]) -> None:
+    missing = []
+    for path, method, operation in operations(schema):
+        codes = set(operation["responses"])
+        expected = {"401", "403"}
+        if method != "get" or any(p["in"] == "query" for p in operation.get("parameters", [])):
+            expected.add("400")
+        if "{" in path:
+            expected.add("404")
+        if not expected <= codes:
+            missing.append(f"{method.upper()} {path}: {sorted(expected - codes)}")
+    assert not missing, missing
+    errors = schema["components"]["schemas"]
+    assert errors["Error"]["required"] == ["detail"]
+    assert "ValidationError" in errors
