@@ -355,9 +355,12 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_FILTER_BACKENDS": [],
+    # JSON bodies only, as the schema documents; the upload endpoints (evidence, the people
+    # import) take multipart themselves. Form bodies turned "" into null where JSON says a date.
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "DEFAULT_PAGINATION_CLASS": "compliance.api.pagination.Pagination",
     "PAGE_SIZE": 50,
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "compliance.api.schema.AutoSchema",
     "DEFAULT_RENDERER_CLASSES": [
         "rest_framework.renderers.JSONRenderer",
         "rest_framework.renderers.BrowsableAPIRenderer",
@@ -369,8 +372,18 @@ REST_FRAMEWORK = {
 SPECTACULAR_SETTINGS = {
     "TITLE": "Attest API",
     "DESCRIPTION": (
-        "Manage organizations, members, frameworks, controls and their mappings. Authenticate "
-        "with a personal API token: `Authorization: Bearer att_…`."
+        "The whole compliance program of an organization, by area: **organizations** (members "
+        "and invitations), **frameworks** (catalogs, requirements, adopted frameworks and "
+        "scope), **controls** (owners, status, mappings to requirements), **readiness** (per "
+        "framework and category), **monitoring** (automated control tests, integrations, runs, "
+        "findings, exceptions, the check registry and pushed results), **evidence** (items, "
+        "revisions, reviews, recurring requests), **policies** (versions, approval, "
+        "acknowledgements), **people** (the roster, onboarding records, CSV import) and "
+        "**vendors** (inventory and due-diligence reviews).\n\n"
+        "Authenticate with a personal API token: `Authorization: Bearer att_…`; pushed test "
+        "results use the test's own push token. Lists are paginated (`page`, `page_size` up to "
+        "500). Errors are JSON: `detail`, or each field or query parameter at fault with its "
+        "messages."
     ),
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
@@ -378,6 +391,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Tags by area and the error responses of every operation (compliance/api/schema.py).
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "compliance.api.schema.postprocess",
+    ],
     "ENUM_NAME_OVERRIDES": {
         # Evidence's "kind" keeps the name it had before integrations also had a "kind".
         "KindEnum": "evidence.models.EvidenceKind",

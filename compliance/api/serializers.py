@@ -57,7 +57,7 @@ class InvitationSerializer(StrictFieldsMixin, serializers.ModelSerializer):
     access_expires_on = serializers.DateField(
         write_only=True, required=False, allow_null=True, help_text="Required for auditors."
     )
-    invited_by = UserSummarySerializer(read_only=True)
+    invited_by = UserSummarySerializer(read_only=True, allow_null=True)
 
     class Meta:
         model = Invitation

@@ -1,9 +1,10 @@
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView
 from rest_framework.routers import DefaultRouter
 
 from compliance.api import views
 from compliance.api.base import ORG
+from compliance.api.docs import RedocView, SwaggerView
 from controls.api import views as control_views
 
 router = DefaultRouter()
@@ -20,8 +21,8 @@ router.register(f"{ORG}/mappings", control_views.MappingViewSet, basename="mappi
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
-    path("redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
+    path("docs/", SwaggerView.as_view(url_name="schema"), name="swagger-ui"),
+    path("redoc/", RedocView.as_view(url_name="schema"), name="redoc"),
     path(
         "organizations/<slug:org>/readiness/",
         control_views.ReadinessView.as_view(),

@@ -12,16 +12,15 @@ from typing import Any
 
 import django_filters
 from django.db.models import Count, Q, QuerySet
-from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import exceptions, mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.filters import OrderingFilter
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from compliance.api.base import OrganizationScopedMixin, PermittedObjectsFilter
+from compliance.api.filters import DjangoFilterBackend, OrderingFilter
 from compliance.filters import FilterSet
 from compliance.permissions import Capability, restrict
 from controls.api.monitoring_serializers import (
@@ -272,7 +271,7 @@ class ControlTestViewSet(
         token = services.push_token_rotate(actor=self.actor, test=test)
         return Response(PushTokenSerializer({"token": token, "hint": test.push_token_hint}).data)
 
-    @extend_schema(request=None, responses={200: TestRunSerializer(many=True)})
+    @extend_schema(request=None, filters=False, responses={200: TestRunSerializer(many=True)})
     @action(detail=True, methods=["get"])
     def runs(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         test = self.get_object()
@@ -285,7 +284,10 @@ class ControlTestViewSet(
         return self.get_paginated_response(TestRunSerializer(page, many=True).data)
 
     @extend_schema(
-        request=None, parameters=[FINDING_STATE], responses={200: FindingSerializer(many=True)}
+        request=None,
+        filters=False,
+        parameters=[FINDING_STATE],
+        responses={200: FindingSerializer(many=True)},
     )
     @action(detail=True, methods=["get"])
     def findings(self, request: Request, *args: Any, **kwargs: Any) -> Response:
@@ -299,7 +301,7 @@ class ControlTestViewSet(
         page = self.paginate_queryset(findings)
         return self.get_paginated_response(FindingSerializer(page, many=True).data)
 
-    @extend_schema(request=None, responses={200: ExceptionSerializer(many=True)})
+    @extend_schema(request=None, filters=False, responses={200: ExceptionSerializer(many=True)})
     @action(detail=True, methods=["get"], url_path="exceptions")
     def exception_list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         """Accepted risks of this test, in force, expired and revoked."""

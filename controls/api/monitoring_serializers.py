@@ -261,10 +261,10 @@ class ExceptionSerializer(StrictFieldsMixin, serializers.ModelSerializer):
     reason = StrictCharField(max_length=2000)
     expires_on = serializers.DateField()
     created_by: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(
-        slug_field="email", read_only=True
+        slug_field="email", read_only=True, allow_null=True
     )
     revoked_by: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(
-        slug_field="email", read_only=True
+        slug_field="email", read_only=True, allow_null=True
     )
 
     class Meta:
@@ -286,7 +286,7 @@ class TestRunSerializer(serializers.ModelSerializer):
     control_ref_id = serializers.CharField(source="control_test.control.ref_id", read_only=True)
     control_test_name = serializers.CharField(source="control_test.name", read_only=True)
     requested_by: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(
-        slug_field="email", read_only=True
+        slug_field="email", read_only=True, allow_null=True, help_text="Null for scheduled runs."
     )
     duration = serializers.FloatField(read_only=True, allow_null=True)
 

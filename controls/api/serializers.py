@@ -46,7 +46,7 @@ class RequirementSerializer(serializers.ModelSerializer):
         slug_field="code", read_only=True
     )
     parent: serializers.SlugRelatedField[Requirement] = serializers.SlugRelatedField(  # type: ignore[assignment]
-        slug_field="key", read_only=True
+        slug_field="key", read_only=True, allow_null=True, help_text="Null at the top of the tree."
     )
 
     class Meta:

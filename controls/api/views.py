@@ -4,16 +4,16 @@ from typing import Any, cast
 
 import django_filters
 from django.db.models import Prefetch, QuerySet
-from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, viewsets
 from rest_framework.decorators import action
-from rest_framework.filters import OrderingFilter, SearchFilter
+from rest_framework.filters import SearchFilter
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from compliance.api.base import OrganizationScopedMixin, PermittedObjectsFilter
+from compliance.api.filters import DjangoFilterBackend, OrderingFilter
 from compliance.filters import FilterSet
 from compliance.permissions import Capability, restrict
 from compliance.readiness import organization_readiness

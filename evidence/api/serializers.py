@@ -19,12 +19,22 @@ from evidence.models import (
 )
 
 
+class LinkField(serializers.URLField):
+    """The revision's link; null (never "") for a file or a note, which have none."""
+
+    def to_representation(self, value: str) -> Any:  # str, or None for "no link"
+        return value or None
+
+
 class RevisionSerializer(serializers.ModelSerializer):
+    url = LinkField(
+        read_only=True, allow_null=True, help_text="The link of a link revision, else null."
+    )
     uploaded_by: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(
-        slug_field="email", read_only=True
+        slug_field="email", read_only=True, allow_null=True
     )
     reviewed_by: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(
-        slug_field="email", read_only=True
+        slug_field="email", read_only=True, allow_null=True
     )
     download_url = serializers.SerializerMethodField()
 

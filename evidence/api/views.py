@@ -6,12 +6,12 @@ from django.db.models import QuerySet
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import exceptions, mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.filters import OrderingFilter
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from compliance.api.base import OrganizationScopedMixin, PermittedObjectsFilter
+from compliance.api.filters import OrderingFilter
 from compliance.permissions import Capability, restrict
 from evidence import selectors, services, storage
 from evidence.api.idempotency import IDEMPOTENCY_HEADER, idempotency_key, respond_once
@@ -243,9 +243,9 @@ class EvidenceRequestViewSet(
     def perform_create(self, serializer: EvidenceRequestSerializer) -> None:  # type: ignore[override]
         data = dict(serializer.validated_data)
         data["controls"] = list(data.get("controls", []))
-        serializer.instance = services.request_create(
-            actor=self.actor, organization=self.organization, **data
-        )
+        created = services.request_create(actor=self.actor, organization=self.organization, **data)
+        # Answer with the same figures (expected, delivered, overdue) as a read of the request.
+        serializer.instance = self.get_queryset().get(pk=created.pk)
 
     def perform_update(self, serializer: EvidenceRequestSerializer) -> None:  # type: ignore[override]
         data = dict(serializer.validated_data)
@@ -254,9 +254,11 @@ class EvidenceRequestViewSet(
         services.request_update(actor=self.actor, request=serializer.instance, changes=data)  # type: ignore[arg-type]
         serializer.instance = self.get_queryset().get(pk=serializer.instance.pk)  # type: ignore[union-attr]
 
-    @extend_schema(responses={200: OccurrenceSerializer(many=True)})
+    @extend_schema(filters=False, responses={200: OccurrenceSerializer(many=True)})
     @action(detail=True, methods=["get"])
     def occurrences(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        """The request's occurrences, latest due first, a page at a time."""
         evidence_request = self.get_object()
-        occurrences = evidence_request.occurrences.order_by("-due_date")
-        return Response(OccurrenceSerializer(occurrences, many=True).data)
+        occurrences = evidence_request.occurrences.order_by("-due_date", "-id")
+        page = self.paginate_queryset(occurrences)
+        return self.get_paginated_response(OccurrenceSerializer(page, many=True).data)

@@ -47,7 +47,7 @@ class PersonSerializer(StrictFieldsMixin, serializers.ModelSerializer):
     )
     manager = ManagerField(required=False, allow_null=True)
     user: serializers.PrimaryKeyRelatedField[User] = serializers.PrimaryKeyRelatedField(
-        read_only=True, help_text="The Attest account linked by email, if any."
+        read_only=True, allow_null=True, help_text="The Attest account linked by email, if any."
     )
     completion = serializers.SerializerMethodField()
 
@@ -104,7 +104,7 @@ class RecordSerializer(StrictFieldsMixin, serializers.ModelSerializer):
     )
     evidence = EvidenceField(required=False, allow_null=True)
     recorded_by: serializers.SlugRelatedField[User] = serializers.SlugRelatedField(
-        slug_field="email", read_only=True
+        slug_field="email", read_only=True, allow_null=True
     )
 
     class Meta:

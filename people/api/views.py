@@ -5,16 +5,16 @@ from typing import Any, cast
 import django_filters
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
-from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import exceptions, mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.filters import OrderingFilter
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from compliance.api.base import OrganizationScopedMixin, PermittedObjectsFilter
+from compliance.api.filters import DjangoFilterBackend, OrderingFilter
 from compliance.filters import FilterSet
 from compliance.permissions import Capability
 from people import completion, selectors, services
@@ -121,8 +121,9 @@ class PersonViewSet(
         responses={
             201: ImportResultSerializer,
             400: OpenApiResponse(
-                ImportResultSerializer,
-                description="Nothing was imported; ``errors`` lists each bad row.",
+                OpenApiTypes.OBJECT,
+                description="Nothing was imported: the import result with ``errors`` listing "
+                "each bad row (as in 201), or the request's own field errors (no ``file``).",
             ),
         },
     )

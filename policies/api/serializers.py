@@ -119,10 +119,10 @@ class PolicySerializer(StrictFieldsMixin, serializers.ModelSerializer):
 
 class PolicyVersionSerializer(StrictFieldsMixin, serializers.ModelSerializer):
     approved_by: serializers.SlugRelatedField[User] = serializers.SlugRelatedField(
-        slug_field="email", read_only=True
+        slug_field="email", read_only=True, allow_null=True
     )
     created_by: serializers.SlugRelatedField[User] = serializers.SlugRelatedField(
-        slug_field="email", read_only=True
+        slug_field="email", read_only=True, allow_null=True
     )
 
     class Meta:

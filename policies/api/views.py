@@ -5,15 +5,14 @@ from typing import Any, cast
 import django_filters
 from django.db.models import Prefetch, QuerySet
 from django.http import Http404
-from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import exceptions, mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.filters import OrderingFilter
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from compliance.api.base import OrganizationScopedMixin, PermittedObjectsFilter
+from compliance.api.filters import DjangoFilterBackend, OrderingFilter
 from compliance.filters import FilterSet
 from compliance.permissions import Capability, restrict
 from controls.models import Requirement
@@ -121,7 +120,7 @@ class PolicyViewSet(
         )
         return Response(self._fresh(policy.pk))
 
-    @extend_schema(responses={200: AcknowledgementSerializer(many=True)})
+    @extend_schema(filters=False, responses={200: AcknowledgementSerializer(many=True)})
     @action(detail=True, methods=["get"])
     def acknowledgements(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         """Acknowledgements of every version of this policy, newest first."""

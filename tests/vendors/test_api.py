@@ -160,8 +160,6 @@ def inventory(world: World, vendors: Vendors, today: dt.date) -> None:
             {"ordering": "-onboarded_on", "review_state": "attention"},
             ["Snackbox", "alertly", "Paystream"],
         ),
-        # Only the listed fields sort; anything else is ignored (by name).
-        ({"ordering": "description"}, ["alertly", "Cloudhost", "Oldmail", "Paystream", "Snackbox"]),
     ],
 )  # fmt: skip
 def test_the_list_filters_and_sorts(

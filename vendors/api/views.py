@@ -6,7 +6,6 @@ from typing import Any, cast
 import django_filters
 from django.db.models import Case, IntegerField, QuerySet, Value, When
 from django.db.models.functions import Lower
-from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import (
     OpenApiParameter,
     OpenApiResponse,
@@ -15,11 +14,11 @@ from drf_spectacular.utils import (
 )
 from rest_framework import exceptions, mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.filters import OrderingFilter
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from compliance.api.base import OrganizationScopedMixin, PermittedObjectsFilter
+from compliance.api.filters import DjangoFilterBackend, OrderingFilter
 from compliance.filters import FilterSet
 from compliance.permissions import Capability
 from people.completion import organization_today
