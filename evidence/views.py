@@ -1,12 +1,13 @@
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import F, QuerySet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBase
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import content_disposition_header
 from django.views.generic import TemplateView
 
@@ -24,6 +25,18 @@ from evidence.models import (
     ReviewStatus,
 )
 from evidence.uploads import download_content_type, upload_refusal
+
+logger = logging.getLogger(__name__)
+
+
+class EvidenceFileMissing(Http404):
+    """A revision's file is not in storage (the API answers it as a 404 with this message)."""
+
+
+MISSING_FILE = (
+    "The file of this revision is missing from storage. The integrity check reports it to the "
+    "operators; upload it again as a new revision if you still have it."
+)
 
 EVIDENCE_SORTS = {
     "effective_date": ("effective_date", "pk"),
@@ -230,11 +243,21 @@ class EvidenceDetailView(OrganizationMixin, TemplateView):
 
 
 def file_response(revision: EvidenceRevision) -> FileResponse:
-    """A stored file as a download: never rendered inline, never sniffed, never framed."""
-    response = FileResponse(
-        storage.open_file(revision.storage_key),
-        content_type=download_content_type(revision.content_type),
-    )
+    """A stored file as a download: never rendered inline, never sniffed, never framed.
+
+    A file gone from storage is a 404 that says so (and an error in the log for the operators),
+    never a server error: the integrity sweep reports it; nothing here repairs it."""
+    try:
+        stored = storage.open_file(revision.storage_key)
+    except FileNotFoundError:
+        logger.error(
+            "Evidence file missing: revision %s (organization %s), storage key %s",
+            revision.pk,
+            revision.item.organization_id,
+            revision.storage_key,
+        )
+        raise EvidenceFileMissing(MISSING_FILE) from None
+    response = FileResponse(stored, content_type=download_content_type(revision.content_type))
     response["Content-Disposition"] = content_disposition_header(True, revision.original_name)
     response["Content-Length"] = str(revision.size)
     response["X-Content-Type-Options"] = "nosniff"
@@ -251,7 +274,11 @@ class RevisionDownloadView(OrganizationMixin):
         )
         if not revision.storage_key:
             raise Http404("This revision is a link or a note, not a file.")
-        return file_response(revision)
+        try:
+            return file_response(revision)
+        except EvidenceFileMissing:
+            context = {"organization": self.organization, "revision": revision}
+            return render(request, "evidence/file_missing.html", context, status=404)
 
 
 class RevisionReviewView(OrganizationMixin):

@@ -91,6 +91,13 @@ def northwind(
     cache.clear()
 
 
+@pytest.fixture
+def evidence_dir(northwind: dict[str, tuple[User, str]]) -> Path:
+    """The demo's files live in the module's folder; the suite's per-test folder would hide them
+    (every download link would then meet a missing file)."""
+    return Path(settings.EVIDENCE_ROOT)
+
+
 def route_key(method: str, url: str) -> tuple[str, str, tuple[str, ...]]:
     """Pages of one route with the same query keys count as one shape."""
     parts = urlsplit(url)
