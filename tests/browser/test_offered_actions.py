@@ -75,10 +75,11 @@ def test_a_control_owner_runs_a_github_test_but_neither_binds_nor_edits_one(
     sign_in(page, base, "owner@acme.test")
     page.goto(f"{base}/o/acme/controls/{world.control.pk}/")
     page.get_by_role("link", name="Add a test").click()
-    github = page.locator("tr", has_text="github.branch_protection")
+    github = page.locator("tr", has_text="GitHub default branches require reviewed pull requests")
     expect(github.get_by_text("Added by admins")).to_be_visible()
     expect(github.get_by_role("link", name="Choose")).to_have_count(0)
-    expect(page.locator("tr", has_text="attest.evidence_fresh").get_by_role("link")).to_be_visible()
+    fresh = page.locator("tr", has_text="Evidence of the control is fresh")
+    expect(fresh.get_by_role("link")).to_be_visible()
     both_widths(page, "91-owner-choose-check")
 
     page.goto(f"{base}/o/acme/tests/{test.pk}/")
