@@ -201,13 +201,19 @@ class ControlTestDetailView(OrganizationMixin, TemplateView):
 
 
 def _parameter_rows(test: ControlTest) -> list[tuple[str, Any]]:
-    """The test's parameters with their form labels, for display."""
+    """The test's parameters with their form labels, and a choice shown by its label (a stored
+    value such as ``background_check`` is a key, not something to show people)."""
     check = get_check(test.check_key)
     fields = check.Parameters().fields if check else {}
     rows = []
     for name, value in test.parameters.items():
         field = fields.get(name)
         label = (field.label if field else None) or name.replace("_", " ").capitalize()
+        choices = {str(key): str(text) for key, text in getattr(field, "choices", None) or []}
+        if choices and isinstance(value, list):
+            value = ", ".join(choices.get(str(item), str(item)) for item in value)
+        elif choices and not isinstance(value, bool):
+            value = choices.get(str(value), value)
         rows.append((str(label), value))
     return rows
 

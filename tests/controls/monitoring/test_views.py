@@ -113,6 +113,15 @@ def test_the_check_parameters_are_labelled_by_their_own_names(
     assert "Param " not in html
 
 
+def test_the_test_page_shows_a_chosen_parameter_by_its_label_not_its_key(
+    world: World, make_test: Callable[..., ControlTest]
+) -> None:
+    test = make_test(parameters={"requirement": "background_check", "fail_when_due": True})
+    html = world.client("viewer").get(url("control_test_detail", test.pk)).content.decode()
+    assert '<dt>Requirement</dt><dd class="small">Background check</dd>' in html
+    assert "background_check" not in html
+
+
 def test_a_bad_test_form_shows_the_errors_and_saves_nothing(world: World) -> None:
     response = world.client("owner").post(
         url("control_test_create", world.control.pk) + "?check=attest.personnel_requirement",
