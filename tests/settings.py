@@ -20,16 +20,18 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 # The suite never writes into the working copy's data (var/: the demo's evidence, cache, broker):
 # every default path points into a folder of this test process's own, removed when it exits. Each
 # test also gets its own evidence root (tests/conftest.py), and the session fails if var/ changed.
-# Processes the tests start (workers, a dev server) inherit it through the environment.
-os.environ["ATTEST_DATA_DIR"] = tempfile.mkdtemp(prefix="attest-test-data-")
-os.environ.pop("EVIDENCE_ROOT", None)
-os.environ.pop("EVIDENCE_INCOMING_DIR", None)
-os.environ.pop("STATIC_ROOT", None)
+# Processes the tests start with these settings (a worker, gunicorn) share the folder through the
+# environment, and keep the evidence folder a test hands them (EVIDENCE_ROOT).
+_OWNS_DATA_DIR = "ATTEST_TEST_DATA_DIR" not in os.environ
+if _OWNS_DATA_DIR:
+    os.environ["ATTEST_TEST_DATA_DIR"] = tempfile.mkdtemp(prefix="attest-test-data-")
+os.environ["ATTEST_DATA_DIR"] = os.environ["ATTEST_TEST_DATA_DIR"]
 
-from compliance.env import env_list
-from compliance.settings import *  # noqa: F403
+from compliance.env import env_list  # noqa: E402 - after the environment above
+from compliance.settings import *  # noqa: E402, F403
 
-atexit.register(shutil.rmtree, os.environ["ATTEST_DATA_DIR"], ignore_errors=True)
+if _OWNS_DATA_DIR:
+    atexit.register(shutil.rmtree, os.environ["ATTEST_TEST_DATA_DIR"], ignore_errors=True)
 
 if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":  # noqa: F405
     raise SystemExit(
