@@ -237,6 +237,23 @@ def page(browser: Browser) -> Iterator[Page]:
     assert not complaints, "the browser reported policy violations:\n" + "\n".join(complaints)
 
 
+def settings_refusal(environment: dict[str, str]) -> str:
+    """Start Django with the production settings module and ``environment`` (the rest of this
+    process's environment underneath); it must refuse to start. Returns what it printed."""
+    import subprocess
+    import sys
+
+    result = subprocess.run(
+        [sys.executable, "-c", "import django; django.setup()"],
+        env={**environment, "DJANGO_SETTINGS_MODULE": "compliance.settings"},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode != 0, "the settings were accepted"
+    return result.stderr
+
+
 def operator_client(user: User, **client_options: Any) -> Client:
     """A client signed in as an operator of the installation the way the admin site requires:
     staff, two-factor sign-in on, and this session has typed a code."""

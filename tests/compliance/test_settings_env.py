@@ -8,6 +8,7 @@ import pytest
 from django.core.exceptions import ImproperlyConfigured
 
 from compliance.env import env_bool, env_int, env_list, env_str
+from tests.conftest import settings_refusal
 
 
 @pytest.mark.parametrize("value", ["true", "1", "yes", "ON"])
@@ -73,39 +74,16 @@ def test_lists_split_on_commas(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_settings_refuse_to_start_without_a_secret_key_in_production(tmp_path: Path) -> None:
     import os
-    import subprocess
-    import sys
 
     env = {
         k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "ATTEST_TESTING", "DEBUG"}
     }
-    env["DEBUG"] = "false"
-    result = subprocess.run(
-        [sys.executable, "-c", "import django; django.setup()"],
-        env={**env, "DJANGO_SETTINGS_MODULE": "compliance.settings"},
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert result.returncode != 0
-    assert "SECRET_KEY (or SECRET_KEY_FILE) must be set" in result.stderr
+    refusal = settings_refusal({**env, "DEBUG": "false"})
+    assert "SECRET_KEY (or SECRET_KEY_FILE) must be set" in refusal
 
 
 def test_a_bad_beat_override_is_rejected(tmp_path: Path) -> None:
     import os
-    import subprocess
-    import sys
 
-    result = subprocess.run(
-        [sys.executable, "-c", "import django; django.setup()"],
-        env={
-            **os.environ,
-            "DJANGO_SETTINGS_MODULE": "compliance.settings",
-            "BEAT_AUDIT_TRAIL_VERIFY": "daily",
-        },
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert result.returncode != 0
-    assert "BEAT_AUDIT_TRAIL_VERIFY='daily' must be a five-field cron expression" in result.stderr
+    refusal = settings_refusal({**os.environ, "BEAT_AUDIT_TRAIL_VERIFY": "daily"})
+    assert "BEAT_AUDIT_TRAIL_VERIFY='daily' must be a five-field cron expression" in refusal
