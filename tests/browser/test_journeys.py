@@ -6,7 +6,6 @@ import re
 from pathlib import Path
 
 import pytest
-from django.core.cache import cache
 from playwright.sync_api import Page, expect
 
 from compliance import demo, services
@@ -16,13 +15,6 @@ from evidence.models import EvidenceItem, EvidenceRequest
 from tests.browser.conftest import screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def demo_company(live_server) -> str:  # type: ignore[no-untyped-def]
-    cache.clear()
-    demo.seed_demo()
-    return live_server.url
 
 
 def sign_in(

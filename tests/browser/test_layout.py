@@ -8,10 +8,8 @@ import re
 from collections.abc import Callable
 
 import pytest
-from django.core.cache import cache
 from playwright.sync_api import Page, expect
 
-from compliance import demo
 from controls.models import Control, ControlTest, Requirement
 from evidence.models import EvidenceItem, EvidenceRequest
 from people.models import Person
@@ -142,13 +140,6 @@ PERSONAS: list[tuple[str, Paths]] = [
     ("priya@northwind.test", member_pages),
     ("sam@northwind.test", viewer_pages),
 ]
-
-
-@pytest.fixture
-def demo_company(live_server) -> str:  # type: ignore[no-untyped-def]
-    cache.clear()
-    demo.seed_demo()
-    return live_server.url
 
 
 def test_no_main_page_overflows_or_shows_a_raw_key_at_1440_and_1024_px(
