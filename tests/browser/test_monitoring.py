@@ -12,14 +12,14 @@ from playwright.sync_api import Page, expect
 from controls.models import ControlTest, Integration, RunStatus, TestRun
 from controls.monitoring import runner
 from tests.browser.conftest import screenshot
-from tests.browser.test_journeys import demo_company, sign_in  # noqa: F401  (the fixture)
+from tests.browser.test_journeys import sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def test_the_admin_follows_a_failing_test_then_adds_and_runs_one(
     page: Page,
-    demo_company: str,  # noqa: F811
+    demo_company: str,
 ) -> None:
     base = demo_company
     sign_in(page, base, "dana@northwind.test")
@@ -98,7 +98,7 @@ def test_the_admin_follows_a_failing_test_then_adds_and_runs_one(
 
 def test_a_viewer_reads_tests_but_cannot_run_them(
     page: Page,
-    demo_company: str,  # noqa: F811
+    demo_company: str,
 ) -> None:
     sign_in(page, demo_company, "sam@northwind.test")
     page.goto(f"{demo_company}/o/northwind/tests/")

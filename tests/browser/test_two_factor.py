@@ -12,7 +12,6 @@ from playwright.sync_api import Page, expect
 from compliance import demo
 from compliance.models import TotpDevice
 from tests.browser.conftest import screenshot
-from tests.browser.test_journeys import demo_company  # noqa: F401  (the fixture)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -26,7 +25,7 @@ def password_step(page: Page, base: str) -> None:
 
 def test_the_cfo_turns_on_two_factor_sign_in_and_signs_in_with_a_code(
     page: Page,
-    demo_company: str,  # noqa: F811
+    demo_company: str,
 ) -> None:
     base = demo_company
     password_step(page, base)

@@ -17,7 +17,6 @@ from controls.models import Control
 from evidence.services import evidence_create
 from people.completion import add_months, organization_today
 from tests.browser.conftest import screenshot
-from tests.browser.test_journeys import demo_company  # noqa: F401  (the fixture)
 from vendors.models import Vendor, VendorReview
 from vendors.selectors import active_rows, summarize
 from vendors.services import vendor_create, vendor_review_record
@@ -40,7 +39,7 @@ def day(value: object) -> str:
 def test_an_admin_adds_a_critical_vendor_and_its_owner_gets_it_reviewed(
     page: Page,
     browser: Browser,
-    demo_company: str,  # noqa: F811
+    demo_company: str,
 ) -> None:
     base = demo_company
     northwind = Organization.objects.get(slug=demo.SLUG)
