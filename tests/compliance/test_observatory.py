@@ -32,6 +32,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 import pytest
+import yaml
 from django.conf import settings
 
 from tests.compliance.test_deploy_checks import readme_production_env
@@ -232,3 +233,27 @@ def test_production_responses_name_no_server_and_keep_static_files_cacheable(
         assert "server" not in static.headers
         assert "no-store" not in static.headers.get("cache-control", "")
         assert "max-age" in static.headers["cache-control"]
+
+
+def test_the_compose_health_check_passes_behind_production_allowed_hosts(front: TlsFront) -> None:
+    """docker-compose's web health check asks gunicorn directly, in its container, with the host
+    of SITE_URL: a production ALLOWED_HOSTS (here only ``localhost``) refuses ``127.0.0.1``."""
+    compose = yaml.safe_load((REPO / "docker-compose.yml").read_text())
+    check = compose["services"]["web"]["healthcheck"]["test"]
+    assert check[:2] == ["CMD", "python"], check
+    port = front.upstream[1]
+    command = [
+        sys.executable,
+        *(a.replace("127.0.0.1:8000", f"127.0.0.1:{port}") for a in check[2:]),
+    ]
+    host = f"localhost:{front.port}"
+    # A fresh worker loads the project on its first request; compose gives it a start period.
+    warm = httpx.get(f"http://127.0.0.1:{port}/healthz", headers={"Host": host}, timeout=60)
+    assert warm.status_code == 200, warm.text
+    env = {"PATH": os.environ["PATH"], "SITE_URL": f"https://{host}"}
+    result = subprocess.run(  # noqa: S603  (the compose file's own command)
+        command, env=env, capture_output=True, text=True, timeout=60, check=False
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    # What the check used to send is refused by the same server: the test above means something.
+    assert httpx.get(f"http://127.0.0.1:{port}/healthz").status_code == 400
