@@ -54,7 +54,11 @@ class OrganizationMixin(View):
             return redirect("two_factor")
         if self.capability is not None and not self.can(self.capability):
             raise PermissionDenied("Your role in this organization does not allow this.")
-        request.session[LAST_ORGANIZATION_SESSION_KEY] = self.organization.slug
+        # Remember the organization for the next sign-in, writing the session only when it
+        # changes: setting a key marks the session modified even to the same value, which would
+        # cost an UPDATE on django_session on every page.
+        if request.session.get(LAST_ORGANIZATION_SESSION_KEY) != self.organization.slug:
+            request.session[LAST_ORGANIZATION_SESSION_KEY] = self.organization.slug
         # Times on the organization's pages read in its time zone; the template is rendered
         # here, inside the override, rather than later by the handler.
         with timezone.override(zoneinfo.ZoneInfo(self.organization.time_zone)):
