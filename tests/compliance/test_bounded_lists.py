@@ -212,3 +212,34 @@ def test_the_page_sweep_sees_the_lists(world: World) -> None:
     urls = {route.url for route in html_pages()}
     assert {"/o/acme/controls/", "/o/acme/members/", "/o/acme/my-work/"} <= urls
     assert Person.objects.count() and Policy.objects.count() and Vendor.objects.count()
+
+
+def test_a_control_page_shows_its_first_evidence_and_links_to_all_of_it(world: World) -> None:
+    from django.utils import timezone
+
+    from controls.models import ControlStatusChange
+    from evidence.models import EvidenceItem, EvidenceKind
+
+    for index in range(13):
+        item = EvidenceItem.objects.create(
+            organization=world.org, title=f"Proof {index:02d}", kind=EvidenceKind.NOTE,
+            effective_date=timezone.localdate(),
+        )  # fmt: skip
+        item.controls.add(world.control)
+        ControlStatusChange.objects.create(
+            control=world.control, from_status="not_started", to_status="in_progress"
+        )
+    client = world.client("admin")
+
+    html = client.get(f"/o/acme/controls/{world.control.pk}/").content.decode()
+
+    assert len(re.findall(r">Proof \d\d</a>", html)) == 10
+    assert "10 of 13 shown." in html
+    link = f"/o/acme/evidence/?control={world.control.pk}"
+    assert f'href="{link}">All 13 evidence items' in html
+    listed = client.get(link).content.decode()
+    assert len(re.findall(r">Proof \d\d</a>", listed)) == 13
+    assert "The last 10 of 13 changes." in html
+    assert "?object_type=controls.control&amp;object_id=" in html  # admins see the audit trail
+    member_html = world.client("member").get(f"/o/acme/controls/{world.control.pk}/")
+    assert "object_type=controls.control" not in member_html.content.decode()  # no 403 link
