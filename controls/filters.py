@@ -9,10 +9,15 @@ from django.db.models import Q, QuerySet
 
 from compliance.filters import FilterSet
 from compliance.models import Organization, User
-from compliance.readiness import implemented_control_blockers, not_ready_controls
+from compliance.readiness import (
+    READY_CONTROL_STATUSES,
+    implemented_control_blockers,
+    not_ready_controls,
+)
 from controls.models import Control, ControlCategory, ControlStatus, Framework, Frequency
 
 READINESS_CHOICES = [("ready", "Ready"), ("not_ready", "Not ready")]
+EVIDENCE_CHOICES = [("needed", "Missing or stale")]
 
 # What a list may be sorted by: public name → database ordering. Nothing else is accepted.
 CONTROL_ORDERING = {
@@ -45,12 +50,24 @@ class ControlFilterSet(FilterSet):
     )
     requirement = django_filters.NumberFilter(method="filter_requirement", label="Requirement id")
     long_lead = django_filters.BooleanFilter()
+    done = django_filters.BooleanFilter(
+        method="filter_done",
+        label="Implemented or not applicable",
+        help_text="true: implemented or not applicable; false: not started or in progress.",
+    )
     overdue = django_filters.BooleanFilter(method="filter_overdue", label="Past target date")
     readiness = django_filters.ChoiceFilter(
         method="filter_readiness",
         label="Readiness",
         choices=READINESS_CHOICES,
         help_text="Ready as readiness counts it: implemented with no blocker, or not applicable.",
+    )
+    evidence = django_filters.ChoiceFilter(
+        method="filter_evidence",
+        label="Evidence",
+        choices=EVIDENCE_CHOICES,
+        help_text="Needed: the frequency asks for evidence and the newest accepted one is "
+        "missing or stale.",
     )
 
     class Meta:
@@ -65,6 +82,8 @@ class ControlFilterSet(FilterSet):
             "requirement",
             "long_lead",
             "readiness",
+            "evidence",
+            "done",
         ]
 
     def __init__(self, *args: Any, user: User, organization: Organization, **kwargs: Any) -> None:
@@ -128,6 +147,24 @@ class ControlFilterSet(FilterSet):
         blockers = implemented_control_blockers(organization=self.organization)
         not_ready = not_ready_controls(blockers)
         return queryset.filter(not_ready) if value == "not_ready" else queryset.exclude(not_ready)
+
+    def filter_done(
+        self, queryset: QuerySet[Control], name: str, value: bool | None
+    ) -> QuerySet[Control]:
+        if value is None:
+            return queryset
+        done = Q(status__in=READY_CONTROL_STATUSES)
+        return queryset.filter(done) if value else queryset.exclude(done)
+
+    def filter_evidence(
+        self, queryset: QuerySet[Control], name: str, value: str
+    ) -> QuerySet[Control]:
+        if value != "needed":
+            return queryset
+        from evidence.readiness import organization_today
+        from evidence.selectors import controls_needing_evidence
+
+        return controls_needing_evidence(queryset, today=organization_today(self.organization))
 
 
 def order_controls(queryset: QuerySet[Control], sort: str | None) -> tuple[QuerySet[Control], str]:

@@ -90,18 +90,21 @@ def control_get(*, user: User, organization: Organization, pk: Any) -> Control:
                     "requirement__framework", "requirement__category"
                 ).order_by("requirement__framework__name", "requirement__order"),
             ),
-            Prefetch(
-                "status_changes",
-                queryset=ControlStatusChange.objects.select_related("actor").order_by(
-                    "-created_at", "-id"
-                ),
-            ),
         )
         .first()
     )
     if control is None:
         raise Http404("No such control.")
     return control
+
+
+def control_history(*, control: Control) -> QuerySet[ControlStatusChange]:
+    """A control's status changes, newest first (the control is already visible)."""
+    return (
+        ControlStatusChange.objects.filter(control=control)
+        .select_related("actor")
+        .order_by("-created_at", "-id")
+    )
 
 
 def control_changeable_ids(

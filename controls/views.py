@@ -21,7 +21,7 @@ from compliance.readiness import (
     organization_readiness,
     requirement_readiness,
 )
-from compliance.views.mixins import OrganizationMixin, apply_validation_error, paginate
+from compliance.views.mixins import OrganizationMixin, apply_validation_error, capped, paginate
 from controls import selectors, services
 from controls.filters import ControlFilterSet, order_controls
 from controls.forms import AdoptFrameworkForm, ArchiveForm, ControlForm, GrantForm
@@ -368,9 +368,13 @@ class ControlDetailView(OrganizationMixin, TemplateView):
             if control.status == ControlStatus.IMPLEMENTED
             else []
         )
-        evidence = list(control_evidence(control=control))
-        for item in evidence:
-            item.fresh_until = fresh_until(item.effective_date, control.frequency)  # type: ignore[attr-defined]
+        slug = self.organization.slug
+        evidence = capped(
+            control_evidence(control=control),
+            all_url=reverse("evidence_list", args=[slug]) + f"?control={control.pk}",
+        )
+        for item in evidence.rows:
+            item.fresh_until = fresh_until(item.effective_date, control.frequency)
         tests = (
             monitoring_selectors.control_test_list(user=self.actor, organization=self.organization)
             .filter(control=control)
@@ -378,12 +382,26 @@ class ControlDetailView(OrganizationMixin, TemplateView):
         )
         context.update(
             control=control,
-            tests=tests,
+            tests=capped(
+                tests, all_url=reverse("control_test_list", args=[slug]) + f"?control={control.pk}"
+            ),
             recent_runs=monitoring_selectors.recent_runs_of_control(control=control, limit=10),
             is_ready=control_is_ready(control.status, blockers),
             blockers=blockers,
             evidence=evidence,
-            evidence_requests=control.evidence_requests.select_related("owner").order_by("title"),
+            evidence_requests=capped(
+                control.evidence_requests.select_related("owner").order_by("title"),
+                all_url=reverse("evidence_request_list", args=[slug]) + f"?control={control.pk}",
+            ),
+            history=capped(
+                selectors.control_history(control=control),
+                all_url=(
+                    reverse("audit_trail", args=[slug])
+                    + f"?object_type=controls.control&object_id={control.pk}"
+                    if self.can(Capability.VIEW_AUDIT_TRAIL)
+                    else ""
+                ),
+            ),
             needs_evidence=needs_evidence(control.frequency),
             today=organization_today(self.organization),
             can_change=selectors.control_can_change(user=self.actor, control=control),

@@ -49,3 +49,19 @@ def fresh_until(effective_date: dt.date, frequency: str) -> dt.date | None:
 def is_fresh(effective_date: dt.date, frequency: str, today: dt.date) -> bool:
     until = fresh_until(effective_date, frequency)
     return until is None or today <= until
+
+
+def oldest_fresh(frequency: str, today: dt.date) -> dt.date | None:
+    """The earliest effective date whose evidence still counts on ``today`` (``fresh_until`` is
+    monotonic, so evidence is fresh exactly when effective on or after this date); ``None``
+    when the frequency asks for no evidence."""
+    period = PERIOD.get(frequency)
+    if period is None:
+        return None
+    candidate = today - GRACE[frequency] - period
+    # Month arithmetic clamps to month ends: step to the exact boundary.
+    while fresh_until(candidate, frequency) < today:  # type: ignore[operator]
+        candidate += dt.timedelta(days=1)
+    while fresh_until(candidate - dt.timedelta(days=1), frequency) >= today:  # type: ignore[operator]
+        candidate -= dt.timedelta(days=1)
+    return candidate

@@ -116,8 +116,70 @@ def request_can_submit(*, user: User, evidence_request: EvidenceRequest) -> bool
     ).exists()
 
 
+OPEN_OCCURRENCE_STATUSES = [
+    OccurrenceStatus.OPEN,
+    OccurrenceStatus.REJECTED,
+    OccurrenceStatus.OVERDUE,
+]
+
+
+def requests_waiting_for(*, user: User, organization: Organization) -> QuerySet[EvidenceRequest]:
+    """Active requests with an occurrence still to deliver that is the user's: they own the
+    request or one of its controls (as owner or backup). What "My work" lists, and the request
+    list's "Waiting for me" filter, so the two agree."""
+    theirs = Control.objects.filter(organization=organization).filter(
+        Q(owner=user) | Q(backup_owner=user)
+    )
+    through = EvidenceRequest.controls.through
+    return EvidenceRequest.objects.filter(
+        Q(owner=user)
+        | Exists(through.objects.filter(evidencerequest_id=OuterRef("pk"), control__in=theirs)),
+        Exists(
+            RequestOccurrence.objects.filter(
+                request=OuterRef("pk"), status__in=OPEN_OCCURRENCE_STATUSES
+            )
+        ),
+        organization=organization,
+        active=True,
+    )
+
+
+def latest_revisions(*, organization: Organization) -> QuerySet[EvidenceRevision]:
+    """The newest revision of each evidence item of the organization."""
+    newer = EvidenceRevision.objects.filter(item=OuterRef("item"), number__gt=OuterRef("number"))
+    return EvidenceRevision.objects.filter(item__organization=organization).exclude(Exists(newer))
+
+
+def last_uploaded_by(
+    items: QuerySet[EvidenceItem], *, user: User, organization: Organization
+) -> QuerySet[EvidenceItem]:
+    """The items whose newest revision the user uploaded (the evidence list's "uploaded by
+    me" filter; with "rejected", what "My work" asks the uploader to fix)."""
+    mine = latest_revisions(organization=organization).filter(uploaded_by=user)
+    return items.filter(pk__in=mine.values("item_id"))
+
+
+def controls_needing_evidence(controls: QuerySet[Control], *, today: Any) -> QuerySet[Control]:
+    """Of ``controls``, those whose frequency asks for evidence and whose newest accepted
+    evidence is missing or stale on ``today`` (the rule of evidence.freshness, in SQL)."""
+    from evidence.freshness import PERIOD, oldest_fresh
+
+    latest = Subquery(
+        EvidenceItem.objects.filter(
+            controls=OuterRef("pk"), revisions__review_status=ReviewStatus.ACCEPTED
+        )
+        .order_by("-effective_date")
+        .values("effective_date")[:1]
+    )
+    asking = [frequency for frequency, period in PERIOD.items() if period is not None]
+    stale = Q(latest_accepted__isnull=True)
+    for frequency in asking:
+        stale |= Q(frequency=frequency, latest_accepted__lt=oldest_fresh(frequency, today))
+    return controls.filter(frequency__in=asking).annotate(latest_accepted=latest).filter(stale)
+
+
 def request_list(*, user: User, organization: Organization) -> QuerySet[EvidenceRequest]:
-    open_statuses = [OccurrenceStatus.OPEN, OccurrenceStatus.REJECTED, OccurrenceStatus.OVERDUE]
+    open_statuses = OPEN_OCCURRENCE_STATUSES
     return (
         restrict(EvidenceRequest.objects.all(), user, organization=organization)
         .filter(organization=organization)
@@ -140,22 +202,19 @@ def request_list(*, user: User, organization: Organization) -> QuerySet[Evidence
 
 
 def request_get(*, user: User, organization: Organization, pk: Any) -> EvidenceRequest:
-    request = (
-        request_list(user=user, organization=organization)
-        .filter(pk=_pk(pk))
-        .prefetch_related(
-            Prefetch(
-                "occurrences",
-                queryset=RequestOccurrence.objects.order_by("-due_date").prefetch_related(
-                    Prefetch("evidence_items", queryset=EvidenceItem.objects.order_by("-pk"))
-                ),
-            )
-        )
-        .first()
-    )
+    request = request_list(user=user, organization=organization).filter(pk=_pk(pk)).first()
     if request is None:
         raise Http404("No such evidence request.")
     return request
+
+
+def request_occurrences(*, evidence_request: EvidenceRequest) -> QuerySet[RequestOccurrence]:
+    """A request's occurrences, newest due first, with their evidence (for a page of them)."""
+    return (
+        RequestOccurrence.objects.filter(request=evidence_request)
+        .order_by("-due_date", "-pk")
+        .prefetch_related(Prefetch("evidence_items", queryset=EvidenceItem.objects.order_by("-pk")))
+    )
 
 
 def occurrence_for_upload(*, user: User, organization: Organization, pk: Any) -> RequestOccurrence:

@@ -67,6 +67,11 @@ class EvidenceListView(OrganizationMixin, TemplateView):
         query = params.get("q", "").strip()[:100]
         if query:
             items = items.filter(title__icontains=query)
+        uploader = "me" if params.get("uploader") == "me" else ""
+        if uploader:
+            items = selectors.last_uploaded_by(
+                items, user=self.actor, organization=self.organization
+            )
         sort = params.get("sort", "-effective_date")
         key = sort.lstrip("-")
         if key not in EVIDENCE_SORTS:
@@ -76,7 +81,13 @@ class EvidenceListView(OrganizationMixin, TemplateView):
         context.update(
             page=paginate(self.request, items, per_page=50),
             sort=sort,
-            filters={"review": review, "kind": kind, "control": control, "q": query},
+            filters={
+                "review": review,
+                "kind": kind,
+                "control": control,
+                "q": query,
+                "uploader": uploader,
+            },
             review_choices=ReviewStatus.choices,
             kind_choices=EvidenceKind.choices,
             can_review=self.can(Capability.REVIEW_EVIDENCE),
@@ -323,10 +334,19 @@ class EvidenceRequestListView(OrganizationMixin, TemplateView):
         requests = selectors.request_list(user=self.actor, organization=self.organization)
         if self.request.GET.get("mine") == "1":
             requests = requests.filter(owner=self.actor)
+        control = self.request.GET.get("control", "")
+        if control.isdigit():  # a control's requests (the control page's "all" link)
+            requests = requests.filter(controls=int(control))
+        waiting = self.request.GET.get("waiting") == "me"
+        if waiting:
+            # What "My work" lists: the user's requests with an occurrence still to deliver.
+            mine = selectors.requests_waiting_for(user=self.actor, organization=self.organization)
+            requests = requests.filter(pk__in=mine.values("pk"))
         context.update(
             page=paginate(self.request, requests, per_page=50),
             can_manage=self.can(Capability.MANAGE_EVIDENCE_REQUESTS),
             today=services.organization_today(self.organization),
+            waiting=waiting,
         )
         return context
 
@@ -387,7 +407,11 @@ class EvidenceRequestDetailView(OrganizationMixin, TemplateView):
         )
         context.update(
             evidence_request=evidence_request,
-            occurrences=list(evidence_request.occurrences.all()),
+            page=paginate(
+                self.request,
+                selectors.request_occurrences(evidence_request=evidence_request),
+                per_page=25,
+            ),
             can_manage=self.can(Capability.MANAGE_EVIDENCE_REQUESTS),
             can_submit=selectors.request_can_submit(
                 user=self.actor, evidence_request=evidence_request

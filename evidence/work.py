@@ -1,25 +1,28 @@
-"""Evidence's part of "My work" (see compliance.work)."""
+"""Evidence's part of "My work" (see compliance.work): requests waiting for the user, their
+rejected uploads, their implemented controls whose evidence is missing or stale and, for
+reviewers, what waits for a decision. Each group is its first items, its total and a link to
+the list filtered to exactly those items (two queries a group)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import F, OuterRef, Q, Subquery
 from django.urls import reverse
 
 from compliance.models import Organization, User
-from compliance.permissions import membership_for
-from compliance.work import WorkItem, register_work_source
+from compliance.permissions import Capability, has_capability, membership_for
+from compliance.work import GROUP_LIMIT, WorkGroup, WorkItem, register_work_source
 from controls.models import ControlStatus
-from evidence.freshness import fresh_until, needs_evidence
-from evidence.models import (
-    EvidenceItem,
-    EvidenceRevision,
-    OccurrenceStatus,
-    RequestOccurrence,
-    ReviewStatus,
+from evidence.freshness import fresh_until
+from evidence.models import OccurrenceStatus, RequestOccurrence, ReviewStatus
+from evidence.readiness import organization_today
+from evidence.selectors import (
+    OPEN_OCCURRENCE_STATUSES,
+    controls_needing_evidence,
+    latest_revisions,
+    requests_waiting_for,
 )
-from evidence.readiness import latest_accepted_evidence, organization_today
 
 _TONE: dict[str, str] = {
     OccurrenceStatus.OPEN: "muted",
@@ -29,87 +32,121 @@ _TONE: dict[str, str] = {
 
 
 @register_work_source
-def evidence_work(user: User, organization: Organization) -> Iterator[WorkItem]:
+def evidence_work(
+    user: User, organization: Organization, *, limit: int = GROUP_LIMIT
+) -> Iterator[WorkGroup]:
     slug = organization.slug
-    today = organization_today(organization)
-    mine = Q(owner=user) | Q(backup_owner=user)
-
-    # Request occurrences the user owns, or that evidence controls the user owns.
-    occurrences = (
-        RequestOccurrence.objects.filter(
-            Q(request__owner=user) | Q(request__controls__in=organization.controls.filter(mine)),
-            request__organization=organization,
-            request__active=True,
-            status__in=[OccurrenceStatus.OPEN, OccurrenceStatus.REJECTED, OccurrenceStatus.OVERDUE],
-        )
-        .select_related("request")
-        .distinct()
-    )
-    for occurrence in occurrences:
-        yield WorkItem(
-            kind="Evidence request",
-            title=occurrence.request.title,
-            url=reverse("evidence_create", args=[slug]) + f"?occurrence={occurrence.pk}",
-            due=occurrence.due_date,
-            status=occurrence.get_status_display(),
-            tone=_TONE.get(occurrence.status, "muted"),
-        )
-
-    # Evidence the user uploaded whose latest revision was rejected.
-    newer = EvidenceRevision.objects.filter(item=OuterRef("item"), number__gt=OuterRef("number"))
-    rejected = (
-        EvidenceRevision.objects.filter(
-            item__organization=organization,
-            review_status=ReviewStatus.REJECTED,
-            uploaded_by=user,
-        )
-        .exclude(Exists(newer))
-        .select_related("item")
-    )
-    for revision in rejected:
-        yield WorkItem(
-            kind="Rejected evidence",
-            title=f"{revision.item.title}: {revision.review_reason}",
-            url=reverse("evidence_detail", args=[slug, revision.item_id]),
-            status="Rejected",
-            tone="bad",
-        )
-
-    # Implemented controls the user owns whose evidence is missing or stale.
-    controls = list(
-        organization.controls.filter(
-            mine, status=ControlStatus.IMPLEMENTED, archived_at__isnull=True
-        )
-    )
-    latest = latest_accepted_evidence([c.pk for c in controls])
-    for control in controls:
-        if not needs_evidence(control.frequency):
-            continue
-        effective = latest.get(control.pk)
-        until = fresh_until(effective, control.frequency) if effective else None  # type: ignore[arg-type]
-        if effective is not None and (until is None or today <= until):
-            continue
-        yield WorkItem(
-            kind="Evidence needed",
-            title=f"{control.ref_id} {control.name}",
-            url=reverse("evidence_create", args=[slug]) + f"?control={control.pk}",
-            due=until,
-            status="Stale" if effective else "Missing",
-            tone="warn",
-        )
-
-    # Reviewers: what waits for a decision.
     membership = membership_for(user, organization)
-    if membership is not None and membership.role == "admin":
-        pending = EvidenceRevision.objects.filter(
-            item__organization=organization, review_status=ReviewStatus.PENDING
-        ).select_related("item")
-        for revision in pending:
-            yield WorkItem(
-                kind="Review evidence",
-                title=f"{revision.item.title} (revision {revision.number})",
-                url=reverse("evidence_detail", args=[organization.slug, revision.item_id]),
-                status="Pending review",
-                tone="info",
+    if not has_capability(membership, Capability.VIEW_PROGRAM):
+        return
+    today = organization_today(organization)
+    evidence_list = reverse("evidence_list", args=[slug])
+
+    # Requests with an occurrence to deliver, by their earliest one.
+    first_open = RequestOccurrence.objects.filter(
+        request=OuterRef("pk"), status__in=OPEN_OCCURRENCE_STATUSES
+    ).order_by("due_date", "sequence")
+    requests = requests_waiting_for(user=user, organization=organization)
+    rows = requests.annotate(
+        occurrence_id=Subquery(first_open.values("pk")[:1]),
+        occurrence_due=Subquery(first_open.values("due_date")[:1]),
+        occurrence_status=Subquery(first_open.values("status")[:1]),
+    ).order_by("occurrence_due", "title", "pk")[:limit]
+    yield WorkGroup(
+        key="evidence_requests",
+        title="Evidence requests",
+        items=[
+            WorkItem(
+                kind="Evidence request",
+                title=row.title,
+                url=reverse("evidence_create", args=[slug]) + f"?occurrence={row.occurrence_id}",
+                due=row.occurrence_due,
+                status=OccurrenceStatus(row.occurrence_status).label,
+                tone=_TONE.get(row.occurrence_status, "muted"),
             )
-    _ = EvidenceItem  # the model these sources read
+            for row in rows
+        ],
+        total=requests.count(),
+        all_url=reverse("evidence_request_list", args=[slug]) + "?waiting=me",
+        all_label="requests waiting for you",
+    )
+
+    # Evidence whose newest revision the user uploaded and a reviewer rejected.
+    rejected = latest_revisions(organization=organization).filter(
+        review_status=ReviewStatus.REJECTED, uploaded_by=user
+    )
+    revisions = list(rejected.select_related("item").order_by("-reviewed_at", "-pk")[:limit])
+    yield WorkGroup(
+        key="rejected_evidence",
+        title="Rejected evidence",
+        items=[
+            WorkItem(
+                kind="Rejected evidence",
+                title=f"{revision.item.title}: {revision.review_reason}",
+                url=reverse("evidence_detail", args=[slug, revision.item_id]),
+                status="Rejected",
+                tone="bad",
+            )
+            for revision in revisions
+        ],
+        total=rejected.count(),
+        all_url=f"{evidence_list}?review={ReviewStatus.REJECTED}&uploader=me",
+        all_label="rejected evidence you uploaded",
+    )
+
+    # Implemented controls the user owns or backs up whose evidence is missing or stale.
+    needing = controls_needing_evidence(
+        organization.controls.filter(
+            Q(owner=user) | Q(backup_owner=user),
+            status=ControlStatus.IMPLEMENTED,
+            archived_at__isnull=True,
+        ),
+        today=today,
+    )
+    controls = list(needing.order_by(F("latest_accepted").asc(nulls_last=True), "ref_id")[:limit])
+    items = []
+    for control in controls:
+        effective = control.latest_accepted  # type: ignore[attr-defined]
+        items.append(
+            WorkItem(
+                kind="Evidence needed",
+                title=f"{control.ref_id} {control.name}",
+                url=reverse("evidence_create", args=[slug]) + f"?control={control.pk}",
+                due=fresh_until(effective, control.frequency) if effective else None,
+                status="Stale" if effective else "Missing",
+                tone="warn",
+            )
+        )
+    yield WorkGroup(
+        key="evidence_needed",
+        title="Evidence needed",
+        items=items,
+        total=needing.count(),
+        all_url=reverse("control_list", args=[slug])
+        + f"?owner=me&status={ControlStatus.IMPLEMENTED}&evidence=needed",
+        all_label="of your controls needing evidence",
+    )
+
+    # Reviewers: evidence whose newest revision waits for a decision, oldest upload first.
+    if has_capability(membership, Capability.REVIEW_EVIDENCE):
+        pending = latest_revisions(organization=organization).filter(
+            review_status=ReviewStatus.PENDING
+        )
+        waiting = list(pending.select_related("item").order_by("uploaded_at", "pk")[:limit])
+        yield WorkGroup(
+            key="evidence_to_review",
+            title="Evidence to review",
+            items=[
+                WorkItem(
+                    kind="Review evidence",
+                    title=f"{revision.item.title} (revision {revision.number})",
+                    url=reverse("evidence_detail", args=[slug, revision.item_id]),
+                    status="Pending review",
+                    tone="info",
+                )
+                for revision in waiting
+            ],
+            total=pending.count(),
+            all_url=f"{evidence_list}?review={ReviewStatus.PENDING}",
+            all_label="evidence waiting for review",
+        )

@@ -8,12 +8,19 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
+from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.views.generic import TemplateView
 
 from compliance.permissions import Capability
-from compliance.views.mixins import OrganizationMixin, apply_validation_error, paginate
+from compliance.views.mixins import (
+    Capped,
+    OrganizationMixin,
+    apply_validation_error,
+    capped,
+    paginate,
+)
 from people import completion, selectors, services
 from people.completion import NOT_REQUIRED
 from people.forms import ImportForm, PersonForm, RecordForm, RequirementForm
@@ -165,6 +172,9 @@ class CompletionView(PeopleMixin, TemplateView):
 # --- one person ---------------------------------------------------------------------------------
 
 
+NO_RECORDS = Capped(rows=[], total=0)
+
+
 class PersonDetailView(PeopleMixin, TemplateView):
     template_name = "people/person_detail.html"
 
@@ -179,10 +189,16 @@ class PersonDetailView(PeopleMixin, TemplateView):
             requirements=self.enabled,
             today=self.today,
         )[person.pk]
-        records = list(selectors.person_records(user=self.actor, person=person))
-        history: dict[str, list[Any]] = {}
-        for record in records:
-            history.setdefault(record.kind, []).append(record)
+        records = selectors.person_records(user=self.actor, person=person)
+        # Per requirement: the latest record and how many there are (two queries, not every
+        # record of the person); the timeline below is paged.
+        latest = {
+            r.kind: r for r in records.order_by("kind", "-completed_on", "-id").distinct("kind")
+        }
+        counts = dict(
+            records.order_by().values_list("kind").annotate(n=Count("id")).values_list("kind", "n")
+        )
+        history = {kind: Capped(rows=[r], total=counts.get(kind, 1)) for kind, r in latest.items()}
         form = kwargs.get("form")
         if form is None and self.can(Capability.MANAGE_PEOPLE):
             form = RecordForm(
@@ -196,11 +212,11 @@ class PersonDetailView(PeopleMixin, TemplateView):
             person=person,
             completion=result,
             cells=[
-                (r, result.cells.get(r.kind, NOT_REQUIRED), history.get(r.kind, []))
+                (r, result.cells.get(r.kind, NOT_REQUIRED), history.get(r.kind, NO_RECORDS))
                 for r in self.enabled
             ],
-            records=records,
-            reports=list(person.reports.order_by("full_name")),
+            page=paginate(self.request, records, per_page=20),
+            reports=capped(person.reports.order_by("full_name"), limit=20),
             form=form,
             is_self=person.user_id == self.actor.pk,
             has_left=completion.has_left(person, self.today),

@@ -17,7 +17,7 @@ from django.utils.formats import date_format
 
 from compliance.models import Organization, User
 from compliance.permissions import Capability, has_capability, membership_for
-from compliance.work import WorkItem, register_work_source
+from compliance.work import GROUP_LIMIT, WorkGroup, WorkItem, group_of, register_work_source
 from people import completion
 from people.completion import Cell, CellState
 from people.models import Person, PersonnelRecord, PersonnelRequirement, RequirementKind
@@ -32,7 +32,9 @@ SELF_SERVICE = (
 
 
 @register_work_source
-def people_work(user: User, organization: Organization) -> Iterator[WorkItem]:
+def people_work(
+    user: User, organization: Organization, *, limit: int = GROUP_LIMIT
+) -> Iterator[WorkGroup | None]:
     requirements = list(PersonnelRequirement.objects.filter(organization=organization))
     if not requirements:
         return  # the organization does not track people yet
@@ -58,6 +60,7 @@ def people_work(user: User, organization: Organization) -> Iterator[WorkItem]:
     )
     labels = {r.kind: r.get_kind_display() for r in requirements}
 
+    own_items: list[WorkItem] = []
     for result in results:
         person = result.person
         if person.user_id != user.pk:
@@ -66,18 +69,23 @@ def people_work(user: User, organization: Organization) -> Iterator[WorkItem]:
             cell = result.cells.get(own_kind)
             if cell is None or not cell.is_open:
                 continue
-            yield WorkItem(
-                kind="Your onboarding",
-                title=labels[own_kind] + (f" ({cell.note})" if cell.note else ""),
-                url=reverse("person_detail", args=[slug, person.pk]),
-                due=cell.due,
-                status=cell.state.label,
-                tone=cell.tone,
+            own_items.append(
+                WorkItem(
+                    kind="Your onboarding",
+                    title=labels[own_kind] + (f" ({cell.note})" if cell.note else ""),
+                    url=reverse("person_detail", args=[slug, person.pk]),
+                    due=cell.due,
+                    status=cell.state.label,
+                    tone=cell.tone,
+                )
             )
+    # A handful at most (one per self-service requirement), each linking to their own page.
+    yield group_of("Your onboarding", own_items, limit=limit, key="your_onboarding")
 
     if not is_admin:
         return
     overdue: dict[str, list[Cell]] = defaultdict(list)
+    revoke: list[WorkItem] = []
     for result in results:
         for kind, cell in result.cells.items():
             if cell.state != CellState.OVERDUE:
@@ -85,23 +93,41 @@ def people_work(user: User, organization: Organization) -> Iterator[WorkItem]:
             if kind == RequirementKind.OFFBOARDING:
                 person = result.person
                 left = date_format(person.end_date, "j M Y") if person.end_date else ""
-                yield WorkItem(
-                    kind="Revoke access",
-                    title=f"{person.full_name} left on {left}; access not revoked",
-                    url=reverse("person_detail", args=[slug, person.pk]),
-                    due=cell.due,
-                    status="Past SLA",
-                    tone="bad",
+                revoke.append(
+                    WorkItem(
+                        kind="Revoke access",
+                        title=f"{person.full_name} left on {left}; access not revoked",
+                        url=reverse("person_detail", args=[slug, person.pk]),
+                        due=cell.due,
+                        status="Past SLA",
+                        tone="bad",
+                    )
                 )
             else:
                 overdue[kind].append(cell)
-    for kind, cells in overdue.items():
-        count = len(cells)
-        yield WorkItem(
-            kind="Onboarding overdue",
-            title=f"{labels[kind]}: {count} {'person' if count == 1 else 'people'} overdue",
-            url=filtered_list_url(organization, kind),
-            due=min((c.due for c in cells if c.due), default=None),
-            status="Overdue",
-            tone="bad",
-        )
+    yield group_of(
+        "Access to revoke",
+        revoke,
+        limit=limit,
+        all_url=filtered_list_url(organization, RequirementKind.OFFBOARDING),
+        all_label="people whose access is past its revocation deadline",
+        key="access_to_revoke",
+    )
+    # One line per requirement (a handful), each linking to the people list filtered to it.
+    yield group_of(
+        "Onboarding overdue",
+        (
+            WorkItem(
+                kind="Onboarding overdue",
+                title=f"{labels[kind]}: {len(cells)} {'person' if len(cells) == 1 else 'people'}"
+                " overdue",
+                url=filtered_list_url(organization, kind),
+                due=min((c.due for c in cells if c.due), default=None),
+                status="Overdue",
+                tone="bad",
+            )
+            for kind, cells in overdue.items()
+        ),
+        limit=limit,
+        key="onboarding_overdue",
+    )

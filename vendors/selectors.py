@@ -22,6 +22,7 @@ from vendors.reviews import ReviewState, ReviewStatus, review_status
 STATUSES = {"active": "Active", "offboarded": "Offboarded", "all": "All vendors"}
 REVIEW_FILTERS = {
     "attention": "Needs attention (overdue, never reviewed, rejected)",
+    "action": "Needs attention or due within 30 days",
     **{state.value: state.label for state in ReviewState if state != ReviewState.OFFBOARDED},
 }
 TIER_RANK = {tier: i for i, tier in enumerate(TIER_ORDER)}
@@ -145,6 +146,10 @@ class VendorFilterSet(FilterSet):
 def filter_rows(rows: list[VendorRow], review: str) -> list[VendorRow]:
     if review == "attention":
         return [row for row in rows if row.status.is_problem]
+    if review == "action":  # what "My work" asks a vendor's owner to review
+        return [
+            row for row in rows if row.status.is_problem or row.status.state == ReviewState.DUE_SOON
+        ]
     if review in REVIEW_FILTERS:
         return [row for row in rows if row.status.state == review]
     return rows

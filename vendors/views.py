@@ -206,7 +206,7 @@ class VendorDetailView(VendorMixin, TemplateView):
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         vendor = kwargs.get("vendor") or self.get_vendor()
         context = super().get_context_data(**kwargs)
-        reviews = list(selectors.vendor_reviews(user=self.actor, vendor=vendor))
+        reviews = selectors.vendor_reviews(user=self.actor, vendor=vendor)
         can_change = selectors.vendor_can_change(user=self.actor, vendor=vendor)
         review_form = kwargs.get("review_form")
         if review_form is None and can_change and vendor.is_active:
@@ -216,8 +216,9 @@ class VendorDetailView(VendorMixin, TemplateView):
             offboard_form = OffboardForm(initial={"offboarded_on": self.today})
         context.update(
             vendor=vendor,
-            reviews=reviews,
-            status=review_status(vendor, reviews[0] if reviews else None, self.today),
+            # The history in pages of 10, newest first; the latest review sets the status.
+            page=paginate(self.request, reviews, per_page=10),
+            status=review_status(vendor, reviews.first(), self.today),
             can_change=can_change,
             review_form=review_form,
             offboard_form=offboard_form,

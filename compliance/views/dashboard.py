@@ -2,9 +2,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Count, F, Q
+from django.db.models import Count, F, Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.generic import TemplateView
 
@@ -17,8 +18,8 @@ from compliance.readiness import (
     organization_readiness,
 )
 from compliance.views.mixins import OrganizationMixin
-from compliance.work import work_items
-from controls.models import ControlStatus
+from compliance.work import GROUP_LIMIT, work_groups
+from controls.models import Control, ControlStatus
 from controls.monitoring.selectors import monitoring_summary
 from controls.selectors import control_list, my_controls
 from evidence.models import EvidenceRevision, OccurrenceStatus, RequestOccurrence, ReviewStatus
@@ -98,7 +99,9 @@ class DashboardView(OrganizationMixin, TemplateView):
 
 
 class MyWorkView(OrganizationMixin, TemplateView):
-    """What is the signed-in user's to do: the controls they own or back up, soonest first."""
+    """What is the signed-in user's to do, grouped: each group its first items, its total and a
+    link to the list filtered to exactly those items; then the controls they own or back up.
+    A fixed number of queries and a bounded page, however large the organization."""
 
     nav = "my_work"
 
@@ -111,11 +114,23 @@ class MyWorkView(OrganizationMixin, TemplateView):
             F("target_date").asc(nulls_last=True), "ref_id"
         )
         done = mine.filter(status__in=READY_CONTROL_STATUSES).order_by("ref_id")
+        groups = work_groups(user=self.actor, organization=self.organization)
+        control_list_url = reverse("control_list", args=[self.organization.slug])
         context.update(
-            items=work_items(user=self.actor, organization=self.organization),
-            open_controls=open_controls,
-            done_controls=done,
+            groups=groups,
+            group_limit=GROUP_LIMIT,
+            todo_total=sum(group.total for group in groups),
+            open_controls=_first(open_controls),
+            open_controls_url=f"{control_list_url}?owner=me&done=false&sort=target_date",
+            done_controls=_first(done),
+            done_controls_url=f"{control_list_url}?owner=me&done=true",
             today=timezone.localdate(),
             is_member_role=self.membership.role == Role.MEMBER,
         )
         return context
+
+
+def _first(controls: QuerySet[Control]) -> tuple[list[Control], int]:
+    """The first controls of a group and how many there are."""
+    rows = list(controls[:GROUP_LIMIT])
+    return rows, controls.count()

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import zoneinfo
+from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any, cast
 
 from django import forms
@@ -54,7 +56,11 @@ class OrganizationMixin(View):
             return redirect("two_factor")
         if self.capability is not None and not self.can(self.capability):
             raise PermissionDenied("Your role in this organization does not allow this.")
-        request.session[LAST_ORGANIZATION_SESSION_KEY] = self.organization.slug
+        # Remember the organization for the next sign-in, writing the session only when it
+        # changes: setting a key marks the session modified even to the same value, which would
+        # cost an UPDATE on django_session on every page.
+        if request.session.get(LAST_ORGANIZATION_SESSION_KEY) != self.organization.slug:
+            request.session[LAST_ORGANIZATION_SESSION_KEY] = self.organization.slug
         # Times on the organization's pages read in its time zone; the template is rendered
         # here, inside the override, rather than later by the handler.
         with timezone.override(zoneinfo.ZoneInfo(self.organization.time_zone)):
@@ -89,3 +95,39 @@ def apply_validation_error(form: forms.BaseForm, error: ValidationError) -> None
 def paginate(request: HttpRequest, items: Any, per_page: int = 50) -> Page[Any]:
     paginator = Paginator(items, per_page)
     return paginator.get_page(request.GET.get("page"))
+
+
+# How many rows a list inside a detail page shows; the rest are behind its "All …" link.
+DETAIL_LIST_LIMIT = 10
+
+
+@dataclass(frozen=True)
+class Capped:
+    """The first rows of a list inside a page, and how many there are in all."""
+
+    rows: list[Any]
+    total: int
+    all_url: str = ""  # the list page filtered to exactly these rows ("" when there is none)
+
+    @property
+    def more(self) -> int:
+        return max(self.total - len(self.rows), 0)
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self.rows)
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def __getitem__(self, index: int) -> Any:
+        return self.rows[index]
+
+    def __bool__(self) -> bool:
+        return bool(self.rows)
+
+
+def capped(items: Any, limit: int = DETAIL_LIST_LIMIT, *, all_url: str = "") -> Capped:
+    """The first ``limit`` of ``items`` (a queryset: two queries, whatever its size)."""
+    rows = list(items[:limit])
+    total = items.count() if hasattr(items, "count") and not isinstance(items, list) else len(items)
+    return Capped(rows=rows, total=total, all_url=all_url)

@@ -32,6 +32,7 @@ from compliance.views.mixins import (
     LAST_ORGANIZATION_SESSION_KEY,
     OrganizationMixin,
     apply_validation_error,
+    capped,
     paginate,
 )
 
@@ -99,18 +100,22 @@ class MemberListView(OrganizationMixin, TemplateView):
         context = super().get_context_data(**kwargs)
         manage = self.can(Capability.MANAGE_MEMBERS)
         context.update(
-            memberships=self.memberships(),
+            page=paginate(self.request, self.memberships(), per_page=50),
             can_manage=manage,
             roles=Role.choices,
-            invitations=(
+            # Pending invitations expire on their own: the soonest to expire first, capped.
+            invitations=capped(
                 Invitation.objects.filter(
                     organization=self.organization,
                     accepted_at__isnull=True,
                     revoked_at__isnull=True,
                     expires_at__gt=timezone.now(),
-                ).select_related("invited_by")
+                )
+                .select_related("invited_by")
+                .order_by("expires_at", "pk")
                 if manage
-                else []
+                else Invitation.objects.none(),
+                limit=50,
             ),
             invite_form=kwargs.get("invite_form") or InvitationForm(),
         )

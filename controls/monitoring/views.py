@@ -8,12 +8,14 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import F
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect
+from django.urls import reverse
 from django.views.generic import TemplateView
 
 from compliance.permissions import Capability
-from compliance.views.mixins import OrganizationMixin, paginate
+from compliance.views.mixins import OrganizationMixin, capped, paginate
 from controls import selectors as control_selectors
 from controls.checks import all_checks, get_check
 from controls.models import (
@@ -22,6 +24,7 @@ from controls.models import (
     ResultStatus,
     RunStatus,
     ScheduleKind,
+    TestResult,
 )
 from controls.monitoring import selectors, services
 from controls.monitoring.forms import PARAM_PREFIX, ControlTestForm, ExceptionForm, IntegrationForm
@@ -57,6 +60,9 @@ class ControlTestListView(OrganizationMixin, TemplateView):
                 findings__resolved_at__isnull=True,
                 findings__due_date__lt=organization_today(self.organization),
             ).distinct()
+        control = self.request.GET.get("control", "")
+        if control.isdigit():  # a control's tests (the control page's "all" link)
+            tests = tests.filter(control_id=int(control))
         page = paginate(self.request, tests.order_by("control__ref_id", "name"))
         _with_schedule(list(page.object_list))
         context.update(
@@ -168,24 +174,47 @@ class ControlTestDetailView(OrganizationMixin, TemplateView):
         check = get_check(test.check_key)
         runs = paginate(self.request, selectors.runs_of(test), per_page=25)
         last = test.last_run
-        results = list(last.results.all()) if last else []
+        slug = self.organization.slug
+        # The latest run's results, failures first, capped: the run's page has them all.
+        results = capped(
+            last.results.order_by("status", "resource_name", "pk")
+            if last
+            else TestResult.objects.none(),
+            limit=50,
+            all_url=reverse("test_run_detail", args=[slug, last.pk]) if last else "",
+        )
         today = organization_today(self.organization)
-        exceptions = list(selectors.exceptions_of(test))
-        in_force = {e.resource_id for e in exceptions if not e.revoked_at and e.expires_on >= today}
-        for result in results:
-            result.excepted = result.resource_id in in_force  # type: ignore[attr-defined]
-        findings = list(selectors.findings_of(test))
+        exceptions = selectors.exceptions_of(test)
+        in_force = set(
+            exceptions.filter(revoked_at__isnull=True, expires_on__gte=today).values_list(
+                "resource_id", flat=True
+            )
+        )
+        for result in results.rows:
+            result.excepted = result.resource_id in in_force
         can_accept = self.can(Capability.ACCEPT_RISK)
-        failing = [(r.resource_id, r.resource_name or r.resource_id) for r in results
-                   if r.status == ResultStatus.FAIL and r.resource_id not in in_force]  # fmt: skip
+        failing = (
+            [
+                (resource_id, name or resource_id)
+                for resource_id, name in last.results.filter(status=ResultStatus.FAIL)
+                .exclude(resource_id__in=in_force)
+                .order_by("resource_name", "resource_id")
+                .values_list("resource_id", "resource_name")
+            ]
+            if last and can_accept
+            else []
+        )
         context.update(
             test=test,
             check=check,
             runs=runs,
             last=last,
             results=results,
-            findings=findings,
-            exceptions=exceptions,
+            findings=capped(selectors.findings_of(test), limit=50),
+            exceptions=capped(
+                exceptions.order_by(F("revoked_at").asc(nulls_first=True), "-expires_on", "-pk"),
+                limit=20,
+            ),
             today=today,
             can_change=selectors.control_test_can_change(user=self.actor, test=test),
             can_edit=selectors.control_test_can_edit(
@@ -332,11 +361,13 @@ class TestRunDetailView(OrganizationMixin, TemplateView):
         run = selectors.test_run_get(
             user=self.actor, organization=self.organization, pk=kwargs["pk"]
         )
-        results = list(run.results.all())
         context.update(
             run=run,
             test=run.control_test,
-            results=results,
+            # Failures first (error, fail, pass sort that way), pages of 50.
+            page=paginate(
+                self.request, run.results.order_by("status", "resource_name", "pk"), per_page=50
+            ),
             finished=run.status in (RunStatus.PASSED, RunStatus.FAILED, RunStatus.ERROR),
         )
         return context
@@ -402,8 +433,12 @@ class IntegrationListView(OrganizationMixin, TemplateView):
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
         context.update(
-            integrations=selectors.integration_list(
-                user=self.actor, organization=self.organization
+            page=paginate(
+                self.request,
+                selectors.integration_list(
+                    user=self.actor, organization=self.organization
+                ).order_by("name", "pk"),
+                per_page=50,
             ),
             kinds=IntegrationKind.choices,
         )

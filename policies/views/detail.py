@@ -17,7 +17,7 @@ from django.utils.formats import date_format
 from django.views.generic import TemplateView
 
 from compliance.permissions import Capability
-from compliance.views.mixins import OrganizationMixin, paginate
+from compliance.views.mixins import OrganizationMixin, capped, paginate
 from policies import selectors, services
 from policies.dates import ack_valid_from, organization_today
 from policies.forms import (
@@ -59,7 +59,7 @@ class PolicyDetailView(OrganizationMixin, TemplateView):
             policy=policy,
             row=row,
             current=current,
-            versions=policy.version_list,  # type: ignore[attr-defined]
+            versions=capped(policy.version_list, limit=20),  # type: ignore[attr-defined]
             history=list(selectors.policy_history(policy=policy)[:30]),
             can_manage=can_manage,
             can_change=bool(

@@ -32,6 +32,7 @@ from policies.models import (
     PolicyCategory,
 )
 from policies.rendering import word_count
+from policies.selectors import owed_acknowledgements, person_for_user
 
 # --- the list -----------------------------------------------------------------------------------
 
@@ -44,6 +45,7 @@ STATUS_FILTERS = {
 REVIEW_FILTERS = {
     "overdue": "Overdue",
     "due_soon": "Due within 30 days",
+    "due": "Overdue or due within 30 days",
 }
 
 
@@ -108,8 +110,21 @@ class PolicyListView(OrganizationMixin, TemplateView):
         filtered = rows
         if status in STATUS_FILTERS:
             filtered = [r for r in filtered if STATUS_FILTERS[status][1](r)]
-        if review in REVIEW_FILTERS:
+        if review == "due":
+            filtered = [r for r in filtered if r.review_state in ("overdue", "due_soon")]
+        elif review in REVIEW_FILTERS:
             filtered = [r for r in filtered if r.review_state == review]
+        ack = "me" if params.get("ack") == "me" else ""
+        if ack:
+            # The current versions the user, as a person of the roster, still has to acknowledge.
+            person = person_for_user(user=self.actor, organization=self.organization)
+            owed = (
+                owed_acknowledgements(person=person, organization=self.organization, today=today)
+                if person is not None
+                else []
+            )
+            owed_ids = {o.version.policy_id for o in owed}
+            filtered = [r for r in filtered if r.policy.pk in owed_ids]
         if category in PolicyCategory.values:
             filtered = [r for r in filtered if r.policy.category == category]
         if owner == "me":
@@ -144,6 +159,7 @@ class PolicyListView(OrganizationMixin, TemplateView):
                 "category": category,
                 "owner": owner,
                 "q": query,
+                "ack": ack,
             },
             status_filters=[(k, v[0]) for k, v in STATUS_FILTERS.items()],
             review_filters=list(REVIEW_FILTERS.items()),

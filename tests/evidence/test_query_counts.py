@@ -53,6 +53,7 @@ def test_evidence_lists_do_not_grow_with_rows(world: World, url: str) -> None:
     world.control.save()
     client = world.client("admin")
     add_rows(world, 2)
+    client.get(url)  # the first page remembers the organization in the session
     few = count(client, url)
     add_rows(world, 12)
     assert count(client, url) == few
@@ -62,6 +63,7 @@ def test_the_control_page_with_its_evidence_does_not_grow_with_rows(world: World
     client = world.client("admin")
     url = reverse("control_detail", args=["acme", world.control.pk])
     add_rows(world, 2)
+    client.get(url)  # the first page remembers the organization in the session
     few = count(client, url)
     add_rows(world, 12)
     assert count(client, url) == few
