@@ -3,7 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import QuerySet
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import exceptions, mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
@@ -42,6 +42,11 @@ class InsufficientStorage(exceptions.APIException):
     default_code = "insufficient_storage"
 
 
+CONTROL_FILTER = OpenApiParameter(
+    "control", int, description="Only the evidence attached to this control (its id)."
+)
+
+
 class EvidenceViewSet(
     OrganizationScopedMixin,
     mixins.ListModelMixin,
@@ -61,11 +66,14 @@ class EvidenceViewSet(
         if self.schema_only:
             return EvidenceItem.objects.none()
         queryset = EvidenceItem.objects.filter(organization=self.organization)
-        control = self.request.query_params.get("control", "")
-        if control.isdigit():
+        control = self.request.query_params.get("control")
+        if control is not None and self.action == "list":
+            if not (control.isascii() and control.isdigit()):
+                raise exceptions.ValidationError({"control": ["Give a control id (a number)."]})
             queryset = selectors.filter_control(queryset, int(control))
         return queryset
 
+    @extend_schema(parameters=[CONTROL_FILTER])
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         """The page is cut first; its items' facts come after, in a fixed number of queries."""
         queryset = self.filter_queryset(self.get_queryset())

@@ -202,3 +202,12 @@ def test_revisions_of_a_hidden_item_answer_404(world: World) -> None:
     # Auditors see engagements, not the program.
     assert world.api("auditor").get(f"{API}{mine.pk}/revisions/").status_code == 403
     assert world.api("viewer").get(f"{API}{mine.pk}/revisions/").status_code == 200
+
+
+def test_the_api_control_filter_takes_a_control_id_only(world: World) -> None:
+    generate.items(world.org, 2, controls=[world.control])
+    client = world.api("admin")
+    assert client.get(API, {"control": world.unowned_control.pk}).json()["count"] == 0
+    refused = client.get(API, {"control": "IAM-01"})
+    assert refused.status_code == 400
+    assert "control" in refused.json()
