@@ -155,6 +155,17 @@ class EvidenceItem(models.Model):
                 name="evidence_period_in_order",
             ),
         ]
+        indexes = [
+            # The evidence list's default order (page and API): newest effective date first.
+            # Scanned backwards it serves the oldest-first order too.
+            models.Index(
+                fields=["organization", "-effective_date", "-id"], name="evidence_org_effective"
+            ),
+            # The evidence list sorted by title (page and API ``ordering=title``).
+            models.Index(fields=["organization", "title", "id"], name="evidence_org_title"),
+            # The API's ``ordering=created_at``.
+            models.Index(fields=["organization", "created_at", "id"], name="evidence_org_created"),
+        ]
 
     def __str__(self) -> str:
         return self.title
@@ -211,6 +222,13 @@ class EvidenceRevision(models.Model):
                 fields=["uploaded_at"],
                 condition=Q(review_status="pending"),
                 name="revision_pending",
+            ),
+            # The evidence list's "rejected" filter: items whose latest revision was rejected
+            # (few rows; the latest of each item is found on revision_number_unique).
+            models.Index(
+                fields=["item"],
+                condition=Q(review_status="rejected"),
+                name="revision_rejected",
             ),
         ]
 

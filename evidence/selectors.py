@@ -2,9 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
-from django.db.models import Count, Exists, F, Min, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import (
+    Count,
+    Exists,
+    F,
+    Min,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    prefetch_related_objects,
+)
 from django.http import Http404
 
 from compliance.models import Organization, User
@@ -34,41 +46,124 @@ def latest_revision_subquery(field: str) -> Subquery:
 
 
 def evidence_list(*, user: User, organization: Organization) -> QuerySet[EvidenceItem]:
+    """The evidence the user may see, one row per item, nothing computed per row: sort and
+    filter it on its own columns (indexed for the list's orders), cut the page, then add the
+    page's facts with :func:`with_revision_facts`."""
     return (
         restrict(EvidenceItem.objects.all(), user, organization=organization)
         .filter(organization=organization)
-        .annotate(
-            latest_number=latest_revision_subquery("number"),
-            latest_review=latest_revision_subquery("review_status"),
-            latest_uploaded_at=latest_revision_subquery("uploaded_at"),
-            accepted=Exists(
-                EvidenceRevision.objects.filter(
-                    item=OuterRef("pk"), review_status=ReviewStatus.ACCEPTED
-                )
-            ),
-        )
         .select_related("created_by", "occurrence__request")
-        .prefetch_related(Prefetch("controls", queryset=Control.objects.order_by("ref_id")))
     )
+
+
+def _latest_revisions_in(status: str) -> QuerySet[Any]:
+    """Item ids whose latest revision has ``status``, from the revisions in that status (a
+    partial index each for pending and rejected: few rows) and the (item, number) index for
+    "latest". The caller's organization filter applies to the items, by primary key: joining
+    the items here would let PostgreSQL hash every item of the organization instead."""
+    newer = EvidenceRevision.objects.filter(item=OuterRef("item"), number__gt=OuterRef("number"))
+    return (
+        EvidenceRevision.objects.filter(review_status=status)
+        .exclude(Exists(newer))
+        .values("item_id")
+    )
+
+
+def filter_latest_review(items: QuerySet[EvidenceItem], *, status: str) -> QuerySet[EvidenceItem]:
+    """Items whose latest revision is ``status``. Accepted is the common case (every test run
+    is accepted): it is read as "neither pending nor rejected", from the two small sets."""
+    if status == ReviewStatus.ACCEPTED:
+        return items.exclude(pk__in=_latest_revisions_in(ReviewStatus.PENDING)).exclude(
+            pk__in=_latest_revisions_in(ReviewStatus.REJECTED)
+        )
+    return items.filter(pk__in=_latest_revisions_in(status))
+
+
+def filter_control(items: QuerySet[EvidenceItem], control_id: int) -> QuerySet[EvidenceItem]:
+    """Items attached to a control: a subquery on the link table, so each item stays one row
+    (a join would repeat items and need a DISTINCT over the whole list)."""
+    links = EvidenceItem.controls.through.objects.filter(control_id=control_id)
+    return items.filter(pk__in=links.values("evidenceitem_id"))
+
+
+def pending_review_count(*, user: User, organization: Organization) -> int:
+    """Items waiting for a review (their latest revision is pending): read from the pending
+    revisions' partial index, never from every item."""
+    items = evidence_list(user=user, organization=organization)
+    return filter_latest_review(items, status=ReviewStatus.PENDING).count()
+
+
+def with_revision_facts(
+    items: Iterable[EvidenceItem], *, controls_shown: int | None = None
+) -> list[EvidenceItem]:
+    """The facts of a page of items, in a fixed number of queries whatever the page or the
+    items' history: each item's ``latest_revision`` (with ``earlier_accepted``: some earlier
+    revision was accepted), its ``revision_count``, and its controls by ref id (the first
+    ``controls_shown`` of them in ``shown_controls`` and all of them counted in
+    ``control_count``, ``more_controls`` the ones not shown; all of them otherwise)."""
+    items = list(items)
+    if not items:
+        return items
+    ids = [item.pk for item in items]
+    latest_ids = EvidenceItem.objects.filter(pk__in=ids).values(
+        latest=latest_revision_subquery("pk")
+    )
+    accepted = EvidenceRevision.objects.filter(
+        item=OuterRef("item"), review_status=ReviewStatus.ACCEPTED, number__lt=OuterRef("number")
+    )
+    latest = {
+        revision.item_id: revision
+        for revision in EvidenceRevision.objects.filter(pk__in=latest_ids)
+        .annotate(earlier_accepted=Exists(accepted))
+        .select_related("uploaded_by", "reviewed_by")
+        .order_by()
+    }
+    controls = Control.objects.order_by("ref_id", "pk")
+    if controls_shown is not None:
+        links: Any = EvidenceItem.controls.through  # the link table Django made
+        counts = dict(
+            links.objects.filter(evidenceitem_id__in=ids)
+            .values("evidenceitem_id")
+            .annotate(n=Count("pk"))
+            .values_list("evidenceitem_id", "n")
+        )
+        controls = controls[:controls_shown]
+    if controls_shown is None:  # the whole set, as ``item.controls.all()`` (the API's field)
+        prefetch_related_objects(items, Prefetch("controls", queryset=controls))
+    else:
+        prefetch_related_objects(
+            items, Prefetch("controls", queryset=controls, to_attr="shown_controls")
+        )
+    for item in items:
+        revision = latest.get(item.pk)
+        item.latest_revision = revision  # type: ignore[attr-defined]
+        # Revisions are numbered 1, 2, 3… under the item's lock and never deleted (they are
+        # immutable; they go only with their item): the latest's number is their count.
+        item.revision_count = revision.number if revision else 0  # type: ignore[attr-defined]
+        if controls_shown is None:
+            item.shown_controls = list(item.controls.all())  # type: ignore[attr-defined]
+            item.control_count = len(item.shown_controls)  # type: ignore[attr-defined]
+        else:
+            item.control_count = counts.get(item.pk, 0)  # type: ignore[attr-defined]
+        item.more_controls = item.control_count - len(item.shown_controls)  # type: ignore[attr-defined]
+    return items
 
 
 def evidence_get(*, user: User, organization: Organization, pk: Any) -> EvidenceItem:
-    item = (
-        evidence_list(user=user, organization=organization)
-        .filter(pk=_pk(pk))
-        .prefetch_related(
-            Prefetch(
-                "revisions",
-                queryset=EvidenceRevision.objects.select_related(
-                    "uploaded_by", "reviewed_by"
-                ).order_by("-number"),
-            )
-        )
-        .first()
-    )
+    """One item with its page facts (its revisions come a page at a time: :func:`revision_list`)."""
+    item = evidence_list(user=user, organization=organization).filter(pk=_pk(pk)).first()
     if item is None:
         raise Http404("No such evidence.")
     return item
+
+
+def revision_list(*, item: EvidenceItem) -> QuerySet[EvidenceRevision]:
+    """An item's revisions, newest first (the item is already visible to the user)."""
+    return (
+        EvidenceRevision.objects.filter(item=item)
+        .select_related("uploaded_by", "reviewed_by")
+        .order_by("-number")
+    )
 
 
 def revision_get(*, user: User, organization: Organization, pk: Any) -> EvidenceRevision:

@@ -5,6 +5,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
 from django.db.models import F, QuerySet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
@@ -38,11 +39,13 @@ MISSING_FILE = (
     "operators; upload it again as a new revision if you still have it."
 )
 
+# Each order is served by an index of EvidenceItem (organization, column, id).
 EVIDENCE_SORTS = {
     "effective_date": ("effective_date", "pk"),
     "title": ("title", "pk"),
-    "uploaded": ("latest_uploaded_at", "pk"),
 }
+# Chips per row of the list; the rest is counted ("+3 more") and listed on the item's page.
+LIST_CONTROLS_SHOWN = 5
 
 
 class EvidenceListView(OrganizationMixin, TemplateView):
@@ -57,13 +60,13 @@ class EvidenceListView(OrganizationMixin, TemplateView):
         params = self.request.GET
         review = params.get("review", "")
         if review in ReviewStatus.values:
-            items = items.filter(latest_review=review)
+            items = selectors.filter_latest_review(items, status=review)
         kind = params.get("kind", "")
         if kind in EvidenceKind.values:
             items = items.filter(kind=kind)
         control = params.get("control", "")
         if control.isdigit():
-            items = items.filter(controls=int(control))
+            items = selectors.filter_control(items, int(control))
         query = params.get("q", "").strip()[:100]
         if query:
             items = items.filter(title__icontains=query)
@@ -77,9 +80,14 @@ class EvidenceListView(OrganizationMixin, TemplateView):
         if key not in EVIDENCE_SORTS:
             sort, key = "-effective_date", "effective_date"
         fields = EVIDENCE_SORTS[key]
-        items = items.order_by(*[f"-{f}" if sort.startswith("-") else f for f in fields]).distinct()
+        items = items.order_by(*[f"-{f}" if sort.startswith("-") else f for f in fields])
+        page = paginate(self.request, items, per_page=50)
+        page.object_list = selectors.with_revision_facts(
+            list(page.object_list), controls_shown=LIST_CONTROLS_SHOWN
+        )
+        can_review = self.can(Capability.REVIEW_EVIDENCE)
         context.update(
-            page=paginate(self.request, items, per_page=50),
+            page=page,
             sort=sort,
             filters={
                 "review": review,
@@ -90,16 +98,15 @@ class EvidenceListView(OrganizationMixin, TemplateView):
             },
             review_choices=ReviewStatus.choices,
             kind_choices=EvidenceKind.choices,
-            can_review=self.can(Capability.REVIEW_EVIDENCE),
+            can_review=can_review,
             can_add=selectors.can_upload(user=self.actor, organization=self.organization),
-            pending_count=pending_reviews(self.actor, self.organization),
+            pending_count=selectors.pending_review_count(
+                user=self.actor, organization=self.organization
+            )
+            if can_review
+            else 0,
         )
         return context
-
-
-def pending_reviews(user: Any, organization: Any) -> int:
-    items: QuerySet[Any] = selectors.evidence_list(user=user, organization=organization)
-    return items.filter(latest_review=ReviewStatus.PENDING).count()
 
 
 class EvidenceCreateView(OrganizationMixin, TemplateView):
@@ -197,6 +204,11 @@ class EvidenceCreateView(OrganizationMixin, TemplateView):
         )
 
 
+# The item's controls: the first few beside its revisions, all of them a page at a time on demand.
+DETAIL_CONTROLS_SHOWN = 12
+CONTROLS_PER_PAGE = 50
+
+
 class EvidenceDetailView(OrganizationMixin, TemplateView):
     nav = "evidence"
     template_name = "evidence/evidence_detail.html"
@@ -206,9 +218,18 @@ class EvidenceDetailView(OrganizationMixin, TemplateView):
         item = selectors.evidence_get(
             user=self.actor, organization=self.organization, pk=kwargs["pk"]
         )
+        selectors.with_revision_facts([item], controls_shown=DETAIL_CONTROLS_SHOWN)
+        controls_page = None
+        if (
+            self.request.GET.get("controls") == "all" and item.control_count > DETAIL_CONTROLS_SHOWN  # type: ignore[attr-defined]
+        ):
+            controls_page = Paginator(
+                item.controls.order_by("ref_id", "pk"), CONTROLS_PER_PAGE
+            ).get_page(self.request.GET.get("controls_page"))
         context.update(
             item=item,
-            revisions=list(item.revisions.all()),
+            revisions=paginate(self.request, selectors.revision_list(item=item), per_page=20),
+            controls_page=controls_page,
             can_change=selectors.item_can_change(user=self.actor, item=item),
             can_review=self.can(Capability.REVIEW_EVIDENCE),
             revision_form=kwargs.get("revision_form") or RevisionForm(),

@@ -19,7 +19,7 @@ from compliance.permissions import (
     Capability,
     active_memberships,
     can,
-    permitted_ids,
+    restrict,
 )
 
 # The organization part of every organization-scoped API route.
@@ -81,7 +81,11 @@ class OrganizationScopedMixin(APIView):
 
 
 class PermittedObjectsFilter(BaseFilterBackend):
-    """Rows the requester may see in the URL's organization, from the choke point."""
+    """Rows the requester may see in the URL's organization, from the choke point.
+
+    ``restrict`` filters in place when the role sees the whole organization: an ``id IN
+    (SELECT id …)`` of the same table made PostgreSQL read every row of the organization
+    for a list's count (13 ms of a 10-row evidence page at 20,000 items)."""
 
     def filter_queryset(
         self, request: Request, queryset: QuerySet[Any], view: Any
@@ -89,8 +93,7 @@ class PermittedObjectsFilter(BaseFilterBackend):
         organization = getattr(view, "organization", None)
         if organization is None:
             return queryset.none()
-        ids = permitted_ids(request.user, queryset.model, "view", organization=organization)
-        return queryset.filter(pk__in=ids)
+        return restrict(queryset, request.user, "view", organization=organization)
 
 
 # In a JSON body a value has the type the schema states: DRF would take 5 for "5", "true" for

@@ -58,13 +58,20 @@ class EvidenceItemSerializer(serializers.ModelSerializer):
     controls: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(
         slug_field="ref_id", many=True, read_only=True
     )
-    revisions = RevisionSerializer(many=True, read_only=True)
+    latest_revision = RevisionSerializer(
+        read_only=True,
+        allow_null=True,
+        help_text="The newest revision (all of them: GET the item's revisions/, a page at a time).",
+    )
+    revision_count = serializers.IntegerField(
+        read_only=True, help_text="How many revisions the item has."
+    )
 
     class Meta:
         model = EvidenceItem
         fields = [
             "id", "title", "kind", "controls", "occurrence", "effective_date", "covers_from",
-            "covers_until", "created_at", "revisions",
+            "covers_until", "created_at", "latest_revision", "revision_count",
         ]  # fmt: skip
         read_only_fields = fields
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import QuerySet
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import exceptions, mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
@@ -42,13 +42,19 @@ class InsufficientStorage(exceptions.APIException):
     default_code = "insufficient_storage"
 
 
+CONTROL_FILTER = OpenApiParameter(
+    "control", int, description="Only the evidence attached to this control (its id)."
+)
+
+
 class EvidenceViewSet(
     OrganizationScopedMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     viewsets.GenericViewSet,
 ):
-    """Evidence items with their revisions. Machines push evidence here with a personal token."""
+    """Evidence items, each with its latest revision and how many it has (all of them at
+    ``<id>/revisions/``). Machines push evidence here with a personal token."""
 
     serializer_class = EvidenceItemSerializer
     filter_backends = [PermittedObjectsFilter, OrderingFilter]
@@ -59,13 +65,29 @@ class EvidenceViewSet(
     def get_queryset(self) -> QuerySet[EvidenceItem]:
         if self.schema_only:
             return EvidenceItem.objects.none()
-        queryset = EvidenceItem.objects.filter(organization=self.organization).prefetch_related(
-            "controls", "revisions__uploaded_by", "revisions__reviewed_by"
-        )
-        control = self.request.query_params.get("control", "")
-        if control.isdigit():
-            queryset = queryset.filter(controls=int(control))
+        queryset = EvidenceItem.objects.filter(organization=self.organization)
+        control = self.request.query_params.get("control")
+        if control is not None and self.action == "list":
+            if not (control.isascii() and control.isdigit()):
+                raise exceptions.ValidationError({"control": ["Give a control id (a number)."]})
+            queryset = selectors.filter_control(queryset, int(control))
         return queryset
+
+    @extend_schema(parameters=[CONTROL_FILTER])
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        """The page is cut first; its items' facts come after, in a fixed number of queries."""
+        queryset = self.filter_queryset(self.get_queryset())
+        page = self.paginate_queryset(queryset)
+        items = selectors.with_revision_facts(page if page is not None else queryset)
+        return self.get_paginated_response(self.get_serializer(items, many=True).data)
+
+    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        [item] = selectors.with_revision_facts([self.get_object()])
+        return Response(self.get_serializer(item).data)
+
+    def _item_data(self, pk: int) -> Any:
+        [item] = selectors.with_revision_facts([self.get_queryset().get(pk=pk)])
+        return self.get_serializer(item).data
 
     def get_serializer_context(self) -> dict[str, Any]:
         context = super().get_serializer_context()
@@ -129,7 +151,7 @@ class EvidenceViewSet(
                 note=data.get("note", ""),
             )
             stored.extend(k for k in item.revisions.values_list("storage_key", flat=True) if k)
-            return self.get_serializer(self.get_queryset().get(pk=item.pk)).data
+            return self._item_data(item.pk)
 
         def discard() -> None:
             for storage_key in stored:
@@ -145,10 +167,23 @@ class EvidenceViewSet(
             discard=discard,
         )
 
-    @extend_schema(request=RevisionCreateSerializer, responses={201: RevisionSerializer})
-    @action(detail=True, methods=["post"])
+    @extend_schema(
+        methods=["GET"],
+        request=None,
+        filters=False,
+        responses={200: RevisionSerializer(many=True)},
+    )
+    @extend_schema(
+        methods=["POST"], request=RevisionCreateSerializer, responses={201: RevisionSerializer}
+    )
+    @action(detail=True, methods=["get", "post"])
     def revisions(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        """GET: the item's revisions, newest first, a page at a time. POST: a new revision."""
         item = self.get_object()
+        if request.method == "GET":
+            page = self.paginate_queryset(selectors.revision_list(item=item))
+            listed = RevisionSerializer(page, many=True, context=self.get_serializer_context())
+            return self.get_paginated_response(listed.data)
         self.require_change(item)
         self._upload_error()
         serializer = RevisionCreateSerializer(data=request.data)

@@ -24,8 +24,8 @@ def test_a_revision_that_is_not_a_link_has_a_null_url(world: World) -> None:
             "url": "https://ci.example.com/run/42"}  # fmt: skip
     made_note = client.post(f"{ACME}/evidence/", note, format="json").json()
     made_link = client.post(f"{ACME}/evidence/", link, format="json").json()
-    assert made_note["revisions"][0]["url"] is None
-    assert made_link["revisions"][0]["url"] == "https://ci.example.com/run/42"
+    assert made_note["latest_revision"]["url"] is None
+    assert made_link["latest_revision"]["url"] == "https://ci.example.com/run/42"
     revision = EvidenceItem.objects.get(pk=made_note["id"]).revisions.get()
     shown = client.get(f"{ACME}/evidence-revisions/{revision.pk}/").json()
     assert shown["url"] is None

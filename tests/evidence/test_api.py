@@ -42,7 +42,8 @@ def test_a_pipeline_pushes_a_scan_report_as_evidence(world: World) -> None:
     assert response.status_code == 201, response.json()
     body = response.json()
     assert body["controls"] == ["IAM-01"]
-    [revision] = body["revisions"]
+    assert body["revision_count"] == 1
+    revision = body["latest_revision"]
     assert revision["sha256"] == hashlib.sha256(b'{"critical": 0, "high": 1}\n').hexdigest()
     assert revision["review_status"] == ReviewStatus.PENDING
     download = client.get(revision["download_url"])
