@@ -28,6 +28,7 @@ from tests.compliance.routes import Route, all_routes
 from tests.compliance.test_options import sample
 from tests.conftest import World
 from tests.controls.monitoring_helpers import make_run, make_test
+from tests.evidence import generate as evidence_rows
 from tests.people.factories import PersonFactory
 from tests.policies.factories import make_policy
 from tests.vendors.factories import ReviewFactory, VendorFactory
@@ -100,7 +101,9 @@ def objects(world: World) -> dict[str, int]:
     vendor = VendorFactory(organization=world.org)
     for _ in range(3):
         ReviewFactory(vendor=vendor)
+    [item] = evidence_rows.items(world.org, 1, controls=[world.control], revisions=3)
     return {
+        "evidence": item.pk,
         "control-tests": test.pk,
         "evidence-requests": request.pk,
         "people": person.pk,
