@@ -19,7 +19,7 @@ from compliance.permissions import (
     Capability,
     active_memberships,
     can,
-    permitted_ids,
+    restrict,
 )
 
 # The organization part of every organization-scoped API route.
@@ -89,8 +89,10 @@ class PermittedObjectsFilter(BaseFilterBackend):
         organization = getattr(view, "organization", None)
         if organization is None:
             return queryset.none()
-        ids = permitted_ids(request.user, queryset.model, "view", organization=organization)
-        return queryset.filter(pk__in=ids)
+        # restrict() filters in place when the role sees the whole organization: an
+        # "id IN (SELECT id FROM the same table)" made PostgreSQL hash-join two sequential scans
+        # of the table to count a page (the test runs API).
+        return restrict(queryset, request.user, "view", organization=organization)
 
 
 # In a JSON body a value has the type the schema states: DRF would take 5 for "5", "true" for

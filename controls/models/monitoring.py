@@ -178,6 +178,9 @@ class TestRun(models.Model):
     error = models.TextField(blank=True)
     passed_count = models.PositiveIntegerField(default=0)
     failed_count = models.PositiveIntegerField(default=0)
+    # When its per-resource results were deleted after TEST_RESULT_RETENTION_DAYS: the outcome
+    # and the counts above stay for ever (controls.monitoring.retention).
+    results_summarised_at = models.DateTimeField(null=True, blank=True, editable=False)
     # The evidence revision that freezes this run's outcome (JSON snapshot with its SHA-256).
     evidence_revision = models.ForeignKey(
         "evidence.EvidenceRevision",
@@ -197,11 +200,22 @@ class TestRun(models.Model):
             )
         ]
         indexes = [
-            models.Index(fields=["control_test", "-queued_at"], name="test_run_history"),
+            # A test's runs, newest first (the test page, the API's ?control_test=).
+            models.Index(fields=["control_test", "-queued_at", "-id"], name="test_run_history"),
+            # The test runs API: an organization's runs, newest first; its count reads only
+            # this index.
+            models.Index(fields=["organization", "-queued_at", "-id"], name="test_run_org_recent"),
             models.Index(
                 fields=["status", "queued_at"],
                 condition=Q(status__in=["queued", "running"]),
                 name="test_run_unfinished",
+            ),
+            # The retention sweep: finished runs that still have per-resource results, oldest
+            # first.
+            models.Index(
+                fields=["finished_at"],
+                condition=Q(results_summarised_at__isnull=True, finished_at__isnull=False),
+                name="test_run_results_kept",
             ),
         ]
 
@@ -270,6 +284,13 @@ class Finding(models.Model):
 
     class Meta:
         ordering = ["due_date", "id"]
+        indexes = [
+            # A test's findings: the API (open first, by due date) and the test page (open ones
+            # by due date).
+            models.Index(
+                fields=["control_test", "resolved_at", "due_date", "id"], name="finding_list"
+            ),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["control_test", "resource_id"],
