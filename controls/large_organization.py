@@ -148,7 +148,7 @@ def _recompute_readiness(organization: Organization) -> None:
 def _copy(model: type[models.Model], fields: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
     """``COPY`` rows into ``model``'s table; returns how many."""
     meta = model._meta
-    columns = ", ".join(connection.ops.quote_name(meta.get_field(f).column) for f in fields)
+    columns = ", ".join(connection.ops.quote_name(_column(model, f)) for f in fields)
     count = 0
     with (
         connection.cursor() as cursor,
@@ -160,6 +160,12 @@ def _copy(model: type[models.Model], fields: Sequence[str], rows: Iterable[Seque
             copy.write_row(row)
             count += 1
     return count
+
+
+def _column(model: type[models.Model], name: str) -> str:
+    field = model._meta.get_field(name)
+    assert isinstance(field, models.Field) and field.column, name
+    return field.column
 
 
 def _next_ids(model: type[models.Model], n: int) -> list[int]:
