@@ -27,7 +27,7 @@ SIZE = Size(
     controls=100,
     evidence_per_control=1,
     tests=10,
-    runs_per_test=600,
+    runs_per_test=1500,
     resources_per_run=1,
     audit_events_per_control=40,
 )
@@ -61,7 +61,7 @@ def _captured(client: Client, url: str, table: str, *, wanted: Callable[[str], b
 
 
 def _is_page(sql: str) -> bool:
-    return "ORDER BY" in sql and "LIMIT" in sql
+    return "ORDER BY" in sql and "LIMIT" in sql and not _is_count(sql)
 
 
 def _is_count(sql: str) -> bool:
@@ -127,11 +127,12 @@ def test_the_test_runs_api_pages_and_counts_from_the_organizations_run_index(
     url = f"/api/organizations/{slug}/test-runs/?page_size=10"
     page = _captured(client, url, "controls_testrun", wanted=_is_page)
     _assert_walks(page, "controls_testrun", "test_run_org_recent")
-    # The count reads an index of the organization's runs only (the smallest one, the
-    # foreign key's), never the table.
+    # The count reads at most COUNT_CAP + 1 entries of an index of the organization's runs,
+    # never the table.
     count = _plan(_captured(client, url, "controls_testrun", wanted=_is_count))
     scans = [(n["Node Type"], n.get("Relation Name")) for n in count if "Scan" in n["Node Type"]]
     assert scans == [("Index Only Scan", "controls_testrun")], count
+    assert any(n["Node Type"] == "Limit" for n in count), count
 
 
 def test_a_tests_runs_are_paged_from_the_history_index(
@@ -185,3 +186,13 @@ def test_the_audit_trail_is_paged_from_the_organizations_sequence_index(
         "compliance_auditevent",
         "audit_event_org_seq",
     )
+
+
+def test_the_daily_pass_rate_reads_only_the_last_two_weeks_of_each_tests_runs(
+    large: tuple[Client, ControlTest, EvidenceRequest, str],
+) -> None:
+    client, _, _, slug = large
+    trend = _captured(
+        client, f"/o/{slug}/tests/", "controls_testrun", wanted=lambda sql: "AT TIME ZONE" in sql
+    )
+    _assert_walks(trend, "controls_testrun", "test_run_finished")
