@@ -63,10 +63,8 @@ class Pagination(PageNumberPagination):
         return parameters
 
 
-class _CappedPage(Page[Any]):
-    def __init__(
-        self, rows: list[Any], number: int, paginator: Paginator[Any], *, more: bool
-    ) -> None:
+class _CappedPage(Page):
+    def __init__(self, rows: list[Any], number: int, paginator: Paginator, *, more: bool) -> None:
         super().__init__(rows, number, paginator)
         self.more = more
 
@@ -77,7 +75,7 @@ class _CappedPage(Page[Any]):
         return self.number + 1
 
 
-class CappedCountPaginator(Paginator[Any]):
+class CappedCountPaginator(Paginator):
     """Counts at most ``cap`` + 1 rows (an index range, whatever the table's size); a page
     knows whether another follows by reading one row more than it shows."""
 
