@@ -51,7 +51,7 @@ typecheck: $(STAMP)
 	ATTEST_TESTING=true $(VENV)/bin/mypy compliance controls evidence policies people vendors
 
 bench: $(STAMP)
-	./scripts/bench.sh
+	./scripts/bench.sh $(ARGS)
 
 clean:
 	rm -rf var test-results .pytest_cache .mypy_cache .ruff_cache node_modules

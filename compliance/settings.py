@@ -317,6 +317,11 @@ CONTROL_TEST_MAX_ATTEMPTS = env_int("CONTROL_TEST_MAX_ATTEMPTS", 3, minimum=1)
 # While a check runs, its worker refreshes the run's heartbeat every HEARTBEAT_SECONDS; a run
 # whose heartbeat stopped HEARTBEAT_TIMEOUT seconds ago and whose worker's database session is
 # gone (a killed worker) is handed to another worker by the next dispatch.
+# Per-resource results of automated test runs older than this many days are deleted by the
+# hourly retention sweep (manage.py summarise_test_results does the same at once). The runs
+# themselves, their outcome and pass/fail counts, are kept for ever, and so are the results of
+# each test's latest run (readiness reads its failing resources).
+TEST_RESULT_RETENTION_DAYS = env_int("TEST_RESULT_RETENTION_DAYS", 90, minimum=1)
 CONTROL_TEST_HEARTBEAT_SECONDS = env_int("CONTROL_TEST_HEARTBEAT_SECONDS", 15, minimum=1)
 CONTROL_TEST_HEARTBEAT_TIMEOUT = env_int("CONTROL_TEST_HEARTBEAT_TIMEOUT", 90, minimum=3)
 if CONTROL_TEST_HEARTBEAT_TIMEOUT < 3 * CONTROL_TEST_HEARTBEAT_SECONDS:
@@ -484,6 +489,9 @@ def _beat_schedule() -> dict[str, dict[str, object]]:
         # Control tests: enqueue what is due (catching up after an outage, one run per slot),
         # hand lost runs to the broker again, close expired exceptions.
         ("control_tests_dispatch", "controls.tasks.dispatch_control_tests", "* * * * *", 55),
+        # Control tests: delete per-resource results past TEST_RESULT_RETENTION_DAYS (run
+        # outcomes and counts are kept), a bounded amount per pass.
+        ("test_results_retention", "controls.tasks.run_results_retention", "37 * * * *", 3000),
     ]
     schedule: dict[str, dict[str, object]] = {}
     for name, task, default, expires in entries:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from controls.monitoring import runner, services
+from controls.monitoring import retention, runner, services
 
 
 @shared_task(name="controls.tasks.run_control_test", acks_late=True, ignore_result=True)
@@ -17,4 +17,17 @@ def run_control_test(run_id: int) -> str:
 def dispatch_control_tests() -> dict[str, int]:
     """Every minute on beat: queue what is due, hand waiting and abandoned runs over again."""
     report = services.dispatch_due()
+    return report.__dict__
+
+
+@shared_task(
+    name="controls.tasks.run_results_retention",
+    ignore_result=True,
+    soft_time_limit=600,
+    time_limit=660,
+)
+def run_results_retention() -> dict[str, int | bool]:
+    """Hourly on beat: delete per-resource results past the retention, for at most five
+    minutes a pass (runs, their outcome and counts are kept; see controls.monitoring.retention)."""
+    report = retention.run_results_summarise(time_budget_seconds=300)
     return report.__dict__

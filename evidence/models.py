@@ -84,6 +84,8 @@ class RequestOccurrence(models.Model):
             models.UniqueConstraint(fields=["request", "sequence"], name="occurrence_unique"),
         ]
         indexes = [
+            # A request's occurrences, latest due first (the request page and API).
+            models.Index(fields=["request", "-due_date", "-id"], name="occurrence_by_request"),
             # Open work by due date (reminders, overdue marking, "My work").
             models.Index(
                 fields=["due_date"],

@@ -48,8 +48,9 @@ class AuditEvent(models.Model):
             models.UniqueConstraint(fields=["chain", "seq"], name="audit_event_chain_seq"),
         ]
         indexes = [
-            # The admin's audit-trail page: newest first within one organization.
-            models.Index(fields=["organization", "-created_at"], name="audit_event_org_recent"),
+            # The admin's audit-trail page: one organization's events, newest first by chain
+            # sequence (the order the hash chain was written in).
+            models.Index(fields=["organization", "-seq"], name="audit_event_org_seq"),
             # "History of this object" on detail pages.
             models.Index(fields=["object_type", "object_id"], name="audit_event_object"),
         ]

@@ -21,6 +21,7 @@ from rest_framework.views import APIView
 
 from compliance.api.base import OrganizationScopedMixin, PermittedObjectsFilter
 from compliance.api.filters import DjangoFilterBackend, OrderingFilter
+from compliance.api.pagination import CappedCountPagination
 from compliance.filters import FilterSet
 from compliance.permissions import Capability, restrict
 from controls.api.monitoring_serializers import (
@@ -363,6 +364,8 @@ class TestRunViewSet(
     __test__ = False  # not a pytest class
 
     serializer_class = TestRunSerializer
+    # Runs pile up for ever (an hourly test: 8,760 a year): the count stops at a cap.
+    pagination_class = CappedCountPagination
     filter_backends = [PermittedObjectsFilter, DjangoFilterBackend, OrderingFilter]
     filterset_class = TestRunFilterSet
     ordering_fields = ["queued_at", "finished_at"]

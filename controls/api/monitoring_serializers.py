@@ -296,7 +296,7 @@ class TestRunSerializer(serializers.ModelSerializer):
             "id", "control_test", "control_test_name", "control", "control_ref_id", "trigger",
             "slot", "status", "requested_by", "queued_at", "enqueued_at", "started_at",
             "finished_at", "duration", "attempts", "passed_count", "failed_count", "error",
-            "evidence_revision",
+            "evidence_revision", "results_summarised_at",
         ]  # fmt: skip
         read_only_fields = fields
 

@@ -155,7 +155,10 @@ class Trigger(models.TextChoices):
 class TestRun(models.Model):
     __test__ = False  # not a pytest class
 
-    control_test = models.ForeignKey(ControlTest, on_delete=models.CASCADE, related_name="runs")
+    # Indexed by test_run_history and test_run_finished, which lead with it.
+    control_test = models.ForeignKey(
+        ControlTest, on_delete=models.CASCADE, related_name="runs", db_index=False
+    )
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
     trigger = models.CharField(max_length=10, choices=Trigger.choices)
     # The schedule slot this run is for: one run per (test, slot), whatever beat and the broker do.
@@ -178,6 +181,9 @@ class TestRun(models.Model):
     error = models.TextField(blank=True)
     passed_count = models.PositiveIntegerField(default=0)
     failed_count = models.PositiveIntegerField(default=0)
+    # When its per-resource results were deleted after TEST_RESULT_RETENTION_DAYS: the outcome
+    # and the counts above stay for ever (controls.monitoring.retention).
+    results_summarised_at = models.DateTimeField(null=True, blank=True, editable=False)
     # The evidence revision that freezes this run's outcome (JSON snapshot with its SHA-256).
     evidence_revision = models.ForeignKey(
         "evidence.EvidenceRevision",
@@ -197,11 +203,29 @@ class TestRun(models.Model):
             )
         ]
         indexes = [
-            models.Index(fields=["control_test", "-queued_at"], name="test_run_history"),
+            # A test's runs, newest first (the test page, the API's ?control_test=).
+            models.Index(fields=["control_test", "-queued_at", "-id"], name="test_run_history"),
+            # The test runs API: an organization's runs, newest first; its count reads only
+            # this index.
+            models.Index(fields=["organization", "-queued_at", "-id"], name="test_run_org_recent"),
             models.Index(
                 fields=["status", "queued_at"],
                 condition=Q(status__in=["queued", "running"]),
                 name="test_run_unfinished",
+            ),
+            # The monitoring panel's daily pass rate (dashboard, tests list): each test's
+            # finished runs of the last two weeks, read from the index alone.
+            models.Index(
+                fields=["control_test", "finished_at"],
+                include=["status"],
+                name="test_run_finished",
+            ),
+            # The retention sweep: finished runs that still have per-resource results, oldest
+            # first.
+            models.Index(
+                fields=["finished_at"],
+                condition=Q(results_summarised_at__isnull=True, finished_at__isnull=False),
+                name="test_run_results_kept",
             ),
         ]
 
@@ -270,6 +294,13 @@ class Finding(models.Model):
 
     class Meta:
         ordering = ["due_date", "id"]
+        indexes = [
+            # A test's findings: the API (open first, by due date) and the test page (open ones
+            # by due date).
+            models.Index(
+                fields=["control_test", "resolved_at", "due_date", "id"], name="finding_list"
+            ),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["control_test", "resource_id"],

@@ -106,3 +106,38 @@ def test_a_viewer_reads_tests_but_cannot_run_them(
     expect(page.get_by_test_id("run-timeline")).to_be_visible()
     expect(page.get_by_role("button", name="Run now")).to_have_count(0)
     expect(page.get_by_role("link", name="Edit")).to_have_count(0)
+
+
+def test_a_run_whose_results_were_summarised_shows_its_outcome_and_why_they_are_gone(
+    page: Page, live_server: object
+) -> None:
+    from controls.large_organization import Size, generate_large_organization
+    from controls.monitoring.retention import run_results_summarise
+    from tests.factories import PASSWORD
+
+    generated = generate_large_organization(
+        slug="kept",
+        size=Size(controls=4, evidence_per_control=1, tests=1, runs_per_test=10,
+                  resources_per_run=3, run_interval_hours=24, audit_events_per_control=1),
+    )  # fmt: skip
+    generated.admin.set_password(PASSWORD)
+    generated.admin.save()
+    run_results_summarise(retention_days=5)
+    run = TestRun.objects.filter(results_summarised_at__isnull=False).order_by("pk").first()
+    assert run is not None
+    base = live_server.url  # type: ignore[attr-defined]
+    page.goto(f"{base}/login/")
+    page.get_by_label("Email").fill(generated.admin.email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.goto(f"{base}/o/kept/tests/runs/{run.pk}/")
+
+    expect(page.get_by_role("heading", name=f"Run #{run.pk}")).to_be_visible()
+    expect(
+        page.get_by_text(f"{run.passed_count} passed, {run.failed_count} failed")
+    ).to_be_visible()
+    expect(page.get_by_text("were deleted on")).to_be_visible()
+    screenshot(page, "65-run-summarised-1440")
+    page.set_viewport_size({"width": 1024, "height": 800})
+    expect(page.get_by_text("were deleted on")).to_be_in_viewport()
+    screenshot(page, "65-run-summarised-1024")

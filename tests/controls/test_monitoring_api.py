@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from celery import Celery
 
+from compliance.api.pagination import CappedCountPagination
 from compliance.celery import app
 from compliance.models import AuditEvent
 from controls.models import (
@@ -644,6 +645,34 @@ def test_the_run_list_filters_and_costs_the_same_for_many_runs(
     assert count(control=world.unowned_control.pk) == 5
     assert count(status="failed") == 5
     assert count(trigger="push") == 0
+
+
+def test_the_run_list_counts_up_to_a_cap_and_pages_on_past_it(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(CappedCountPagination, "COUNT_CAP", 5)
+    test = make_test(world)
+    runs = [make_run(test, {"a": "pass"}) for _ in range(8)]
+    client = world.api("viewer")
+
+    first = client.get(f"{ACME}/test-runs/", {"page_size": 3}).json()
+    assert (first["count"], first["count_capped"]) == (5, True)
+    third = client.get(f"{ACME}/test-runs/", {"page_size": 3, "page": 3}).json()
+    assert third["next"] is None and third["previous"] is not None
+    seen = [
+        row["id"]
+        for page in (1, 2, 3)
+        for row in client.get(f"{ACME}/test-runs/", {"page_size": 3, "page": page}).json()[
+            "results"
+        ]
+    ]
+    assert seen == [run.pk for run in reversed(runs)]
+    assert client.get(f"{ACME}/test-runs/", {"page_size": 3, "page": 4}).status_code == 404
+    # Below the cap the count is exact and says so.
+    narrow = client.get(f"{ACME}/test-runs/", {"control_test": test.pk, "status": "failed"})
+    assert (narrow.json()["count"], narrow.json()["count_capped"]) == (0, False)
+    page_two = client.get(f"{ACME}/test-runs/", {"page_size": 2, "page": 2}).json()
+    assert page_two["next"] is not None
 
 
 # --- the check registry -------------------------------------------------------------------------
