@@ -9,7 +9,7 @@ from django.db.models import Q, QuerySet
 
 from compliance.filters import FilterSet
 from compliance.models import Organization, User
-from compliance.readiness import implemented_control_blockers, not_ready_controls
+from compliance.readiness import not_ready_stored
 from controls.models import Control, ControlCategory, ControlStatus, Framework, Frequency
 
 READINESS_CHOICES = [("ready", "Ready"), ("not_ready", "Not ready")]
@@ -125,8 +125,7 @@ class ControlFilterSet(FilterSet):
     ) -> QuerySet[Control]:
         if value not in ("ready", "not_ready"):
             return queryset
-        blockers = implemented_control_blockers(organization=self.organization)
-        not_ready = not_ready_controls(blockers)
+        not_ready = not_ready_stored()  # the stored state, kept current by the services
         return queryset.filter(not_ready) if value == "not_ready" else queryset.exclude(not_ready)
 
 

@@ -80,3 +80,16 @@ def people_blockers(organization: Organization, control_ids: Sequence[int]) -> I
                 blocker_reason(requirement, count),
                 filtered_list_url(organization, requirement.kind),
             )
+
+
+def people_changed(*, organization: Organization) -> None:
+    """The roster, a record or an acknowledgement changed: the stored readiness of the controls
+    linked to a personnel requirement is brought up to date (in the caller's transaction)."""
+    from compliance.readiness import controls_changed
+
+    controls_changed(
+        organization=organization,
+        control_ids=PersonnelRequirement.objects.filter(
+            organization=organization, control__isnull=False
+        ).values_list("control_id", flat=True),
+    )
