@@ -25,7 +25,7 @@ from compliance.models import Organization, User
 from compliance.readiness import controls_changed
 from controls.models import Control, Requirement
 from controls.services import assignable_owners, mappable_requirements, refs_outside
-from people.readiness import people_changed
+from people.readiness import people_linked_controls
 from policies.dates import organization_today
 from policies.models import (
     OPEN_STATUSES,
@@ -152,13 +152,15 @@ def _transition(
 def _readiness_changed(policy: Policy, also: Sequence[int] = (), people: bool = False) -> None:
     """Readiness of the controls linked to the policy (and ``also``: controls it was linked to
     before), in the transaction of the change; with ``people``, also of the controls linked to
-    personnel requirements (a new current version changes what people must acknowledge)."""
+    personnel requirements (a new current version changes what people must acknowledge). One
+    call, so the requirement rows are locked in one order."""
     linked = Policy.controls.through.objects.filter(policy_id=policy.pk).values_list(
         "control_id", flat=True
     )
-    controls_changed(organization=policy.organization, control_ids={*linked, *also})
+    ids = {*linked, *also}
     if people:
-        people_changed(organization=policy.organization)
+        ids |= set(people_linked_controls(organization=policy.organization))
+    controls_changed(organization=policy.organization, control_ids=ids)
 
 
 def _locked_version(version: PolicyVersion) -> PolicyVersion:
