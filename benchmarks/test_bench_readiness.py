@@ -11,7 +11,11 @@ from django.test.utils import CaptureQueriesContext
 
 from benchmarks.timing import median_ms
 from compliance.models import Role
-from compliance.readiness import organization_readiness
+from compliance.readiness import (
+    organization_readiness,
+    recompute_readiness,
+    stored_organization_readiness,
+)
 from controls.models import Control, ControlRequirement, Framework, Requirement
 from controls.services import catalog_load
 from tests.factories import MembershipFactory, OrganizationFactory, UserFactory, adopt
@@ -49,6 +53,9 @@ def test_dashboard_on_a_large_program() -> None:
         for control in controls
         for requirement in rng.sample(requirements, 4)
     )
+    # A bulk load ends with a full recomputation of the stored readiness the pages read.
+    run = recompute_readiness(organization=organization, trigger="command")
+    assert run.controls_checked == CONTROLS
     client = Client()
     client.force_login(admin)
 
@@ -62,6 +69,7 @@ def test_dashboard_on_a_large_program() -> None:
     list_ms = median_ms(lambda: client.get("/o/bench/controls/"), 10)
     reqs_ms = median_ms(lambda: client.get("/o/bench/frameworks/soc2/"), 10)
     compute_ms = median_ms(lambda: organization_readiness(organization=organization), 10)
+    stored_ms = median_ms(lambda: stored_organization_readiness(organization=organization), 10)
     results = organization_readiness(organization=organization)
 
     mappings = CONTROLS * 4
@@ -71,7 +79,9 @@ def test_dashboard_on_a_large_program() -> None:
     print(f"  dashboard page           median {dashboard_ms:7.1f} ms   {dashboard_queries} queries")
     print(f"  control list page        median {list_ms:7.1f} ms")
     print(f"  SOC 2 requirements page  median {reqs_ms:7.1f} ms")
-    print(f"  readiness computation    median {compute_ms:7.1f} ms")
+    print(f"  readiness computation    median {compute_ms:7.1f} ms   (from scratch)")
+    print(f"  stored readiness read    median {stored_ms:7.1f} ms   (what the pages do)")
+    print(f"  full recomputation       once   {run.seconds * 1000:7.1f} ms   (nightly / command)")
     for result in results:
         tally = f"{result.ready}/{result.total}, {result.gaps} gaps"
         print(f"  {result.framework.short_name:<10} {result.percent:3d}% ready ({tally})")

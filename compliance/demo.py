@@ -12,8 +12,16 @@ from django.utils import timezone
 
 from compliance import services as core
 from compliance.models import Membership, Organization, Role, User
+from compliance.readiness import recompute_readiness
 from controls import services as controls
-from controls.models import Control, ControlRequirement, ControlStatus, Framework, Frequency
+from controls.models import (
+    Control,
+    ControlRequirement,
+    ControlStatus,
+    Framework,
+    Frequency,
+    RecomputationTrigger,
+)
 from controls.monitoring import demo as monitoring_demo
 from evidence import demo as evidence_demo
 from people import demo as people_demo
@@ -152,6 +160,10 @@ def seed_demo(*, today: dt.date | None = None) -> Organization:
     controls.framework_adopt(
         actor=dana, organization=labs, framework=iso, scope_codes=["A.5", "A.6", "A.7", "A.8"]
     )
+    # Demo data is a bulk load (some of it written without the services): it ends with a full
+    # recomputation of the stored readiness.
+    for organization in (org, labs):
+        recompute_readiness(organization=organization, trigger=RecomputationTrigger.SEED)
     return org
 
 

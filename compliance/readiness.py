@@ -13,24 +13,33 @@ A control is ready when it is not applicable (with a justification), or implemen
 
 from __future__ import annotations
 
+import datetime as dt
+import logging
 import math
+import zoneinfo
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any
 
-from django.db.models import Q
+from django.db import transaction
+from django.db.models import Count, Max, OuterRef, Q, QuerySet, Subquery
+from django.utils import timezone
 
 from compliance.models import Organization
 from controls.models import (
     AdoptedFramework,
     Control,
+    ControlReadiness,
     ControlRequirement,
     ControlStatus,
     Framework,
     FrameworkCategory,
+    ReadinessRecomputation,
     Requirement,
 )
+from controls.models import RequirementReadiness as StoredRequirementReadiness
 
 READY_CONTROL_STATUSES = frozenset({ControlStatus.IMPLEMENTED, ControlStatus.NOT_APPLICABLE})
 
@@ -148,14 +157,14 @@ class Tally:
     not_ready: int = 0
     gaps: int = 0
 
-    def add(self, state: RequirementState) -> None:
-        self.total += 1
+    def add(self, state: RequirementState, count: int = 1) -> None:
+        self.total += count
         if state is RequirementState.READY:
-            self.ready += 1
+            self.ready += count
         elif state is RequirementState.GAP:
-            self.gaps += 1
+            self.gaps += count
         else:
-            self.not_ready += 1
+            self.not_ready += count
 
     @property
     def percent(self) -> int:
@@ -172,6 +181,8 @@ class FrameworkReadiness(Tally):
     adoption: AdoptedFramework | None = None
     categories: list[CategoryReadiness] = field(default_factory=list)
     requirements: list[RequirementReadiness] = field(default_factory=list)
+    # When read from the stored state: when its newest row was computed.
+    computed_at: dt.datetime | None = None
 
     @property
     def framework(self) -> Framework:
@@ -256,3 +267,397 @@ def organization_readiness(
         result.categories = list(categories.values())
         results.append(result)
     return results
+
+
+# --- Stored state -------------------------------------------------------------------------------
+#
+# The functions above are the definition; the ones below keep its results in ControlReadiness and
+# RequirementReadiness rows, so pages read them with aggregate SQL. Services call
+# controls_changed / requirements_changed in the transaction of the change; a nightly full
+# recomputation catches what dates change (evidence going stale, reviews coming due) and repairs
+# and reports drift.
+
+logger = logging.getLogger("compliance.readiness")
+
+DRIFT_SAMPLE_SIZE = 20
+# Full recomputations that end a bulk load (written without the services): drift is expected and
+# logged at INFO; after the nightly run or the command it is logged at WARNING.
+BULK_TRIGGERS = frozenset({"seed", "import", "test"})
+
+
+def organization_local_date(organization: Organization, now: dt.datetime | None = None) -> dt.date:
+    """Today in the organization's time zone: every blocker is date-granular there."""
+    return (now or timezone.now()).astimezone(zoneinfo.ZoneInfo(organization.time_zone)).date()
+
+
+def _requirement_state(total: int, ready: int) -> str:
+    if not total:
+        return RequirementState.GAP.value
+    return RequirementState.READY.value if ready == total else RequirementState.NOT_READY.value
+
+
+def _blocker_json(blockers: Sequence[Blocker]) -> list[dict[str, str]]:
+    return [{"reason": b.reason, "url": b.url} for b in blockers]
+
+
+def _adopted_requirements(organization: Organization) -> QuerySet[Requirement]:
+    """What RequirementReadiness rows exist for: every assessable, non-withdrawn requirement of
+    every adopted framework (scope is applied when reading)."""
+    return Requirement.objects.filter(
+        framework__adoptions__organization=organization, assessable=True, withdrawn=False
+    )
+
+
+def _control_rows(
+    organization: Organization, control_ids: Sequence[int], now: dt.datetime
+) -> tuple[list[ControlReadiness], list[int]]:
+    """Fresh rows for the given controls (active ones) and the ids that should have none
+    (archived or gone). A fixed number of queries."""
+    controls = list(
+        Control.objects.filter(organization=organization, pk__in=control_ids).values_list(
+            "pk", "status", "archived_at"
+        )
+    )
+    active = [(pk, status) for pk, status, archived_at in controls if archived_at is None]
+    implemented = [pk for pk, status in active if status == ControlStatus.IMPLEMENTED]
+    blockers = control_blockers(organization=organization, control_ids=implemented)
+    today = organization_local_date(organization, now)
+    rows = [
+        ControlReadiness(
+            control_id=pk,
+            organization=organization,
+            ready=control_is_ready(status, blockers.get(pk, ())),
+            blockers=_blocker_json(blockers.get(pk, ())),
+            computed_on=today,
+            computed_at=now,
+        )
+        for pk, status in active
+    ]
+    kept = {row.control_id for row in rows}
+    return rows, [pk for pk in control_ids if pk not in kept]
+
+
+def _save_control_rows(rows: Sequence[ControlReadiness], gone: Sequence[int]) -> None:
+    if gone:
+        ControlReadiness.objects.filter(control_id__in=list(gone)).delete()
+    if rows:
+        ControlReadiness.objects.bulk_create(
+            rows,
+            update_conflicts=True,
+            unique_fields=["control"],
+            update_fields=["ready", "blockers", "computed_on", "computed_at"],
+        )
+
+
+def _refresh_requirement_rows(
+    organization: Organization, locked: Sequence[StoredRequirementReadiness], now: dt.datetime
+) -> None:
+    """Recount the (locked) requirement rows from the stored control rows: one query to count,
+    one to save."""
+    if not locked:
+        return
+    counts: dict[int, tuple[int, int]] = {
+        row["requirement_id"]: (row["total"], row["ready"])
+        for row in ControlRequirement.objects.filter(
+            requirement_id__in=[r.requirement_id for r in locked],
+            control__organization=organization,
+            control__archived_at__isnull=True,
+        )
+        .values("requirement_id")
+        .annotate(total=Count("pk"), ready=Count("pk", filter=Q(control__readiness__ready=True)))
+        .order_by()
+    }
+    for row in locked:
+        row.controls_total, row.controls_ready = counts.get(row.requirement_id, (0, 0))
+        row.state = _requirement_state(row.controls_total, row.controls_ready)
+        row.computed_at = now
+    StoredRequirementReadiness.objects.bulk_update(
+        locked, ["controls_total", "controls_ready", "state", "computed_at"]
+    )
+
+
+def _lock_requirement_rows(
+    organization: Organization, requirement_ids: Iterable[int]
+) -> list[StoredRequirementReadiness]:
+    # Ordered by pk, so concurrent transactions take the locks in one order and never deadlock.
+    return list(
+        StoredRequirementReadiness.objects.select_for_update(no_key=True)
+        .filter(organization=organization, requirement_id__in=sorted(set(requirement_ids)))
+        .order_by("pk")
+    )
+
+
+@transaction.atomic
+def controls_changed(
+    *,
+    organization: Organization,
+    control_ids: Iterable[int],
+    requirement_ids: Iterable[int] = (),
+    now: dt.datetime | None = None,
+) -> None:
+    """Bring the stored state of these controls, and of the requirements they map to, up to date.
+
+    Call it in the transaction of the change, after the change. ``requirement_ids`` names
+    requirements a control stopped mapping to (their mapping row is gone). The requirement rows
+    are locked *before* the control rows are read, so two transactions changing two controls of
+    one requirement recount it one after the other and the second sees the first's result.
+    A fixed number of queries, whatever the number of controls."""
+    ids = sorted({int(pk) for pk in control_ids})
+    if not ids:
+        return
+    now = now or timezone.now()
+    mapped = set(
+        ControlRequirement.objects.filter(control_id__in=ids).values_list(
+            "requirement_id", flat=True
+        )
+    )
+    locked = _lock_requirement_rows(organization, mapped | set(requirement_ids))
+    rows, gone = _control_rows(organization, ids, now)
+    _save_control_rows(rows, gone)
+    _refresh_requirement_rows(organization, locked, now)
+
+
+def controls_changed_on_commit(*, organization: Organization, control_ids: Iterable[int]) -> None:
+    """For writes that are not in a transaction of their own (none today): run after commit."""
+    ids = list(control_ids)
+    transaction.on_commit(lambda: controls_changed(organization=organization, control_ids=ids))
+
+
+@transaction.atomic
+def requirements_changed(
+    *,
+    organization: Organization,
+    requirement_ids: Iterable[int] | None = None,
+    now: dt.datetime | None = None,
+) -> None:
+    """Create the rows of newly adopted requirements, drop those no longer adopted, and recount
+    the given requirements (all of the organization's when None). For adoption and catalog
+    changes; scope changes need nothing (scope is applied when reading)."""
+    now = now or timezone.now()
+    wanted = set(_adopted_requirements(organization).values_list("pk", flat=True))
+    StoredRequirementReadiness.objects.filter(organization=organization).exclude(
+        requirement_id__in=wanted
+    ).delete()
+    existing = set(
+        StoredRequirementReadiness.objects.filter(organization=organization).values_list(
+            "requirement_id", flat=True
+        )
+    )
+    new = wanted - existing
+    StoredRequirementReadiness.objects.bulk_create(
+        [
+            StoredRequirementReadiness(
+                organization=organization,
+                requirement_id=pk,
+                state=RequirementState.GAP.value,
+                computed_at=now,
+            )
+            for pk in sorted(new)
+        ],
+        ignore_conflicts=True,
+    )
+    targets = wanted if requirement_ids is None else (set(requirement_ids) & wanted) | new
+    _refresh_requirement_rows(organization, _lock_requirement_rows(organization, targets), now)
+
+
+def _drift(kind: str, label: str, stored: Any, recomputed: Any) -> dict[str, Any]:
+    return {"object": f"{kind} {label}", "stored": stored, "recomputed": recomputed}
+
+
+@transaction.atomic
+def recompute_readiness(
+    *, organization: Organization, trigger: str, now: dt.datetime | None = None
+) -> ReadinessRecomputation:
+    """Recompute every control and requirement of the organization from the definition, compare
+    with what was stored, repair it, and record the run.
+
+    A stored row that differs although it was computed for today's local date is *drift* (an
+    update was missed): logged at WARNING and sampled on the run. One computed for an earlier
+    date that now differs is the expected effect of time passing (``date_changed``)."""
+    now = now or timezone.now()
+    today = organization_local_date(organization, now)
+    run = ReadinessRecomputation.objects.create(
+        organization=organization, trigger=trigger, computed_on=today, started_at=now
+    )
+    sample: list[dict[str, Any]] = []
+    drifted = date_changed = 0
+
+    def differs(computed_on: dt.date | None, item: dict[str, Any]) -> None:
+        nonlocal drifted, date_changed
+        if computed_on is not None and computed_on < today:
+            date_changed += 1
+            return
+        drifted += 1
+        if len(sample) < DRIFT_SAMPLE_SIZE:
+            sample.append(item)
+
+    # Every requirement row first (in pk order), as controls_changed does: no service can change
+    # a requirement's count while the whole organization is recomputed.
+    locked_requirements = list(
+        StoredRequirementReadiness.objects.select_for_update(no_key=True)
+        .filter(organization=organization)
+        .order_by("pk")
+    )
+    # Controls.
+    refs = dict(Control.objects.filter(organization=organization).values_list("pk", "ref_id"))
+    stored_controls = {
+        row.control_id: row for row in ControlReadiness.objects.filter(organization=organization)
+    }
+    rows, _ = _control_rows(organization, sorted(refs), now)
+    fresh = {row.control_id: row for row in rows}
+    for row in rows:
+        old = stored_controls.get(row.control_id)
+        recomputed = {"ready": row.ready, "blockers": row.blockers}
+        if old is None:
+            differs(None, _drift("control", refs[row.control_id], None, recomputed))
+        elif (old.ready, old.blockers) != (row.ready, row.blockers):
+            stored = {"ready": old.ready, "blockers": old.blockers}
+            differs(old.computed_on, _drift("control", refs[row.control_id], stored, recomputed))
+    extra = [pk for pk in stored_controls if pk not in fresh]
+    for pk in extra:
+        label = refs.get(pk, str(pk))
+        differs(None, _drift("control", label, {"ready": stored_controls[pk].ready}, None))
+    _save_control_rows(rows, extra)
+
+    # Requirements, counted from the fresh control rows.
+    wanted = dict(_adopted_requirements(organization).values_list("pk", "ref_id"))
+    counts: dict[int, list[int]] = defaultdict(lambda: [0, 0])
+    for requirement_id, control_id in ControlRequirement.objects.filter(
+        requirement_id__in=list(wanted), control_id__in=list(fresh)
+    ).values_list("requirement_id", "control_id"):
+        counts[requirement_id][0] += 1
+        counts[requirement_id][1] += int(fresh[control_id].ready)
+    stored_requirements = {row.requirement_id: row for row in locked_requirements}
+    local = zoneinfo.ZoneInfo(organization.time_zone)
+    saved = []
+    for pk, ref_id in wanted.items():
+        total, ready = counts.get(pk, (0, 0))
+        state = _requirement_state(total, ready)
+        recomputed = {"state": state, "controls_total": total, "controls_ready": ready}
+        previous = stored_requirements.get(pk)
+        if previous is None:
+            differs(None, _drift("requirement", ref_id, None, recomputed))
+            previous = StoredRequirementReadiness(organization=organization, requirement_id=pk)
+        elif (previous.state, previous.controls_total, previous.controls_ready) != (
+            state,
+            total,
+            ready,
+        ):
+            stored = {
+                "state": previous.state,
+                "controls_total": previous.controls_total,
+                "controls_ready": previous.controls_ready,
+            }
+            differs(
+                previous.computed_at.astimezone(local).date(),
+                _drift("requirement", ref_id, stored, recomputed),
+            )
+        previous.state, previous.controls_total, previous.controls_ready, previous.computed_at = (
+            state,
+            total,
+            ready,
+            now,
+        )
+        saved.append(previous)
+    gone = [pk for pk in stored_requirements if pk not in wanted]
+    for pk in gone:
+        dropped = stored_requirements[pk]
+        differs(None, _drift("requirement", str(pk), {"state": dropped.state}, None))
+    if gone:
+        StoredRequirementReadiness.objects.filter(
+            organization=organization, requirement_id__in=gone
+        ).delete()
+    StoredRequirementReadiness.objects.bulk_create(
+        saved,
+        update_conflicts=True,
+        unique_fields=["organization", "requirement"],
+        update_fields=["state", "controls_total", "controls_ready", "computed_at"],
+    )
+
+    run.controls_checked = len(rows)
+    run.requirements_checked = len(saved)
+    run.drifted = drifted
+    run.date_changed = date_changed
+    run.drift_sample = sample
+    run.finished_at = timezone.now()
+    run.save()
+    if drifted:
+        # A bulk load wrote without the services on purpose: its missing rows are no alarm.
+        level = logging.INFO if trigger in BULK_TRIGGERS else logging.WARNING
+        logger.log(
+            level,
+            "Readiness of %s had drifted: %d row(s) repaired (%s run). First: %s",
+            organization.slug,
+            drifted,
+            trigger,
+            sample[:3],
+        )
+    return run
+
+
+def organizations_due_for_recomputation(now: dt.datetime | None = None) -> list[int]:
+    """Organizations whose last full recomputation was for an earlier local date (or never ran):
+    the hourly tick recomputes them once after their local midnight."""
+    latest = ReadinessRecomputation.objects.filter(organization=OuterRef("pk")).order_by(
+        "-started_at"
+    )
+    due = []
+    for pk, time_zone, last_on in Organization.objects.annotate(
+        last_on=Subquery(latest.values("computed_on")[:1])
+    ).values_list("pk", "time_zone", "last_on"):
+        today = (now or timezone.now()).astimezone(zoneinfo.ZoneInfo(time_zone)).date()
+        if last_on is None or last_on < today:
+            due.append(pk)
+    return due
+
+
+# --- Reading the stored state -------------------------------------------------------------------
+
+
+def stored_organization_readiness(*, organization: Organization) -> list[FrameworkReadiness]:
+    """The figures of :func:`organization_readiness`, read from the stored rows: one GROUP BY
+    framework, category and state over the in-scope rows (three queries in all)."""
+    adoptions = list(
+        AdoptedFramework.objects.filter(organization=organization)
+        .select_related("framework")
+        .prefetch_related("scope")
+    )
+    if not adoptions:
+        return []
+    in_scope = Q(pk__in=[])
+    for adoption in adoptions:
+        in_scope |= Q(
+            requirement__framework_id=adoption.framework_id,
+            requirement__category_id__in=[c.pk for c in adoption.scope.all()],
+        )
+    tallies = (
+        StoredRequirementReadiness.objects.filter(in_scope, organization=organization)
+        .values("requirement__framework_id", "requirement__category_id", "state")
+        .annotate(count=Count("pk"), latest=Max("computed_at"))
+        .order_by()
+    )
+    by_framework: dict[int, list[Any]] = defaultdict(list)
+    for row in tallies:
+        by_framework[row["requirement__framework_id"]].append(row)
+    results = []
+    for adoption in adoptions:
+        result = FrameworkReadiness(adoption=adoption)
+        categories = {
+            c.pk: CategoryReadiness(category=c)
+            for c in sorted(adoption.scope.all(), key=lambda c: c.order)
+        }
+        for row in by_framework.get(adoption.framework_id, []):
+            state = RequirementState(row["state"])
+            result.add(state, row["count"])
+            categories[row["requirement__category_id"]].add(state, row["count"])
+            if result.computed_at is None or row["latest"] > result.computed_at:
+                result.computed_at = row["latest"]
+        result.categories = list(categories.values())
+        results.append(result)
+    return results
+
+
+def not_ready_stored() -> Q:
+    """Controls that are not ready by their stored row (a control without one counts as not
+    ready), as a filter on Control."""
+    return ~Q(readiness__ready=True)

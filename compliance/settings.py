@@ -476,6 +476,9 @@ def _beat_schedule() -> dict[str, dict[str, object]]:
         # name, task, default cron, expires (seconds)
         ("audit_trail_verify", "compliance.tasks.audit_trail_verify", "17 3 * * *", 23 * 3600),
         ("email_flush_outbox", "compliance.tasks.email_flush_outbox", "*/5 * * * *", 240),
+        # Readiness: a full recomputation per organization once after its local midnight
+        # (dates make evidence stale and reviews due); repairs and reports drift.
+        ("readiness_tick", "compliance.tasks.readiness_tick", "13 * * * *", 3000),
         # Evidence requests: create due occurrences, mark overdue ones, send reminders.
         ("evidence_requests_tick", "evidence.tasks.requests_tick", "7 * * * *", 3000),
         # Delete partial uploads left in the incoming folder by killed web workers.

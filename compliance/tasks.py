@@ -43,3 +43,39 @@ def audit_trail_verify() -> list[str]:
             "The audit trail no longer matches its hash chain:\n\n" + "\n".join(problems),
         )
     return problems
+
+
+@shared_task(soft_time_limit=300, time_limit=330)
+def readiness_tick() -> int:
+    """Hourly: a full readiness recomputation for each organization whose last one was for an
+    earlier local date, so each runs once after its local midnight (evidence going stale,
+    reviews coming due and exceptions expiring are date changes no service sees), one task per
+    organization."""
+    from compliance.readiness import organizations_due_for_recomputation
+
+    due = organizations_due_for_recomputation()
+    for organization_id in due:
+        readiness_recompute.delay(organization_id)
+    return len(due)
+
+
+@shared_task(soft_time_limit=1800, time_limit=1900, acks_late=True)
+def readiness_recompute(organization_id: int, trigger: str = "nightly") -> int | None:
+    """The full recomputation of one organization (idempotent: a re-run repairs nothing more)."""
+    from compliance.models import Organization
+    from compliance.readiness import organization_local_date, recompute_readiness
+    from controls.models import ReadinessRecomputation
+
+    organization = Organization.objects.filter(pk=organization_id).first()
+    if organization is None:
+        return None
+    today = organization_local_date(organization)
+    if (
+        trigger == "nightly"
+        and ReadinessRecomputation.objects.filter(
+            organization=organization, trigger=trigger, computed_on=today
+        ).exists()
+    ):
+        return None  # a second delivery, or two beats: today's run is done
+    run = recompute_readiness(organization=organization, trigger=trigger)
+    return run.drifted

@@ -9,11 +9,7 @@ from django.db.models import Q, QuerySet
 
 from compliance.filters import FilterSet
 from compliance.models import Organization, User
-from compliance.readiness import (
-    READY_CONTROL_STATUSES,
-    implemented_control_blockers,
-    not_ready_controls,
-)
+from compliance.readiness import READY_CONTROL_STATUSES, not_ready_stored
 from controls.models import Control, ControlCategory, ControlStatus, Framework, Frequency
 
 READINESS_CHOICES = [("ready", "Ready"), ("not_ready", "Not ready")]
@@ -144,8 +140,7 @@ class ControlFilterSet(FilterSet):
     ) -> QuerySet[Control]:
         if value not in ("ready", "not_ready"):
             return queryset
-        blockers = implemented_control_blockers(organization=self.organization)
-        not_ready = not_ready_controls(blockers)
+        not_ready = not_ready_stored()  # the stored state, kept current by the services
         return queryset.filter(not_ready) if value == "not_ready" else queryset.exclude(not_ready)
 
     def filter_done(

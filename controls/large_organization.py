@@ -132,17 +132,12 @@ def generate_large_organization(
 
 
 def _recompute_readiness(organization: Organization) -> None:
-    """The one call site of the stored readiness engine's full recomputation (issue 10, item 1).
+    """Rows written with COPY bypass the services, so the stored readiness is computed once,
+    in full, at the end (as any bulk load does)."""
+    from compliance.readiness import recompute_readiness
+    from controls.models import RecomputationTrigger
 
-    LEAD: once ``compliance.readiness.recompute_readiness(*, organization, trigger)`` exists on
-    main, this calls it; until then readiness is computed per request and there is nothing to
-    refresh.
-    """
-    from compliance import readiness
-
-    recompute = getattr(readiness, "recompute_readiness", None)
-    if recompute is not None:
-        recompute(organization=organization, trigger="generate_large_organization")
+    recompute_readiness(organization=organization, trigger=RecomputationTrigger.IMPORT)
 
 
 def _copy(model: type[models.Model], fields: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:

@@ -16,6 +16,7 @@ from controls.models import (
     ControlStatusChange,
     Framework,
     Requirement,
+    RequirementReadiness,
 )
 
 
@@ -130,3 +131,43 @@ def my_controls(*, user: User, organization: Organization) -> QuerySet[Control]:
     return control_list(user=user, organization=organization).filter(
         Q(owner=user) | Q(backup_owner=user)
     )
+
+
+# --- stored readiness ---------------------------------------------------------------------------
+
+REQUIREMENT_CONTROLS_LIMIT = 50
+
+
+def stored_requirement_states(
+    *, organization: Organization, framework: Framework
+) -> dict[int, RequirementReadiness]:
+    """The stored state of each of the framework's requirements for the organization, by
+    requirement id (one query, on the unique (organization, requirement) index)."""
+    return {
+        row.requirement_id: row
+        for row in RequirementReadiness.objects.filter(
+            organization=organization, requirement__framework=framework
+        )
+    }
+
+
+def stored_requirement_state(
+    *, organization: Organization, requirement: Requirement
+) -> RequirementReadiness | None:
+    return RequirementReadiness.objects.filter(
+        organization=organization, requirement=requirement
+    ).first()
+
+
+def requirement_controls(
+    *, user: User, organization: Organization, requirement: Requirement, limit: int | None = None
+) -> list[Control]:
+    """The active controls mapped to a requirement that the user may see, with their stored
+    readiness (``control.readiness``), by ID; at most ``limit`` (one query)."""
+    queryset = (
+        control_list(user=user, organization=organization)
+        .filter(mappings__requirement=requirement)
+        .select_related("readiness")
+        .order_by("ref_id")
+    )
+    return list(queryset[: limit or REQUIREMENT_CONTROLS_LIMIT])

@@ -17,6 +17,7 @@ from django.utils import timezone
 from compliance import permissions
 from compliance.audit import audit_record, changed, snapshot
 from compliance.models import Membership, Organization, Role, User
+from compliance.readiness import controls_changed, recompute_readiness, requirements_changed
 from controls import library_files
 from controls.library_files import CatalogData, ControlSetData, LibraryFileError
 from controls.models import (
@@ -27,6 +28,7 @@ from controls.models import (
     ControlStatusChange,
     Framework,
     FrameworkCategory,
+    RecomputationTrigger,
     Requirement,
 )
 
@@ -59,7 +61,15 @@ def catalog_load(*, paths: Sequence[Path] | None = None) -> list[CatalogLoadResu
             raise LibraryFileError(catalog.path, "header", f"key also used by {keys[catalog.key]}")
         keys[catalog.key] = catalog.path
     with transaction.atomic():
-        return [_catalog_apply(catalog) for catalog in catalogs]
+        results = [_catalog_apply(catalog) for catalog in catalogs]
+        # Requirements added, withdrawn or removed: the adopting organizations' stored readiness
+        # is recomputed (a bulk change ends with a full recomputation).
+        changed_keys = [r.key for r in results if r.outcome in ("created", "updated")]
+        for organization in Organization.objects.filter(
+            adopted_frameworks__framework__key__in=changed_keys
+        ).distinct():
+            recompute_readiness(organization=organization, trigger=RecomputationTrigger.IMPORT)
+        return results
 
 
 def _catalog_apply(catalog: CatalogData) -> CatalogLoadResult:
@@ -197,6 +207,9 @@ def framework_adopt(
         organization=organization, framework=framework, adopted_by=actor
     )
     adoption.scope.set(scope)
+    # The adopted framework's requirements get their stored readiness rows (scope is applied
+    # when reading, so a scope change needs nothing).
+    requirements_changed(organization=organization)
     audit_record(
         actor=actor,
         organization=organization,
@@ -344,6 +357,8 @@ def _record_status_change(
 def _set_mappings(
     *, actor: User | None, control: Control, requirements: list[Requirement]
 ) -> tuple[list[str], list[str]]:
+    """Make the control map exactly to ``requirements``; returns the keys added and removed.
+    The caller brings readiness up to date (see :func:`_readiness_changed`)."""
     current = {m.requirement_id: m for m in control.mappings.select_related("requirement")}
     wanted = {r.pk: r for r in requirements}
     removed = [current[pk] for pk in current if pk not in wanted]
@@ -354,6 +369,14 @@ def _set_mappings(
         [ControlRequirement(control=control, requirement=r, created_by=actor) for r in added]
     )
     return [r.key for r in added], [m.requirement.key for m in removed]
+
+
+def _readiness_changed(control: Control, unmapped: Sequence[int] = ()) -> None:
+    """The control's stored readiness, and its requirements' (``unmapped``: the requirements it
+    stopped mapping to), in the transaction of the change."""
+    controls_changed(
+        organization=control.organization, control_ids=[control.pk], requirement_ids=unmapped
+    )
 
 
 @transaction.atomic
@@ -400,6 +423,7 @@ def control_create(
     control.save()
     added, _ = _set_mappings(actor=actor, control=control, requirements=requirement_list)
     _record_status_change(actor=actor, control=control, from_status="", reason=reason or "Created")
+    _readiness_changed(control)
     after = _control_snapshot(control)
     after["requirements"] = sorted(added)
     audit_record(
@@ -447,11 +471,14 @@ def control_update(
         _record_status_change(actor=actor, control=control, from_status=old_status, reason=reason)
 
     old, new = changed(before, _control_snapshot(control))
+    mapped_before = set(control.mappings.values_list("requirement_id", flat=True))
     if requirements is not None:
         added, removed = _set_mappings(actor=actor, control=control, requirements=requirements)
         if added or removed:
             old["requirements_removed"] = removed
             new["requirements_added"] = added
+    if old or new:  # status, frequency or mappings: what readiness reads
+        _readiness_changed(control, sorted(mapped_before))
     if new or old:
         if new_status != old_status and reason:
             new["reason"] = reason
@@ -473,6 +500,7 @@ def control_archive(*, actor: User, control: Control, reason: str = "") -> Contr
         return control
     control.archived_at = timezone.now()
     control.save(update_fields=["archived_at", "updated_at"])
+    _readiness_changed(control)
     audit_record(
         actor=actor,
         organization=control.organization,
@@ -491,6 +519,7 @@ def control_restore(*, actor: User, control: Control) -> Control:
     before = {"archived_at": control.archived_at}
     control.archived_at = None
     control.save(update_fields=["archived_at", "updated_at"])
+    _readiness_changed(control)
     audit_record(
         actor=actor,
         organization=control.organization,
@@ -516,6 +545,7 @@ def control_map(*, actor: User, control: Control, requirement: Requirement) -> C
         raise ValidationError(
             {"requirement": f"{control.ref_id} already maps to {requirement.ref_id}."}
         )
+    _readiness_changed(control)
     audit_record(
         actor=actor,
         organization=control.organization,
@@ -534,7 +564,9 @@ def control_unmap(*, actor: User, mapping: ControlRequirement) -> None:
             {"control": "An archived control cannot be changed; restore it first."}
         )
     key = mapping.requirement.key
+    requirement_id = mapping.requirement_id
     mapping.delete()
+    _readiness_changed(control, [requirement_id])
     audit_record(
         actor=actor,
         organization=control.organization,
@@ -708,6 +740,7 @@ def control_set_import(
                 [ControlRequirement(control=control, requirement=r, created_by=actor) for r in new],
                 ignore_conflicts=True,
             )
+            _readiness_changed(control)
             audit_record(
                 actor=actor,
                 organization=organization,

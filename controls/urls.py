@@ -21,6 +21,11 @@ urlpatterns = [
         views.RequirementDetailView.as_view(),
         name="requirement_detail",
     ),
+    path(
+        "requirements/<int:pk>/controls/",
+        views.RequirementControlsView.as_view(),
+        name="requirement_controls",
+    ),
     path("controls/", views.ControlListView.as_view(), name="control_list"),
     path("controls/export.csv", views.ControlExportView.as_view(), name="control_export"),
     path("controls/new/", views.ControlCreateView.as_view(), name="control_create"),

@@ -18,8 +18,7 @@ from compliance.readiness import (
     RequirementState,
     control_blockers,
     control_is_ready,
-    organization_readiness,
-    requirement_readiness,
+    stored_organization_readiness,
 )
 from compliance.views.mixins import OrganizationMixin, apply_validation_error, capped, paginate
 from controls import selectors, services
@@ -46,7 +45,7 @@ class FrameworkListView(OrganizationMixin, TemplateView):
             for a in selectors.adoption_list(user=self.actor, organization=self.organization)
         }
         readiness = {
-            r.framework.pk: r for r in organization_readiness(organization=self.organization)
+            r.framework.pk: r for r in stored_organization_readiness(organization=self.organization)
         }
         context["frameworks"] = [
             (framework, adoptions.get(framework.pk), readiness.get(framework.pk))
@@ -78,16 +77,14 @@ class FrameworkDetailView(OrganizationMixin, TemplateView):
             framework=framework,
         )
         requirements = list(selectors.requirement_list(framework=framework).filter(withdrawn=False))
-        assessable = [r for r in requirements if r.assessable]
         scope_codes = {c.code for c in adoption.scope.all()} if adoption else set()
-        states = {
-            s.requirement.pk: s
-            for s in (
-                requirement_readiness(organization=self.organization, requirements=assessable)
-                if adoption
-                else []
-            )
-        }
+        # Each requirement's stored state and counts; its controls are listed on demand
+        # (RequirementControlsView), so the page does not grow with the number of controls.
+        states = (
+            selectors.stored_requirement_states(organization=self.organization, framework=framework)
+            if adoption
+            else {}
+        )
         category = self.request.GET.get("category", "")
         state = self.request.GET.get("state", "")
         query = self.request.GET.get("q", "").strip().lower()[:100]
@@ -244,18 +241,35 @@ class RequirementDetailView(OrganizationMixin, TemplateView):
             organization=self.organization,
             framework=requirement.framework,
         )
-        readiness = requirement_readiness(
-            organization=self.organization, requirements=[requirement]
-        )[0]
+        limit = selectors.REQUIREMENT_CONTROLS_LIMIT
+        controls = selectors.requirement_controls(
+            user=self.actor, organization=self.organization, requirement=requirement, limit=limit
+        )
         context.update(
             requirement=requirement,
             adoption=adoption,
             in_scope=bool(adoption and requirement.category in adoption.scope.all()),
-            readiness=readiness,
+            readiness=selectors.stored_requirement_state(
+                organization=self.organization, requirement=requirement
+            ),
+            controls=controls,
+            limit=limit,
             children=requirement.children.filter(withdrawn=False).order_by("order"),
             can_add=self.can(Capability.ADD_CONTROL) and adoption is not None,
         )
         return context
+
+
+class RequirementControlsView(RequirementDetailView):
+    """The controls of one requirement with their readiness, for the framework page (htmx);
+    without htmx, the requirement's page, which lists them too."""
+
+    template_name = "controls/_requirement_controls.html"
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not request.htmx:  # type: ignore[attr-defined]
+            return redirect("requirement_detail", org=self.organization.slug, pk=kwargs["pk"])
+        return super().get(request, *args, **kwargs)
 
 
 # --- controls -----------------------------------------------------------------------------------

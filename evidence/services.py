@@ -22,6 +22,7 @@ from django.utils import timezone
 from compliance.audit import audit_record, changed, snapshot
 from compliance.emails import email_queue
 from compliance.models import Membership, Organization, Role, User
+from compliance.readiness import controls_changed
 from controls.models import Control
 from evidence import schedule, storage
 from evidence.models import (
@@ -50,6 +51,24 @@ ITEM_FIELDS = ("title", "kind", "effective_date", "covers_from", "covers_until",
 
 def organization_today(organization: Organization) -> dt.date:
     return timezone.now().astimezone(zoneinfo.ZoneInfo(organization.time_zone)).date()
+
+
+def _readiness_changed(organization: Organization, control_ids: Any) -> None:
+    """Readiness of the controls an item or request supports, in the transaction of the change
+    (``control_ids``: ids, or a queryset of them, evaluated now)."""
+    controls_changed(organization=organization, control_ids=list(control_ids))
+
+
+def _item_controls(item: EvidenceItem) -> Any:
+    return EvidenceItem.controls.through.objects.filter(evidenceitem_id=item.pk).values_list(
+        "control_id", flat=True
+    )
+
+
+def _request_controls(request_id: int) -> Any:
+    return EvidenceRequest.controls.through.objects.filter(
+        evidencerequest_id=request_id
+    ).values_list("control_id", flat=True)
 
 
 # --- requests -----------------------------------------------------------------------------------
@@ -107,6 +126,7 @@ def request_create(
     _validate_request(request, controls)
     request.save()
     request.controls.set(controls)
+    _readiness_changed(organization, [c.pk for c in controls])
     after = snapshot(request, REQUEST_FIELDS)
     after["controls"] = sorted(c.ref_id for c in controls)
     audit_record(
@@ -134,6 +154,7 @@ def request_update(
     request = EvidenceRequest.objects.select_for_update(no_key=True).get(pk=request.pk)
     before = snapshot(request, REQUEST_FIELDS)
     before["controls"] = sorted(request.controls.values_list("ref_id", flat=True))
+    linked_before = list(_request_controls(request.pk))
     controls = changes.pop("controls", None)
     if request.occurrences.exists() and (
         changes.get("cadence", request.cadence) != request.cadence
@@ -153,6 +174,8 @@ def request_update(
     request.save()
     if controls is not None:
         request.controls.set(controls)
+    # Linked controls or "active" decide whose readiness an overdue occurrence blocks.
+    _readiness_changed(request.organization, {*linked_before, *_request_controls(request.pk)})
     after = snapshot(request, REQUEST_FIELDS)
     after["controls"] = sorted(request.controls.values_list("ref_id", flat=True))
     old, new = changed(before, after)
@@ -182,6 +205,9 @@ def _set_occurrence_status(
     OccurrenceStatusChange.objects.create(
         occurrence=occurrence, from_status=old, to_status=new, actor=actor, reason=reason
     )
+    if OccurrenceStatus.OVERDUE in (old, new):  # an overdue occurrence blocks its controls
+        request = occurrence.request
+        _readiness_changed(request.organization, _request_controls(request.pk))
     return True
 
 
@@ -471,6 +497,7 @@ def evidence_create(
             revision, stored_key = _store_and_create_revision(
                 actor=actor, item=item, number=1, content=content, upload=upload
             )
+            _readiness_changed(organization, [c.pk for c in controls])
             after = snapshot(item, ITEM_FIELDS)
             after["controls"] = sorted(c.ref_id for c in controls)
             after.update(_revision_facts(revision))
@@ -516,6 +543,7 @@ def evidence_add_revision(
             content = _clean_content(item.kind, upload, url, note)
             if effective_date is not None:
                 item.save(update_fields=["effective_date"])
+                _readiness_changed(item.organization, _item_controls(item))
             last = item.revisions.order_by("-number").values_list("number", flat=True).first() or 0
             revision, stored_key = _store_and_create_revision(
                 actor=actor, item=item, number=last + 1, content=content, upload=upload
@@ -583,6 +611,7 @@ def evidence_record_snapshot(
             revision.reviewed_at = timezone.now()
             revision.review_reason = note[:2000]
             revision.save(update_fields=["review_status", "reviewed_at", "review_reason"])
+            _readiness_changed(organization, _item_controls(item))
             return revision
     except BaseException:
         if stored_key is not None:
@@ -638,6 +667,7 @@ def revision_review(
         reason=reason,
     )
     item = revision.item
+    _readiness_changed(item.organization, _item_controls(item))
     audit_record(
         actor=actor,
         organization=item.organization,

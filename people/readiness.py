@@ -11,12 +11,13 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterator, Sequence
+from typing import Any
 
 from django.db.models import Exists, OuterRef, Q
 from django.urls import reverse
 
 from compliance.models import Organization
-from compliance.readiness import Blocker, register_blocker_source
+from compliance.readiness import Blocker, controls_changed, register_blocker_source
 from people import completion
 from people.completion import CellState
 from people.models import Person, PersonnelRecord, PersonnelRequirement, RequirementKind
@@ -80,3 +81,18 @@ def people_blockers(organization: Organization, control_ids: Sequence[int]) -> I
                 blocker_reason(requirement, count),
                 filtered_list_url(organization, requirement.kind),
             )
+
+
+def people_linked_controls(*, organization: Organization) -> Any:
+    """The ids of the controls linked to a personnel requirement (a queryset)."""
+    return PersonnelRequirement.objects.filter(
+        organization=organization, control__isnull=False
+    ).values_list("control_id", flat=True)
+
+
+def people_changed(*, organization: Organization) -> None:
+    """The roster, a record or an acknowledgement changed: the stored readiness of the controls
+    linked to a personnel requirement is brought up to date (in the caller's transaction)."""
+    controls_changed(
+        organization=organization, control_ids=people_linked_controls(organization=organization)
+    )

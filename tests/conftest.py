@@ -25,6 +25,7 @@ from tests.factories import (
     adopt,
     days_from_now,
     map_control,
+    recompute,
 )
 
 # Everyone who may try to cross a permission boundary, least to most privileged.
@@ -129,6 +130,8 @@ def build_world() -> World:
     map_control(unowned, req_b)
     foreign = ControlFactory(organization=other_org, ref_id="IAM-01", name="Globex secret control")
     map_control(foreign, req_a)
+    # Built with factories, which bypass the services that keep readiness current.
+    recompute(org, other_org)
     return World(
         org=org,
         other_org=other_org,

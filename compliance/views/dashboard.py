@@ -13,9 +13,8 @@ from compliance.models import Role
 from compliance.permissions import Capability
 from compliance.readiness import (
     READY_CONTROL_STATUSES,
-    implemented_control_blockers,
-    not_ready_controls,
-    organization_readiness,
+    not_ready_stored,
+    stored_organization_readiness,
 )
 from compliance.views.mixins import OrganizationMixin
 from compliance.work import GROUP_LIMIT, work_groups
@@ -47,10 +46,9 @@ class DashboardView(OrganizationMixin, TemplateView):
         user = self.actor
         controls = control_list(user=user, organization=self.organization)
         today = timezone.localdate()
-        # Blockers once for the page: the framework figures and the owners' open counts share them.
-        blockers = implemented_control_blockers(organization=self.organization)
-        # "Open" is readiness's own "not ready": an implemented control with a blocker counts.
-        not_ready = not_ready_controls(blockers)
+        # "Open" is readiness's own "not ready" (the stored state): an implemented control with a
+        # blocker counts.
+        not_ready = not_ready_stored()
         # Past target date and long lead are about getting a control in place (its status).
         not_done = ~Q(status__in=READY_CONTROL_STATUSES)
         counts = controls.aggregate(
@@ -84,7 +82,7 @@ class DashboardView(OrganizationMixin, TemplateView):
         context.update(
             evidence_pending=evidence_pending,
             requests_overdue=requests_overdue,
-            readiness=organization_readiness(organization=self.organization, blockers=blockers),
+            readiness=stored_organization_readiness(organization=self.organization),
             counts=counts,
             owners=list(owners[:12]),
             long_lead=list(

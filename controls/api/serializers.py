@@ -156,3 +156,6 @@ class FrameworkReadinessSerializer(serializers.Serializer):
     gaps = serializers.IntegerField()
     percent = serializers.IntegerField()
     categories = CategoryReadinessSerializer(many=True)
+    computed_at = serializers.DateTimeField(
+        allow_null=True, help_text="When the newest of these figures was computed."
+    )

@@ -16,7 +16,7 @@ from compliance.api.base import OrganizationScopedMixin, PermittedObjectsFilter
 from compliance.api.filters import DjangoFilterBackend, OrderingFilter
 from compliance.filters import FilterSet
 from compliance.permissions import Capability, restrict
-from compliance.readiness import organization_readiness
+from compliance.readiness import stored_organization_readiness
 from controls import services
 from controls.api.serializers import (
     AdoptedFrameworkSerializer,
@@ -267,5 +267,5 @@ class ReadinessView(OrganizationScopedMixin, APIView):
 
     @extend_schema(responses={200: FrameworkReadinessSerializer(many=True)})
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        readiness = organization_readiness(organization=self.organization)
+        readiness = stored_organization_readiness(organization=self.organization)
         return Response(FrameworkReadinessSerializer(readiness, many=True).data)

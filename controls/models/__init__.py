@@ -31,6 +31,13 @@ from controls.models.monitoring import (
     TestRun,
     Trigger,
 )
+from controls.models.readiness import (
+    ControlReadiness,
+    ReadinessRecomputation,
+    RecomputationTrigger,
+    RequirementReadiness,
+    RequirementReadinessState,
+)
 
 __all__ = [
     "FINISHED",
@@ -38,6 +45,7 @@ __all__ = [
     "Control",
     "ControlCategory",
     "ControlGroupObjectPermission",
+    "ControlReadiness",
     "ControlRequirement",
     "ControlStatus",
     "ControlStatusChange",
@@ -49,8 +57,12 @@ __all__ = [
     "Frequency",
     "Integration",
     "IntegrationKind",
+    "ReadinessRecomputation",
     "ReadinessRule",
+    "RecomputationTrigger",
     "Requirement",
+    "RequirementReadiness",
+    "RequirementReadinessState",
     "ResultStatus",
     "RunStatus",
     "ScheduleKind",

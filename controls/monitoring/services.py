@@ -29,6 +29,7 @@ from django.utils import timezone
 from compliance.audit import audit_record, changed, snapshot
 from compliance.emails import email_queue
 from compliance.models import Organization, User
+from compliance.readiness import controls_changed
 from compliance.text import with_article
 from controls.checks import Check, Resource, clean_parameters, get_check
 from controls.integrations import crypto
@@ -57,6 +58,12 @@ TEST_FIELDS = (
 )  # fmt: skip
 PUSH_TOKEN_PREFIX = "attt_"  # noqa: S105 - a prefix, not a secret
 MAX_RESOURCES = 10_000
+
+
+def _readiness_changed(test: ControlTest) -> None:
+    """Readiness of the test's control, in the transaction of the change (a test's latest run,
+    its exceptions and open findings decide whether it blocks the control)."""
+    controls_changed(organization=test.organization, control_ids=[test.control_id])
 
 
 def organization_today(organization: Organization, now: dt.datetime | None = None) -> dt.date:
@@ -357,6 +364,7 @@ def control_test_create(
     with transaction.atomic():
         _plan_next(test, timezone.now())
         test.save()
+        _readiness_changed(test)
         audit_record(
             actor=actor,
             organization=test.organization,
@@ -391,6 +399,8 @@ def control_test_update(*, actor: User, test: ControlTest, changes: dict[str, An
             _plan_next(test, timezone.now())
         test.save()
         old, new = changed(before, snapshot(test, TEST_FIELDS))
+        if new:  # enabled, name (in the blocker's reason), readiness rule…
+            _readiness_changed(test)
         if new or "integration" in changes:
             audit_record(
                 actor=actor,
@@ -471,6 +481,7 @@ def exception_create(
             expires_on=expires_on,
             created_by=actor,
         )
+        _readiness_changed(test)
         audit_record(
             actor=actor,
             organization=test.organization,
@@ -489,6 +500,7 @@ def exception_revoke(*, actor: User, exception: TestException) -> TestException:
         if not updated:
             raise ValidationError("This exception was already revoked.")
         exception.refresh_from_db()
+        _readiness_changed(exception.control_test)
         audit_record(
             actor=actor,
             organization=exception.control_test.organization,
@@ -771,6 +783,7 @@ def run_finish(
         run.evidence_revision = _freeze_as_evidence(run, resources, today)
         run.save()
         ControlTest.objects.filter(pk=test.pk).update(last_run=run)
+        _readiness_changed(test)  # the latest run, and the findings it opened or resolved
         if new_findings:
             _notify_new_findings(test, run, new_findings)
     return run

@@ -17,6 +17,7 @@ from compliance.audit import audit_record
 from compliance.models import Organization, User
 from people.importer import ImportMode, ParsedFile, ParsedRow, RowError, parse_csv
 from people.models import Person
+from people.readiness import people_changed
 from people.services.roster import accounts_by_email
 
 # --- CSV import ---------------------------------------------------------------------------------
@@ -222,6 +223,9 @@ def people_import(
                 "The roster changed while importing; nothing was imported. Run it again."
             ) from exc
         if result.imported:
+            # The roster changed: the controls linked to personnel requirements (and only
+            # those) read it; a fixed number of queries however many rows were imported.
+            people_changed(organization=organization)
             audit_record(
                 actor=actor,
                 organization=organization,

@@ -12,6 +12,7 @@ from django.db import IntegrityError, transaction
 
 from compliance.audit import audit_record, changed, snapshot
 from compliance.models import Membership, Organization, User
+from compliance.readiness import controls_changed
 from controls.models import Control
 from evidence.models import EvidenceItem
 from people import completion
@@ -24,6 +25,7 @@ from people.models import (
     PersonnelRequirement,
     RequirementKind,
 )
+from people.readiness import people_changed
 
 PERSON_FIELDS = (
     "full_name", "email", "title", "department", "manager", "employment_type", "start_date",
@@ -161,6 +163,7 @@ def person_create(
             person.save()
     except IntegrityError as exc:
         raise ValidationError({"email": f"{person.email} is already in the roster."}) from exc
+    people_changed(organization=organization)
     audit_record(
         actor=actor,
         organization=organization,
@@ -200,6 +203,7 @@ def person_update(*, actor: User, person: Person, changes: PersonChanges) -> Per
         raise ValidationError({"email": f"{person.email} is already in the roster."}) from exc
     old, new = changed(before, _person_snapshot(person))
     if new or old:
+        people_changed(organization=person.organization)
         audit_record(
             actor=actor,
             organization=person.organization,
@@ -282,6 +286,7 @@ def people_requirements_ensure(*, organization: Organization) -> list[PersonnelR
                     for d in missing
                 ]
             )
+            people_changed(organization=organization)
             audit_record(
                 actor=None,
                 organization=organization,
@@ -314,6 +319,7 @@ def requirement_update(
         raise ValidationError(dict.fromkeys(unknown, "This field cannot be changed."))
     requirement = PersonnelRequirement.objects.select_for_update(no_key=True).get(pk=requirement.pk)
     before = snapshot(requirement, REQUIREMENT_FIELDS)
+    before_control = requirement.control_id
     for name, value in changes.items():
         setattr(requirement, name, value)
     errors: dict[str, list[str]] = {}
@@ -329,6 +335,11 @@ def requirement_update(
     requirement.save()
     old, new = changed(before, snapshot(requirement, REQUIREMENT_FIELDS))
     if new or old:
+        # The control it was linked to (no longer blocked by it), and the one it is linked to.
+        controls_changed(
+            organization=requirement.organization,
+            control_ids=[pk for pk in (before_control, requirement.control_id) if pk],
+        )
         audit_record(
             actor=actor,
             organization=requirement.organization,
@@ -397,6 +408,7 @@ def record_create(
     if errors:
         raise ValidationError(errors)
     record.save()
+    people_changed(organization=organization)
     audit_record(
         actor=actor,
         organization=organization,

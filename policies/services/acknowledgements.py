@@ -22,6 +22,7 @@ from compliance.audit import audit_record
 from compliance.emails import email_queue
 from compliance.models import Organization, User
 from people.models import EmploymentType, Person, active_people_q
+from people.readiness import people_changed
 from policies import links
 from policies.dates import (
     ACKNOWLEDGE_WITHIN_DAYS,
@@ -178,6 +179,7 @@ def policy_send_for_acknowledgement(
     distribution.department = department
     distribution.save()
     result = _send(version=version, distribution=distribution, now=now, notify=notify)
+    people_changed(organization=version.policy.organization)
     audit_record(
         actor=actor,
         organization=version.policy.organization,
@@ -235,6 +237,7 @@ def acknowledgement_rounds_send(
             result.versions += 1
             if sent.sent:
                 result.sent += sent.sent
+                people_changed(organization=organization)
                 audit_record(
                     actor=None,
                     organization=organization,
@@ -353,6 +356,7 @@ def policy_acknowledge(
     except IntegrityError:  # the same round was recorded meanwhile
         existing = Acknowledgement.objects.get(version=version, person=person, round=round_number)
         return AcknowledgeResult(existing, created=False)
+    people_changed(organization=organization)  # acknowledgements are a personnel requirement
     audit_record(
         actor=user,
         organization=organization,

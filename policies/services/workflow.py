@@ -22,8 +22,10 @@ from django.utils.formats import date_format
 
 from compliance.audit import audit_record, changed, snapshot
 from compliance.models import Organization, User
+from compliance.readiness import controls_changed
 from controls.models import Control, Requirement
 from controls.services import assignable_owners, mappable_requirements, refs_outside
+from people.readiness import people_linked_controls
 from policies.dates import organization_today
 from policies.models import (
     OPEN_STATUSES,
@@ -147,6 +149,20 @@ def _transition(
     return version
 
 
+def _readiness_changed(policy: Policy, also: Sequence[int] = (), people: bool = False) -> None:
+    """Readiness of the controls linked to the policy (and ``also``: controls it was linked to
+    before), in the transaction of the change; with ``people``, also of the controls linked to
+    personnel requirements (a new current version changes what people must acknowledge). One
+    call, so the requirement rows are locked in one order."""
+    linked = Policy.controls.through.objects.filter(policy_id=policy.pk).values_list(
+        "control_id", flat=True
+    )
+    ids = {*linked, *also}
+    if people:
+        ids |= set(people_linked_controls(organization=policy.organization))
+    controls_changed(organization=policy.organization, control_ids=ids)
+
+
 def _locked_version(version: PolicyVersion) -> PolicyVersion:
     """The version, re-read under a lock on its policy (transitions of a policy serialize)."""
     Policy.objects.select_for_update(no_key=True).filter(pk=version.policy_id).first()
@@ -189,6 +205,7 @@ def policy_create(
     policy.save()
     policy.controls.set(controls)
     policy.requirements.set(requirements)
+    _readiness_changed(policy)
     version.policy = policy
     version.save()
     _record_status_change(
@@ -221,6 +238,7 @@ def policy_update(*, actor: User, policy: Policy, changes: PolicyChanges) -> Pol
         .get(pk=policy.pk)
     )
     before = _policy_snapshot(policy)
+    linked_before = list(policy.controls.values_list("pk", flat=True))
     controls = changes.pop("controls", None)
     requirements = changes.pop("requirements", None)
     for name, value in changes.items():
@@ -242,7 +260,8 @@ def policy_update(*, actor: User, policy: Policy, changes: PolicyChanges) -> Pol
         if current != wanted:
             policy.requirements.set(requirements)
             old["requirements"], new["requirements"] = sorted(current), sorted(wanted)
-    if old or new:
+    if old or new:  # links, title (in the blocker's reason) or review cadence
+        _readiness_changed(policy, linked_before)
         audit_record(
             actor=actor,
             organization=policy.organization,
@@ -273,6 +292,7 @@ def policy_mark_reviewed(
     before = {"last_reviewed_on": policy.last_reviewed_on}
     policy.last_reviewed_on = today
     policy.save(update_fields=["last_reviewed_on", "updated_at"])
+    _readiness_changed(policy)
     audit_record(
         actor=actor,
         organization=policy.organization,
@@ -493,6 +513,7 @@ def policy_version_approve(
         approved_at=now,
         effective_date=effective_date,
     )
+    _readiness_changed(policy, people=True)
     audit_record(
         actor=actor,
         organization=policy.organization,
@@ -527,6 +548,7 @@ def policy_version_retire(*, actor: User, version: PolicyVersion, reason: str) -
         reason=reason,
         retired_at=timezone.now(),
     )
+    _readiness_changed(version.policy, people=True)
     audit_record(
         actor=actor,
         organization=version.policy.organization,

@@ -13,7 +13,7 @@ from django.urls import reverse
 from compliance.models import User
 from controls.models import Control
 from tests.conftest import World
-from tests.factories import ControlFactory, RequirementFactory, map_control
+from tests.factories import ControlFactory, RequirementFactory, map_control, recompute
 
 DASHBOARD = reverse("dashboard", args=["acme"])
 LIST = reverse("control_list", args=["acme"])
@@ -41,6 +41,7 @@ def owned(world: World) -> World:
     )  # fmt: skip
     ControlFactory(organization=world.org, ref_id="OPS-03", owner=owner, status="in_progress")
     ControlFactory(organization=world.org, ref_id="OPS-04", owner=owner, status="not_started")
+    recompute(world.org)
     return world
 
 
@@ -53,6 +54,7 @@ def test_an_implemented_control_with_a_blocker_counts_as_open_for_its_owner(owne
 
 def test_an_implemented_control_whose_blocker_is_gone_is_no_longer_open(owned: World) -> None:
     Control.objects.filter(pk=owned.control.pk).update(frequency="event_driven")
+    recompute(owned.org)
 
     response = owned.client("admin").get(DASHBOARD)
 
@@ -97,6 +99,7 @@ def test_a_requirement_page_says_which_controls_are_ready_and_why_not(owned: Wor
     started = Control.objects.get(ref_id="OPS-03")
     map_control(ready, owned.req_a)
     map_control(started, owned.req_a)
+    recompute(owned.org)
     url = reverse("requirement_detail", args=["acme", owned.req_a.pk])
 
     page = owned.client("viewer").get(url).content.decode()
@@ -120,6 +123,7 @@ def add_blocked_controls(world: World, count: int) -> None:
             organization=world.org, owner=owner, status="implemented", frequency="quarterly"
         )
         map_control(control, world.req_a, RequirementFactory(category=world.security))
+    recompute(world.org)
 
 
 def queries(client, url: str) -> int:  # type: ignore[no-untyped-def]
