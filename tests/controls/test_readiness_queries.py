@@ -37,6 +37,7 @@ def add_controls(world: World, count: int) -> None:
 
 
 def captured(client, url: str, **headers: str) -> list[str]:  # type: ignore[no-untyped-def]
+    client.get(url, **headers)  # the first page remembers the organization in the session
     with CaptureQueriesContext(connection) as queries:
         response = client.get(url, **headers)
         assert response.status_code == 200, response.content[:300]
