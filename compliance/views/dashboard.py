@@ -21,7 +21,8 @@ from compliance.work import GROUP_LIMIT, work_groups
 from controls.models import Control, ControlStatus
 from controls.monitoring.selectors import monitoring_summary
 from controls.selectors import control_list, my_controls
-from evidence.models import EvidenceRevision, OccurrenceStatus, RequestOccurrence, ReviewStatus
+from evidence.models import OccurrenceStatus, RequestOccurrence
+from evidence.selectors import pending_review_count
 
 
 class DashboardView(OrganizationMixin, TemplateView):
@@ -71,9 +72,9 @@ class DashboardView(OrganizationMixin, TemplateView):
             )
             .order_by("-open", "owner__full_name")
         )
-        evidence_pending = EvidenceRevision.objects.filter(
-            item__organization=self.organization, review_status=ReviewStatus.PENDING
-        ).count()
+        # Items, as the list behind the number counts them (an item with two pending
+        # revisions is one decision to make).
+        evidence_pending = pending_review_count(user=user, organization=self.organization)
         requests_overdue = RequestOccurrence.objects.filter(
             request__organization=self.organization,
             request__active=True,

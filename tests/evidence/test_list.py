@@ -67,6 +67,16 @@ def test_the_review_queue_counts_items_waiting_not_revisions(
     assert b"Review queue" in response.content
 
 
+def test_the_dashboard_counts_the_items_its_link_lists(
+    world: World, histories: dict[str, EvidenceItem]
+) -> None:
+    client = world.client("admin")
+    dashboard = client.get(reverse("dashboard", args=["acme"]))
+    listed = client.get("/o/acme/evidence/?review=pending")
+    assert dashboard.context["evidence_pending"] == listed.context["page"].paginator.count == 2
+    assert b"2 items</a>" in dashboard.content
+
+
 def test_a_row_shows_its_latest_revision_and_an_earlier_acceptance(
     world: World, histories: dict[str, EvidenceItem]
 ) -> None:
