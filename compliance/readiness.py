@@ -223,24 +223,35 @@ def requirement_readiness(
     return [RequirementReadiness(r, mapped.get(r.pk, [])) for r in requirements]
 
 
-def organization_readiness(
-    *, organization: Organization, blockers: Mapping[int, Sequence[Blocker]] | None = None
-) -> list[FrameworkReadiness]:
-    """Readiness of every adopted framework, overall and per in-scope category (``blockers`` as
-    for :func:`requirement_readiness`)."""
+def _adoptions_in_scope(
+    organization: Organization, *, through: str = ""
+) -> tuple[list[AdoptedFramework], Q]:
+    """The organization's adoptions (framework and scope loaded) and a filter for the
+    requirements in their scope (``through`` prefixes the fields, e.g. ``"requirement__"``)."""
     adoptions = list(
         AdoptedFramework.objects.filter(organization=organization)
         .select_related("framework")
         .prefetch_related("scope")
     )
+    in_scope = Q(pk__in=[])
+    for adoption in adoptions:
+        in_scope |= Q(
+            **{
+                f"{through}framework_id": adoption.framework_id,
+                f"{through}category_id__in": [c.pk for c in adoption.scope.all()],
+            }
+        )
+    return adoptions, in_scope
+
+
+def organization_readiness(
+    *, organization: Organization, blockers: Mapping[int, Sequence[Blocker]] | None = None
+) -> list[FrameworkReadiness]:
+    """Readiness of every adopted framework, overall and per in-scope category (``blockers`` as
+    for :func:`requirement_readiness`)."""
+    adoptions, scope_filter = _adoptions_in_scope(organization)
     if not adoptions:
         return []
-    scope_filter = Q(pk__in=[])
-    for adoption in adoptions:
-        scope_filter |= Q(
-            framework_id=adoption.framework_id,
-            category_id__in=[c.pk for c in adoption.scope.all()],
-        )
     requirements = list(
         Requirement.objects.filter(scope_filter, assessable=True, withdrawn=False)
         .select_related("category")
@@ -617,19 +628,9 @@ def organizations_due_for_recomputation(now: dt.datetime | None = None) -> list[
 def stored_organization_readiness(*, organization: Organization) -> list[FrameworkReadiness]:
     """The figures of :func:`organization_readiness`, read from the stored rows: one GROUP BY
     framework, category and state over the in-scope rows (three queries in all)."""
-    adoptions = list(
-        AdoptedFramework.objects.filter(organization=organization)
-        .select_related("framework")
-        .prefetch_related("scope")
-    )
+    adoptions, in_scope = _adoptions_in_scope(organization, through="requirement__")
     if not adoptions:
         return []
-    in_scope = Q(pk__in=[])
-    for adoption in adoptions:
-        in_scope |= Q(
-            requirement__framework_id=adoption.framework_id,
-            requirement__category_id__in=[c.pk for c in adoption.scope.all()],
-        )
     tallies = (
         StoredRequirementReadiness.objects.filter(in_scope, organization=organization)
         .values("requirement__framework_id", "requirement__category_id", "state")
