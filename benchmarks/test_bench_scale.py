@@ -21,9 +21,8 @@ from __future__ import annotations
 
 import json
 import os
-import statistics
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -34,6 +33,7 @@ from django.core.management import call_command
 from django.db import connection
 from django.test import Client
 
+from benchmarks.timing import median_ms
 from compliance.models import Organization, User
 from controls.large_organization import ISSUE_SIZE, Size, generate_large_organization
 from controls.models import Control, ControlTest
@@ -205,15 +205,6 @@ def _pages(organization: Organization) -> list[Page]:
     return pages
 
 
-def _median_ms(fn: Callable[[], object], n: int) -> float:
-    samples = []
-    for _ in range(n):
-        start = time.perf_counter()
-        fn()
-        samples.append((time.perf_counter() - start) * 1000)
-    return statistics.median(samples)
-
-
 @dataclass
 class Measure:
     status: int
@@ -246,7 +237,7 @@ def _measure(client: Client, page: Page, n: int) -> Measure:
     client.get(page.url)  # warm up: templates, caches, the plan cache
     with _queries() as queries:
         response = client.get(page.url)
-    ms = _median_ms(lambda: client.get(page.url), n)
+    ms = median_ms(lambda: client.get(page.url), n)
 
     def run_sql() -> None:
         with connection.cursor() as cursor:
@@ -255,7 +246,7 @@ def _measure(client: Client, page: Page, n: int) -> Measure:
                 cursor.fetchall()
 
     run_sql()
-    sql_ms = _median_ms(run_sql, n)
+    sql_ms = median_ms(run_sql, n)
     return Measure(
         response.status_code,
         len(queries),
@@ -300,7 +291,7 @@ def _jit_ms(query: tuple[str, Any], jit: str, n: int) -> float:
     with connection.cursor() as cursor:
         cursor.execute(f"SET jit = {jit}")
         try:
-            return _median_ms(lambda: (cursor.execute(*query), cursor.fetchall()), n)
+            return median_ms(lambda: (cursor.execute(*query), cursor.fetchall()), n)
         finally:
             cursor.execute("RESET jit")
 
@@ -318,7 +309,7 @@ def test_pages_at_a_real_companys_size(django_db_blocker: Any) -> None:
                 page.name: _measure(client, page, REQUESTS) for page in _pages(organization)
             }
             if label == "small":
-                select_one = _median_ms(_select_one, REQUESTS)
+                select_one = median_ms(_select_one, REQUESTS)
             if label == "large":
                 evidence = f"/o/{organization.slug}/evidence/"
                 worst = _slowest_query(client, evidence)

@@ -266,18 +266,25 @@ def organization_readiness(
 
     results = []
     for adoption in adoptions:
-        result = FrameworkReadiness(adoption=adoption)
-        categories = {
-            c.pk: CategoryReadiness(category=c)
-            for c in sorted(adoption.scope.all(), key=lambda c: c.order)
-        }
+        result, categories = _framework_tally(adoption)
         for state in by_framework.get(adoption.framework_id, []):
             result.add(state.state)
             result.requirements.append(state)
             categories[state.requirement.category_id].add(state.state)
-        result.categories = list(categories.values())
         results.append(result)
     return results
+
+
+def _framework_tally(
+    adoption: AdoptedFramework,
+) -> tuple[FrameworkReadiness, dict[int, CategoryReadiness]]:
+    """An empty tally for the adoption, and its in-scope categories' tallies by id (in the
+    catalog's order, already attached to it)."""
+    categories = {
+        c.pk: CategoryReadiness(category=c)
+        for c in sorted(adoption.scope.all(), key=lambda c: c.order)
+    }
+    return FrameworkReadiness(adoption=adoption, categories=list(categories.values())), categories
 
 
 # --- Stored state -------------------------------------------------------------------------------
@@ -642,18 +649,13 @@ def stored_organization_readiness(*, organization: Organization) -> list[Framewo
         by_framework[row["requirement__framework_id"]].append(row)
     results = []
     for adoption in adoptions:
-        result = FrameworkReadiness(adoption=adoption)
-        categories = {
-            c.pk: CategoryReadiness(category=c)
-            for c in sorted(adoption.scope.all(), key=lambda c: c.order)
-        }
+        result, categories = _framework_tally(adoption)
         for row in by_framework.get(adoption.framework_id, []):
             state = RequirementState(row["state"])
             result.add(state, row["count"])
             categories[row["requirement__category_id"]].add(state, row["count"])
             if result.computed_at is None or row["latest"] > result.computed_at:
                 result.computed_at = row["latest"]
-        result.categories = list(categories.values())
         results.append(result)
     return results
 
