@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from compliance import services as core
 from compliance.models import Membership, Organization, Role, User
-from compliance.readiness import recompute_readiness
+from compliance.readiness import bulk_load
 from controls import services as controls
 from controls.models import (
     Control,
@@ -76,7 +76,13 @@ def _user(spec: DemoUser) -> User:
 @transaction.atomic
 def seed_demo(*, today: dt.date | None = None) -> Organization:
     """Create the demo organizations. Call only when :func:`demo_exists` is false."""
-    today = today or timezone.localdate()
+    # A bulk load (some of it written without the services): the stored readiness is recomputed
+    # in full once at the end, not after each change.
+    with bulk_load(trigger=RecomputationTrigger.SEED):
+        return _seed_demo(today=today or timezone.localdate())
+
+
+def _seed_demo(*, today: dt.date) -> Organization:
     rng = random.Random(2026)  # the same demo every time
     if not Framework.objects.exists():
         controls.catalog_load()
@@ -160,10 +166,6 @@ def seed_demo(*, today: dt.date | None = None) -> Organization:
     controls.framework_adopt(
         actor=dana, organization=labs, framework=iso, scope_codes=["A.5", "A.6", "A.7", "A.8"]
     )
-    # Demo data is a bulk load (some of it written without the services): it ends with a full
-    # recomputation of the stored readiness.
-    for organization in (org, labs):
-        recompute_readiness(organization=organization, trigger=RecomputationTrigger.SEED)
     return org
 
 

@@ -18,7 +18,9 @@ import logging
 import math
 import zoneinfo
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -405,6 +407,38 @@ def _lock_requirement_rows(
     )
 
 
+# Inside bulk_load(): the organizations whose facts changed, recomputed in full at the end.
+_BULK_LOAD: ContextVar[set[int] | None] = ContextVar("readiness_bulk_load", default=None)
+
+
+@contextmanager
+def bulk_load(*, trigger: str) -> Iterator[None]:
+    """For loaders that make many changes through the services (the demo, imports): the
+    per-change updates are skipped inside the block, and each organization they touched is
+    recomputed in full once at its end (in the caller's transaction). Nested blocks join the
+    outermost one."""
+    if _BULK_LOAD.get() is not None:
+        yield
+        return
+    token = _BULK_LOAD.set(set())
+    try:
+        yield
+        touched = _BULK_LOAD.get() or set()
+    finally:
+        _BULK_LOAD.reset(token)
+    for organization in Organization.objects.filter(pk__in=touched).order_by("pk"):
+        recompute_readiness(organization=organization, trigger=trigger)
+
+
+def _deferred(organization: Organization) -> bool:
+    """In a bulk load: note the organization for the recomputation at its end."""
+    touched = _BULK_LOAD.get()
+    if touched is None:
+        return False
+    touched.add(organization.pk)
+    return True
+
+
 @transaction.atomic
 def controls_changed(
     *,
@@ -421,7 +455,7 @@ def controls_changed(
     one requirement recount it one after the other and the second sees the first's result.
     A fixed number of queries, whatever the number of controls."""
     ids = sorted({int(pk) for pk in control_ids})
-    if not ids:
+    if not ids or _deferred(organization):
         return
     now = now or timezone.now()
     mapped = set(
@@ -451,6 +485,8 @@ def requirements_changed(
     """Create the rows of newly adopted requirements, drop those no longer adopted, and recount
     the given requirements (all of the organization's when None). For adoption and catalog
     changes; scope changes need nothing (scope is applied when reading)."""
+    if _deferred(organization):
+        return
     now = now or timezone.now()
     wanted = set(_adopted_requirements(organization).values_list("pk", flat=True))
     StoredRequirementReadiness.objects.filter(organization=organization).exclude(

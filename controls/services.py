@@ -17,7 +17,12 @@ from django.utils import timezone
 from compliance import permissions
 from compliance.audit import audit_record, changed, snapshot
 from compliance.models import Membership, Organization, Role, User
-from compliance.readiness import controls_changed, recompute_readiness, requirements_changed
+from compliance.readiness import (
+    bulk_load,
+    controls_changed,
+    recompute_readiness,
+    requirements_changed,
+)
 from controls import library_files
 from controls.library_files import CatalogData, ControlSetData, LibraryFileError
 from controls.models import (
@@ -669,6 +674,7 @@ def control_set_plan(
 
 
 @transaction.atomic
+@bulk_load(trigger=RecomputationTrigger.IMPORT)  # one full recomputation, not one per control
 def control_set_import(
     *, actor: User | None, organization: Organization, control_set_key: str
 ) -> ControlSetImportResult:

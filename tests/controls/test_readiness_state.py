@@ -13,7 +13,9 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
+from compliance.models import Organization
 from compliance.readiness import (
+    bulk_load,
     organization_local_date,
     organization_readiness,
     organizations_due_for_recomputation,
@@ -498,6 +500,37 @@ def test_a_change_in_one_organization_leaves_the_other_alone(scene: Scene) -> No
     )
     run = recompute_readiness(organization=scene.world.other_org, trigger="test")
     assert run.drifted == 0
+
+
+# --- bulk loads -----------------------------------------------------------------------------------
+
+
+def test_a_bulk_load_recomputes_once_at_its_end_not_after_each_change(scene: Scene) -> None:
+    before = stored(scene.world)
+    runs = ReadinessRecomputation.objects.filter(organization=scene.world.org)
+    count = runs.count()
+    with bulk_load(trigger="import"):
+        controls.control_update(
+            actor=scene.admin, control=scene.control, changes={"status": ControlStatus.IN_PROGRESS}
+        )
+        assert stored(scene.world) == before  # nothing is updated inside the block
+    assert not ControlReadiness.objects.get(control=scene.control).ready
+    assert stored(scene.world) != before
+    assert runs.count() == count + 1
+    assert runs.latest("pk").trigger == "import"
+    assert_stored_equals_recomputation(scene.world)
+
+
+def test_the_demo_is_seeded_with_stored_readiness_equal_to_a_recomputation(db: None) -> None:
+    from compliance import demo
+
+    org = demo.seed_demo()
+    for organization in Organization.objects.filter(pk__in=[org.pk]) | Organization.objects.filter(
+        slug=demo.LABS_SLUG
+    ):
+        assert RequirementReadiness.objects.filter(organization=organization).exists()
+        run = recompute_readiness(organization=organization, trigger="test")
+        assert (run.drifted, run.date_changed) == (0, 0), run.drift_sample
 
 
 # --- the nightly run ----------------------------------------------------------------------------
