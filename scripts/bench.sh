@@ -6,4 +6,6 @@ ATTEST_TASK="make bench"
 # shellcheck source=scripts/services.sh
 . scripts/services.sh
 export ATTEST_TESTING=true
-$VENV/bin/pytest benchmarks -q -s -p no:cacheprovider "$@"
+# `make bench ARGS=benchmarks/test_bench_scale.py` runs that one; without arguments, all of them.
+if [ "$#" -eq 0 ]; then set -- benchmarks; fi
+$VENV/bin/pytest -q -s -p no:cacheprovider "$@"
