@@ -135,6 +135,13 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+# PostgreSQL's JIT compiles every query planned above `jit_above_cost`; Attest sends short indexed
+# queries that never gain from it and pay tens of milliseconds of compilation when a plan's
+# estimate runs high (README, "Production"). Off for Attest's own connections unless
+# DATABASE_JIT=server leaves the server's setting (for a pooler that refuses startup options).
+DATABASE_JIT = env_choice("DATABASE_JIT", "off", {"off", "server"})
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and DATABASE_JIT == "off":
+    DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c jit=off"
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["OPTIONS"] = {
         "timeout": 20,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -87,3 +88,39 @@ def test_a_bad_beat_override_is_rejected(tmp_path: Path) -> None:
 
     refusal = settings_refusal({**os.environ, "BEAT_AUDIT_TRAIL_VERIFY": "daily"})
     assert "BEAT_AUDIT_TRAIL_VERIFY='daily' must be a five-field cron expression" in refusal
+
+
+@pytest.mark.django_db
+def test_attests_connections_run_with_jit_off() -> None:
+    """The server here runs with PostgreSQL's default (jit on): the startup option turns it off
+    for Attest's own connections (README, "Production")."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW jit")
+        assert cursor.fetchone() == ("off",)
+
+
+def test_database_jit_server_leaves_the_servers_setting(monkeypatch: pytest.MonkeyPatch) -> None:
+    import subprocess
+    import sys
+
+    script = (
+        "import django; django.setup(); from django.conf import settings; "
+        "print(settings.DATABASES['default'].get('OPTIONS', {}).get('options', '-'))"
+    )
+
+    def options(jit: str) -> str:
+        env = {**os.environ, "DJANGO_SETTINGS_MODULE": "tests.settings", "DATABASE_JIT": jit}
+        done = subprocess.run(  # noqa: S603 (this interpreter, a fixed script)
+            [sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True
+        )
+        return done.stdout.strip()
+
+    assert options("off") == "-c jit=off"
+    assert options("server") == "-"
+
+
+def test_an_unknown_database_jit_is_refused() -> None:
+    refusal = settings_refusal({**os.environ, "DATABASE_JIT": "no"})
+    assert "DATABASE_JIT='no' must be one of: off, server" in refusal
