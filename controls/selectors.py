@@ -83,7 +83,7 @@ def control_get(*, user: User, organization: Organization, pk: Any) -> Control:
     control = (
         restrict(Control.objects.all(), user, organization=organization)
         .filter(organization=organization, pk=pk)
-        .select_related("owner", "backup_owner", "organization")
+        .select_related("owner", "backup_owner", "organization", "readiness")
         .prefetch_related(
             Prefetch(
                 "mappings",

@@ -4,7 +4,7 @@ from collections.abc import Iterator
 from typing import Any, cast
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect
@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.views.generic import TemplateView
 
 from compliance.exports import csv_download
-from compliance.models import Membership, Role, User
+from compliance.models import Membership, Organization, Role, User
 from compliance.permissions import Capability
 from compliance.readiness import (
     RequirementState,
@@ -375,13 +375,7 @@ class ControlDetailView(OrganizationMixin, TemplateView):
             pk=kwargs["pk"],
         )
         can_grant = self.can(Capability.GRANT_ACCESS)
-        blockers = (
-            control_blockers(organization=self.organization, control_ids=[control.pk]).get(
-                control.pk, []
-            )
-            if control.status == ControlStatus.IMPLEMENTED
-            else []
-        )
+        is_ready, blockers = _readiness_of(control, self.organization)
         slug = self.organization.slug
         evidence = capped(
             control_evidence(control=control),
@@ -400,7 +394,7 @@ class ControlDetailView(OrganizationMixin, TemplateView):
                 tests, all_url=reverse("control_test_list", args=[slug]) + f"?control={control.pk}"
             ),
             recent_runs=monitoring_selectors.recent_runs_of_control(control=control, limit=10),
-            is_ready=control_is_ready(control.status, blockers),
+            is_ready=is_ready,
             blockers=blockers,
             evidence=evidence,
             evidence_requests=capped(
@@ -425,6 +419,24 @@ class ControlDetailView(OrganizationMixin, TemplateView):
             grant_form=GrantForm(users=_grantable(control)) if can_grant else None,
         )
         return context
+
+
+def _readiness_of(control: Control, organization: Organization) -> tuple[bool, list[Any]]:
+    """Whether the control is ready and its blockers: its stored row (kept current by the changes
+    themselves, see compliance.readiness), read with the control; computed live for a control
+    without one (archived)."""
+    try:
+        stored = control.readiness
+    except ObjectDoesNotExist:
+        stored = None
+    if stored is not None:
+        return stored.ready, list(stored.blockers)
+    blockers: list[Any] = (
+        control_blockers(organization=organization, control_ids=[control.pk]).get(control.pk, [])
+        if control.status == ControlStatus.IMPLEMENTED
+        else []
+    )
+    return control_is_ready(control.status, blockers), blockers
 
 
 def _grants(control: Control) -> list[User]:

@@ -154,3 +154,32 @@ def test_readiness_pages_cost_the_same_queries_with_few_or_many_blocked_controls
     many = queries(client, url)
 
     assert many == few, f"{url}: {few} queries with few blocked controls, {many} with many"
+
+
+def test_a_control_page_reads_its_stored_readiness(owned: World) -> None:
+    """One row read with the control instead of every blocker source asked again: the page says
+    what the stored state says (kept current by the services; a recomputation repairs it)."""
+    from controls.models import ControlReadiness
+
+    url = reverse("control_detail", args=["acme", owned.control.pk])
+    client = owned.client("admin")
+    page = client.get(url).content.decode()
+    assert "No accepted evidence yet." in page
+
+    # A stored reason is what the page shows, word for word.
+    ControlReadiness.objects.filter(pk=owned.control.pk).update(
+        blockers=[{"reason": "Stored reason, shown as stored.", "url": ""}]
+    )
+    assert "Stored reason, shown as stored." in client.get(url).content.decode()
+    recompute(owned.org)
+    assert "Stored reason, shown as stored." not in client.get(url).content.decode()
+
+
+def test_a_control_without_a_stored_row_is_computed_live(owned: World) -> None:
+    from controls.models import ControlReadiness
+
+    ControlReadiness.objects.filter(pk=owned.control.pk).delete()
+    page = owned.client("admin").get(reverse("control_detail", args=["acme", owned.control.pk]))
+    assert page.status_code == 200
+    assert page.context["is_ready"] is False
+    assert page.context["blockers"], "the live computation found the missing evidence"
