@@ -64,10 +64,15 @@ def may_bind_integrations(*, user: User, organization: Organization) -> bool:
     return has_capability(membership_for(user, organization), Capability.MANAGE_INTEGRATIONS)
 
 
-def control_test_can_edit(*, user: User, test: ControlTest, organization: Organization) -> bool:
+def control_test_can_edit(
+    *, user: User, test: ControlTest, organization: Organization, can_change: bool | None = None
+) -> bool:
     """Change its settings: the right to change the test and, when it uses an integration,
-    the right to bind integrations (a member still runs such a test on their control)."""
-    if not control_test_can_change(user=user, test=test):
+    the right to bind integrations (a member still runs such a test on their control).
+    ``can_change``: :func:`control_test_can_change`'s answer when the caller has it already."""
+    if can_change is None:
+        can_change = control_test_can_change(user=user, test=test)
+    if not can_change:
         return False
     if test.integration_id is None:
         return True

@@ -193,6 +193,7 @@ class ControlTestDetailView(OrganizationMixin, TemplateView):
         for result in results.rows:
             result.excepted = result.resource_id in in_force
         can_accept = self.can(Capability.ACCEPT_RISK)
+        can_change = selectors.control_test_can_change(user=self.actor, test=test)
         failing = (
             [
                 (resource_id, name or resource_id)
@@ -216,9 +217,9 @@ class ControlTestDetailView(OrganizationMixin, TemplateView):
                 limit=20,
             ),
             today=today,
-            can_change=selectors.control_test_can_change(user=self.actor, test=test),
+            can_change=can_change,
             can_edit=selectors.control_test_can_edit(
-                user=self.actor, test=test, organization=self.organization
+                user=self.actor, test=test, organization=self.organization, can_change=can_change
             ),
             can_accept=can_accept,
             exception_form=ExceptionForm(resources=failing) if can_accept and failing else None,
