@@ -18,4 +18,7 @@ $VENV/bin/ruff format --check .
 $VENV/bin/mypy compliance controls evidence policies people vendors
 $PY manage.py makemigrations --check --dry-run >/dev/null \
     || fail "models changed without a migration: run manage.py makemigrations."
-$VENV/bin/pytest "$@"
+# Two workers (pytest-xdist), each with its own test database, Redis database and data folder
+# (tests/settings.py); whole files go to one worker, so a module's fixtures start once.
+# TEST_WORKERS=0 runs everything in this process.
+$VENV/bin/pytest -n "${TEST_WORKERS:-2}" --dist loadfile "$@"

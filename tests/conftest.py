@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from _pytest.nodeid import coerce_node_id
 from django.test import Client
 from playwright.sync_api import Browser, ConsoleMessage, Page, sync_playwright
 from rest_framework.test import APIClient
@@ -316,6 +317,28 @@ def _data_snapshot() -> dict[str, tuple[int, int]]:
             stat = path.stat()
             snapshot[str(path.relative_to(WORKING_COPY_DATA))] = (stat.st_size, stat.st_mtime_ns)
     return snapshot
+
+
+# --- Every collected test has its own id -------------------------------------------------------
+# pytest-xdist schedules tests by node id: two tests sharing one run once. schemathesis names each
+# operation's test ("…[GET /api/checks/]") but gives all of them the function's node id, so under
+# two workers 93 of its 94 tests were silently never run. Each such test gets its name as its id,
+# and a collection in which two tests still share one is refused.
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if item.nodeid.rsplit("::", 1)[-1] != item.name and "[" not in item.nodeid:
+            nodeid = f"{item.nodeid.rsplit('::', 1)[0]}::{item.name}"
+            # pytest 9 keeps the id structured (a private attribute; the check below fails the
+            # run loudly if a later pytest stores it elsewhere).
+            item._id = coerce_node_id(nodeid)  # type: ignore[attr-defined]
+    seen: set[str] = set()
+    shared = sorted({item.nodeid for item in items if item.nodeid in seen or seen.add(item.nodeid)})
+    if shared:
+        raise pytest.UsageError(
+            "tests share a node id (pytest-xdist would run only one of each): "
+            + ", ".join(shared[:5])
+        )
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:

@@ -10,10 +10,22 @@ import atexit
 import os
 import shutil
 import tempfile
+from urllib.parse import urlsplit, urlunsplit
 
 os.environ.setdefault("ATTEST_TESTING", "true")
 os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/attest")
 os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/1")
+# pytest-xdist (`make test` runs two workers, each with its own test database, named by
+# pytest-django): each worker also gets its own Redis database (broker, cache, throttle counts) and
+# its own data folder. Processes a worker starts (a Celery worker, gunicorn) inherit both through
+# the environment, and ATTEST_TEST_WORKER keeps them from being shifted twice.
+_WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
+if _WORKER and os.environ.get("ATTEST_TEST_WORKER") != _WORKER:
+    os.environ["ATTEST_TEST_WORKER"] = _WORKER
+    _redis = urlsplit(os.environ["REDIS_URL"])
+    _db = (int(_redis.path.strip("/") or 0) + int(_WORKER.removeprefix("gw"))) % 16
+    os.environ["REDIS_URL"] = urlunsplit(_redis._replace(path=f"/{_db}"))
+    os.environ.pop("ATTEST_TEST_DATA_DIR", None)
 # Playwright's sync API runs an event loop in the test thread; the ORM calls the tests make
 # around it are still synchronous.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
