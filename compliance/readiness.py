@@ -469,12 +469,6 @@ def controls_changed(
     _refresh_requirement_rows(organization, locked, now)
 
 
-def controls_changed_on_commit(*, organization: Organization, control_ids: Iterable[int]) -> None:
-    """For writes that are not in a transaction of their own (none today): run after commit."""
-    ids = list(control_ids)
-    transaction.on_commit(lambda: controls_changed(organization=organization, control_ids=ids))
-
-
 @transaction.atomic
 def requirements_changed(
     *,
