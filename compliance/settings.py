@@ -502,6 +502,8 @@ def _beat_schedule() -> dict[str, dict[str, object]]:
         # Control tests: delete per-resource results past TEST_RESULT_RETENTION_DAYS (run
         # outcomes and counts are kept), a bounded amount per pass.
         ("test_results_retention", "controls.tasks.run_results_retention", "37 * * * *", 3000),
+        # Control tests: each organization's closed days rolled up for the daily pass rate.
+        ("test_runs_roll_up", "controls.tasks.roll_up_test_runs", "3 * * * *", 3000),
     ]
     schedule: dict[str, dict[str, object]] = {}
     for name, task, default, expires in entries:

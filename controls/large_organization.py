@@ -47,6 +47,7 @@ from controls.models import (
     TestResult,
     TestRun,
 )
+from controls.monitoring import history
 from controls.services import catalog_load
 
 BATCH = 5000
@@ -128,6 +129,8 @@ def generate_large_organization(
         generator = _Generator(slug=slug, size=size, rng=random.Random(seed), progress=progress)
         result = generator.run(soc2)
     _recompute_readiness(result.organization)
+    # The runs' closed days, rolled up as the hourly beat job would (controls.monitoring.history).
+    history.roll_up(result.organization)
     return result
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from controls.monitoring import retention, runner, services
+from controls.monitoring import history, retention, runner, services
 
 
 @shared_task(name="controls.tasks.run_control_test", acks_late=True, ignore_result=True)
@@ -31,3 +31,15 @@ def run_results_retention() -> dict[str, int | bool]:
     minutes a pass (runs, their outcome and counts are kept; see controls.monitoring.retention)."""
     report = retention.run_results_summarise(time_budget_seconds=300)
     return report.__dict__
+
+
+@shared_task(
+    name="controls.tasks.roll_up_test_runs",
+    ignore_result=True,
+    soft_time_limit=600,
+    time_limit=660,
+)
+def roll_up_test_runs() -> int:
+    """Hourly on beat: each organization's closed days not rolled up yet (idempotent; see
+    controls.monitoring.history). Returns how many days it stored."""
+    return history.roll_up_all()

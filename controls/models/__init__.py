@@ -29,6 +29,7 @@ from controls.models.monitoring import (
     TestException,
     TestResult,
     TestRun,
+    TestRunDay,
     Trigger,
 )
 from controls.models.readiness import (
@@ -70,5 +71,6 @@ __all__ = [
     "TestException",
     "TestResult",
     "TestRun",
+    "TestRunDay",
     "Trigger",
 ]

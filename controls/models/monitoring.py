@@ -243,6 +243,34 @@ class TestRun(models.Model):
         return None
 
 
+class TestRunDay(models.Model):
+    """How many of an organization's test runs finished on one of its local days, and how: the
+    daily pass rate of the dashboard and the tests list, read from a row per day instead of
+    counting every run of the window (a year of hourly tests on 2,000 controls is 17.5M runs;
+    two weeks of them, 670,000). A closed day (before the organization's today) is rolled up
+    once from the runs, by the hourly ``test_runs_roll_up`` beat job; today is counted live.
+    Runs are never finished in the past, so a closed day's row is final."""
+
+    __test__ = False  # not a pytest class
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    total = models.PositiveIntegerField(default=0)
+    passed = models.PositiveIntegerField(default=0)
+    failed = models.PositiveIntegerField(default=0)
+    errored = models.PositiveIntegerField(default=0)
+    computed_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            # Also the index of the trend's read: an organization's days of a window.
+            models.UniqueConstraint(fields=["organization", "day"], name="test_run_day_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.organization_id} {self.day}: {self.passed}/{self.total}"
+
+
 class ResultStatus(models.TextChoices):
     PASS = "pass", "Pass"
     FAIL = "fail", "Fail"
