@@ -32,6 +32,7 @@ from controls.models.monitoring import (
     Trigger,
 )
 from controls.models.readiness import (
+    BlockerKind,
     ControlReadiness,
     ReadinessRecomputation,
     RecomputationTrigger,
@@ -42,6 +43,7 @@ from controls.models.readiness import (
 __all__ = [
     "FINISHED",
     "AdoptedFramework",
+    "BlockerKind",
     "Control",
     "ControlCategory",
     "ControlGroupObjectPermission",
