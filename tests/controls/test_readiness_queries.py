@@ -74,6 +74,18 @@ PAGES: list[tuple[str, Callable[[World], str], dict[str, str], bool]] = [
         {},
         False,
     ),
+    (
+        "controls needing evidence",
+        lambda w: reverse("control_list", args=["acme"]) + "?evidence=needed",
+        {},
+        False,
+    ),
+    (
+        "controls blocked by a kind",
+        lambda w: reverse("control_list", args=["acme"]) + "?blocker=evidence_missing",
+        {},
+        False,
+    ),
 ]
 
 
