@@ -8,7 +8,9 @@ A control is ready when it is not applicable (with a justification), or implemen
 *blocker*. Blockers come from the apps that know about the control's operation, registered with
 :func:`register_blocker_source`: stale or missing evidence and overdue evidence requests
 (evidence), unapproved or overdue policies (policies), people missing an onboarding requirement
-(people), and later failing automated tests. Each blocker says why and links to the fix.
+(people), and automated tests that never ran, erred or fail. Each blocker has a kind
+(``controls.models.BlockerKind``, stored so that pages count and filter controls by it), says
+why and links to the fix.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from django.utils import timezone
 from compliance.models import Organization
 from controls.models import (
     AdoptedFramework,
+    BlockerKind,
     Control,
     ControlReadiness,
     ControlRequirement,
@@ -44,15 +47,22 @@ from controls.models import (
 from controls.models import RequirementReadiness as StoredRequirementReadiness
 
 READY_CONTROL_STATUSES = frozenset({ControlStatus.IMPLEMENTED, ControlStatus.NOT_APPLICABLE})
+# The kinds My work's "Evidence needed" group and the controls list's `evidence=needed` list.
+EVIDENCE_NEEDED_KINDS = (BlockerKind.EVIDENCE_MISSING, BlockerKind.EVIDENCE_STALE)
 
 
 @dataclass(frozen=True)
 class Blocker:
-    """Why an implemented control is not ready, and where to fix it."""
+    """Why an implemented control is not ready (its kind, and in words), and where to fix it.
+
+    ``since`` is the date the blocker began, when the source knows it: the evidence went stale,
+    the request or the review fell due, a failing resource's remediation deadline passed."""
 
     control_id: int
+    kind: BlockerKind
     reason: str
     url: str = ""
+    since: dt.date | None = None
 
 
 # A source answers for many controls at once, in a fixed number of queries.
@@ -302,7 +312,8 @@ logger = logging.getLogger("compliance.readiness")
 DRIFT_SAMPLE_SIZE = 20
 # Full recomputations that end a bulk load (written without the services): drift is expected and
 # logged at INFO; after the nightly run or the command it is logged at WARNING.
-BULK_TRIGGERS = frozenset({"seed", "import", "test"})
+# So does the recomputation of an upgrade that adds what the rows store (controls 0008).
+BULK_TRIGGERS = frozenset({"seed", "import", "test", "upgrade"})
 
 
 def organization_local_date(organization: Organization, now: dt.datetime | None = None) -> dt.date:
@@ -317,7 +328,18 @@ def _requirement_state(total: int, ready: int) -> str:
 
 
 def _blocker_json(blockers: Sequence[Blocker]) -> list[dict[str, str]]:
-    return [{"reason": b.reason, "url": b.url} for b in blockers]
+    return [{"kind": str(b.kind), "reason": b.reason, "url": b.url} for b in blockers]
+
+
+def _blocker_kinds(blockers: Sequence[Blocker]) -> list[str]:
+    return sorted({str(b.kind) for b in blockers})
+
+
+def _evidence_due(blockers: Sequence[Blocker]) -> dt.date | None:
+    return min(
+        (b.since for b in blockers if b.kind == BlockerKind.EVIDENCE_STALE and b.since),
+        default=None,
+    )
 
 
 def _adopted_requirements(organization: Organization) -> QuerySet[Requirement]:
@@ -342,17 +364,21 @@ def _control_rows(
     implemented = [pk for pk, status in active if status == ControlStatus.IMPLEMENTED]
     blockers = control_blockers(organization=organization, control_ids=implemented)
     today = organization_local_date(organization, now)
-    rows = [
-        ControlReadiness(
-            control_id=pk,
-            organization=organization,
-            ready=control_is_ready(status, blockers.get(pk, ())),
-            blockers=_blocker_json(blockers.get(pk, ())),
-            computed_on=today,
-            computed_at=now,
+    rows = []
+    for pk, status in active:
+        found = blockers.get(pk, [])
+        rows.append(
+            ControlReadiness(
+                control_id=pk,
+                organization=organization,
+                ready=control_is_ready(status, found),
+                blockers=_blocker_json(found),
+                blocker_kinds=_blocker_kinds(found),
+                evidence_due=_evidence_due(found),
+                computed_on=today,
+                computed_at=now,
+            )
         )
-        for pk, status in active
-    ]
     kept = {row.control_id for row in rows}
     return rows, [pk for pk in control_ids if pk not in kept]
 
@@ -365,7 +391,14 @@ def _save_control_rows(rows: Sequence[ControlReadiness], gone: Sequence[int]) ->
             rows,
             update_conflicts=True,
             unique_fields=["control"],
-            update_fields=["ready", "blockers", "computed_on", "computed_at"],
+            update_fields=[
+                "ready",
+                "blockers",
+                "blocker_kinds",
+                "evidence_due",
+                "computed_on",
+                "computed_at",
+            ],
         )
 
 
@@ -508,6 +541,16 @@ def requirements_changed(
     _refresh_requirement_rows(organization, _lock_requirement_rows(organization, targets), now)
 
 
+def _control_state(row: ControlReadiness) -> dict[str, Any]:
+    """What a control row says, as compared by the recomputation (JSON, for the drift sample)."""
+    return {
+        "ready": row.ready,
+        "blockers": row.blockers,
+        "blocker_kinds": list(row.blocker_kinds),
+        "evidence_due": row.evidence_due.isoformat() if row.evidence_due else None,
+    }
+
+
 def _drift(kind: str, label: str, stored: Any, recomputed: Any) -> dict[str, Any]:
     return {"object": f"{kind} {label}", "stored": stored, "recomputed": recomputed}
 
@@ -555,11 +598,11 @@ def recompute_readiness(
     fresh = {row.control_id: row for row in rows}
     for row in rows:
         old = stored_controls.get(row.control_id)
-        recomputed = {"ready": row.ready, "blockers": row.blockers}
+        recomputed = _control_state(row)
         if old is None:
             differs(None, _drift("control", refs[row.control_id], None, recomputed))
-        elif (old.ready, old.blockers) != (row.ready, row.blockers):
-            stored = {"ready": old.ready, "blockers": old.blockers}
+        elif _control_state(old) != recomputed:
+            stored = _control_state(old)
             differs(old.computed_on, _drift("control", refs[row.control_id], stored, recomputed))
     extra = [pk for pk in stored_controls if pk not in fresh]
     for pk in extra:
@@ -694,3 +737,21 @@ def not_ready_stored() -> Q:
     """Controls that are not ready by their stored row (a control without one counts as not
     ready), as a filter on Control."""
     return ~Q(readiness__ready=True)
+
+
+def blocked_stored(*kinds: str) -> Q:
+    """Controls whose stored row has a blocker of one of these kinds, as a filter on Control
+    (array overlap, served by the GIN index on ``blocker_kinds``). As of the row's last
+    computation: a blocker that began at today's local midnight (evidence going stale) shows
+    once the hourly tick has recomputed the organization."""
+    return Q(readiness__blocker_kinds__overlap=[str(kind) for kind in kinds])
+
+
+def blocker_counts() -> dict[str, Count]:
+    """Aggregates for ``Control`` querysets: ``blocked_<kind>`` counts the controls blocked by
+    that kind (pass them with a page's other counts to one ``aggregate()``: no query of their
+    own)."""
+    return {
+        f"blocked_{kind}": Count("pk", filter=Q(readiness__blocker_kinds__contains=[str(kind)]))
+        for kind in BlockerKind
+    }

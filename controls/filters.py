@@ -9,8 +9,20 @@ from django.db.models import Q, QuerySet
 
 from compliance.filters import FilterSet
 from compliance.models import Organization, User
-from compliance.readiness import READY_CONTROL_STATUSES, not_ready_stored
-from controls.models import Control, ControlCategory, ControlStatus, Framework, Frequency
+from compliance.readiness import (
+    EVIDENCE_NEEDED_KINDS,
+    READY_CONTROL_STATUSES,
+    blocked_stored,
+    not_ready_stored,
+)
+from controls.models import (
+    BlockerKind,
+    Control,
+    ControlCategory,
+    ControlStatus,
+    Framework,
+    Frequency,
+)
 
 READINESS_CHOICES = [("ready", "Ready"), ("not_ready", "Not ready")]
 EVIDENCE_CHOICES = [("needed", "Missing or stale")]
@@ -62,8 +74,14 @@ class ControlFilterSet(FilterSet):
         method="filter_evidence",
         label="Evidence",
         choices=EVIDENCE_CHOICES,
-        help_text="Needed: the frequency asks for evidence and the newest accepted one is "
-        "missing or stale.",
+        help_text="Needed: implemented, the frequency asks for evidence and the newest accepted "
+        "one is missing or stale (the stored readiness: what blocks the control).",
+    )
+    blocker = django_filters.ChoiceFilter(
+        method="filter_blocker",
+        label="Blocked by",
+        choices=BlockerKind.choices,
+        help_text="Implemented controls that a blocker of this kind keeps from being ready.",
     )
 
     class Meta:
@@ -79,6 +97,7 @@ class ControlFilterSet(FilterSet):
             "long_lead",
             "readiness",
             "evidence",
+            "blocker",
             "done",
         ]
 
@@ -156,10 +175,15 @@ class ControlFilterSet(FilterSet):
     ) -> QuerySet[Control]:
         if value != "needed":
             return queryset
-        from evidence.readiness import organization_today
-        from evidence.selectors import controls_needing_evidence
+        # The stored state, as My work's "Evidence needed" group reads it.
+        return queryset.filter(blocked_stored(*EVIDENCE_NEEDED_KINDS))
 
-        return controls_needing_evidence(queryset, today=organization_today(self.organization))
+    def filter_blocker(
+        self, queryset: QuerySet[Control], name: str, value: str
+    ) -> QuerySet[Control]:
+        if not value:
+            return queryset
+        return queryset.filter(blocked_stored(value))
 
 
 def order_controls(queryset: QuerySet[Control], sort: str | None) -> tuple[QuerySet[Control], str]:

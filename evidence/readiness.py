@@ -12,7 +12,7 @@ from django.utils.formats import date_format
 
 from compliance.models import Organization
 from compliance.readiness import Blocker, register_blocker_source
-from controls.models import Control
+from controls.models import BlockerKind, Control
 from evidence.freshness import fresh_until, needs_evidence
 from evidence.models import EvidenceItem, OccurrenceStatus, RequestOccurrence, ReviewStatus
 
@@ -48,11 +48,19 @@ def evidence_blockers(organization: Organization, control_ids: Sequence[int]) ->
         url = reverse("control_detail", args=[slug, control_id]) + "#evidence"
         effective = latest.get(control_id)
         if effective is None:
-            yield Blocker(control_id, "No accepted evidence yet.", url)
+            yield Blocker(
+                control_id, BlockerKind.EVIDENCE_MISSING, "No accepted evidence yet.", url
+            )
             continue
         until = fresh_until(effective, frequency)  # type: ignore[arg-type]
         if until is not None and today > until:
-            yield Blocker(control_id, f"Evidence went stale on {date_format(until, 'j M Y')}.", url)
+            yield Blocker(
+                control_id,
+                BlockerKind.EVIDENCE_STALE,
+                f"Evidence went stale on {date_format(until, 'j M Y')}.",
+                url,
+                since=until,
+            )
     overdue = (
         RequestOccurrence.objects.filter(
             request__controls__in=control_ids,
@@ -65,6 +73,8 @@ def evidence_blockers(organization: Organization, control_ids: Sequence[int]) ->
     for control_id, request_id, title, due in overdue:
         yield Blocker(
             control_id,
+            BlockerKind.REQUEST_OVERDUE,
             f"“{title}” was due {date_format(due, 'j M Y')} and is overdue.",
             reverse("evidence_request_detail", args=[slug, request_id]),
+            since=due,
         )

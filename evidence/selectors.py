@@ -21,7 +21,9 @@ from django.http import Http404
 
 from compliance.models import Organization, User
 from compliance.permissions import restrict
-from controls.models import Control
+from compliance.readiness import EVIDENCE_NEEDED_KINDS, blocked_stored
+from controls.models import Control, ControlStatus
+from controls.selectors import my_controls
 from evidence.models import (
     EvidenceItem,
     EvidenceRequest,
@@ -254,23 +256,19 @@ def last_uploaded_by(
     return items.filter(pk__in=mine.values("item_id"))
 
 
-def controls_needing_evidence(controls: QuerySet[Control], *, today: Any) -> QuerySet[Control]:
-    """Of ``controls``, those whose frequency asks for evidence and whose newest accepted
-    evidence is missing or stale on ``today`` (the rule of evidence.freshness, in SQL)."""
-    from evidence.freshness import PERIOD, oldest_fresh
-
-    latest = Subquery(
-        EvidenceItem.objects.filter(
-            controls=OuterRef("pk"), revisions__review_status=ReviewStatus.ACCEPTED
-        )
-        .order_by("-effective_date")
-        .values("effective_date")[:1]
+def controls_needing_evidence(*, user: User, organization: Organization) -> QuerySet[Control]:
+    """The implemented controls the user owns or backs up that missing or stale evidence keeps
+    from being ready, by their stored readiness (one indexed read, nothing computed per
+    control): exactly the controls list's ``owner=me&status=implemented&evidence=needed``.
+    Longest-stale first, then those with no accepted evidence, by ref_id; each annotated with
+    ``stale_on`` (when its evidence went stale) and ``kinds`` (its blocker kinds)."""
+    return (
+        my_controls(user=user, organization=organization)
+        .select_related(None)  # the group shows the control, not its owners
+        .filter(blocked_stored(*EVIDENCE_NEEDED_KINDS), status=ControlStatus.IMPLEMENTED)
+        .annotate(stale_on=F("readiness__evidence_due"), kinds=F("readiness__blocker_kinds"))
+        .order_by(F("stale_on").asc(nulls_last=True), "ref_id")
     )
-    asking = [frequency for frequency, period in PERIOD.items() if period is not None]
-    stale = Q(latest_accepted__isnull=True)
-    for frequency in asking:
-        stale |= Q(frequency=frequency, latest_accepted__lt=oldest_fresh(frequency, today))
-    return controls.filter(frequency__in=asking).annotate(latest_accepted=latest).filter(stale)
 
 
 def request_list(*, user: User, organization: Organization) -> QuerySet[EvidenceRequest]:

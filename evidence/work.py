@@ -7,16 +7,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from django.db.models import F, OuterRef, Q, Subquery
+from django.db.models import OuterRef, Subquery
 from django.urls import reverse
 
 from compliance.models import Organization, User
 from compliance.permissions import Capability, has_capability, membership_for
 from compliance.work import GROUP_LIMIT, WorkGroup, WorkItem, register_work_source
-from controls.models import ControlStatus
-from evidence.freshness import fresh_until
+from controls.models import BlockerKind, ControlStatus
 from evidence.models import OccurrenceStatus, RequestOccurrence, ReviewStatus
-from evidence.readiness import organization_today
 from evidence.selectors import (
     OPEN_OCCURRENCE_STATUSES,
     controls_needing_evidence,
@@ -39,7 +37,6 @@ def evidence_work(
     membership = membership_for(user, organization)
     if not has_capability(membership, Capability.VIEW_PROGRAM):
         return
-    today = organization_today(organization)
     evidence_list = reverse("evidence_list", args=[slug])
 
     # Requests with an occurrence to deliver, by their earliest one.
@@ -94,26 +91,19 @@ def evidence_work(
         all_label="rejected evidence you uploaded",
     )
 
-    # Implemented controls the user owns or backs up whose evidence is missing or stale.
-    needing = controls_needing_evidence(
-        organization.controls.filter(
-            Q(owner=user) | Q(backup_owner=user),
-            status=ControlStatus.IMPLEMENTED,
-            archived_at__isnull=True,
-        ),
-        today=today,
-    )
-    controls = list(needing.order_by(F("latest_accepted").asc(nulls_last=True), "ref_id")[:limit])
+    # Implemented controls the user owns or backs up that missing or stale evidence blocks (the
+    # stored readiness), longest-stale first.
+    needing = controls_needing_evidence(user=user, organization=organization)
     items = []
-    for control in controls:
-        effective = control.latest_accepted  # type: ignore[attr-defined]
+    for control in needing[:limit]:
+        stale = BlockerKind.EVIDENCE_STALE in control.kinds  # type: ignore[attr-defined]
         items.append(
             WorkItem(
                 kind="Evidence needed",
                 title=f"{control.ref_id} {control.name}",
                 url=reverse("evidence_create", args=[slug]) + f"?control={control.pk}",
-                due=fresh_until(effective, control.frequency) if effective else None,
-                status="Stale" if effective else "Missing",
+                due=control.stale_on,  # type: ignore[attr-defined]
+                status="Stale" if stale else "Missing",
                 tone="warn",
             )
         )

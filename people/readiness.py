@@ -18,6 +18,7 @@ from django.urls import reverse
 
 from compliance.models import Organization
 from compliance.readiness import Blocker, controls_changed, register_blocker_source
+from controls.models import BlockerKind
 from people import completion
 from people.completion import CellState
 from people.models import Person, PersonnelRecord, PersonnelRequirement, RequirementKind
@@ -78,6 +79,9 @@ def people_blockers(organization: Organization, control_ids: Sequence[int]) -> I
         if count and requirement.control_id is not None:
             yield Blocker(
                 requirement.control_id,
+                BlockerKind.ACCESS_NOT_REVOKED
+                if requirement.is_offboarding
+                else BlockerKind.PEOPLE_OVERDUE,
                 blocker_reason(requirement, count),
                 filtered_list_url(organization, requirement.kind),
             )

@@ -17,6 +17,7 @@ from django.utils.formats import date_format
 
 from compliance.models import Organization
 from compliance.readiness import Blocker, register_blocker_source
+from controls.models import BlockerKind
 from policies.dates import organization_today, review_due
 from policies.models import Policy, PolicyVersion, VersionStatus
 
@@ -47,12 +48,19 @@ def policy_blockers(organization: Organization, control_ids: Sequence[int]) -> I
     for control_id, policy_id, title, months, reviewed, effective in links:
         url = reverse("policy_detail", args=[organization.slug, policy_id])
         if effective is None:
-            yield Blocker(control_id, f"Policy “{title}” has no approved version.", url)
+            yield Blocker(
+                control_id,
+                BlockerKind.POLICY_UNAPPROVED,
+                f"Policy “{title}” has no approved version.",
+                url,
+            )
             continue
         due = review_due(effective_date=effective, last_reviewed_on=reviewed, review_months=months)
         if due is not None and due < today:
             yield Blocker(
                 control_id,
+                BlockerKind.POLICY_REVIEW_OVERDUE,
                 f"Policy “{title}” was due for review on {date_format(due, 'j M Y')}.",
                 url,
+                since=due,
             )

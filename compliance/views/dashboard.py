@@ -13,12 +13,13 @@ from compliance.models import Role
 from compliance.permissions import Capability
 from compliance.readiness import (
     READY_CONTROL_STATUSES,
+    blocker_counts,
     not_ready_stored,
     stored_organization_readiness,
 )
 from compliance.views.mixins import OrganizationMixin
 from compliance.work import GROUP_LIMIT, work_groups
-from controls.models import Control, ControlStatus
+from controls.models import BlockerKind, Control, ControlStatus
 from controls.monitoring.selectors import monitoring_summary
 from controls.selectors import control_list, my_controls
 from evidence.models import OccurrenceStatus, RequestOccurrence
@@ -61,6 +62,8 @@ class DashboardView(OrganizationMixin, TemplateView):
             unowned=Count("pk", filter=Q(owner__isnull=True)),
             overdue=Count("pk", filter=Q(target_date__lt=today) & not_done),
             long_lead_open=Count("pk", filter=Q(long_lead=True) & not_done),
+            # Controls blocked by each kind of blocker (the stored readiness), in this query.
+            **blocker_counts(),
         )
         owners = (
             controls.filter(owner__isnull=False)
@@ -85,6 +88,9 @@ class DashboardView(OrganizationMixin, TemplateView):
             requests_overdue=requests_overdue,
             readiness=stored_organization_readiness(organization=self.organization),
             counts=counts,
+            # Every kind the readiness definition knows, with the controls it blocks (links to
+            # the controls list's `blocker` filter: exactly those controls).
+            blocked_by=[(kind, counts[f"blocked_{kind}"]) for kind in BlockerKind],
             owners=list(owners[:12]),
             long_lead=list(
                 controls.filter(not_done, long_lead=True).order_by(

@@ -33,6 +33,7 @@ from controls.models.monitoring import (
     Trigger,
 )
 from controls.models.readiness import (
+    BlockerKind,
     ControlReadiness,
     ReadinessRecomputation,
     RecomputationTrigger,
@@ -43,6 +44,7 @@ from controls.models.readiness import (
 __all__ = [
     "FINISHED",
     "AdoptedFramework",
+    "BlockerKind",
     "Control",
     "ControlCategory",
     "ControlGroupObjectPermission",

@@ -7,10 +7,28 @@ so pages read them with aggregate SQL instead of recomputing the organization on
 
 from __future__ import annotations
 
+from django.contrib.postgres.fields import ArrayField
+from django.contrib.postgres.indexes import GinIndex
 from django.db import models
 
 from compliance.models import Organization
 from controls.models.catalog import Control, Requirement
+
+
+class BlockerKind(models.TextChoices):
+    """Why an implemented control is not ready: one kind for each reason a blocker source gives
+    (compliance.readiness). In the order the dashboard lists them."""
+
+    EVIDENCE_MISSING = "evidence_missing", "Evidence missing"
+    EVIDENCE_STALE = "evidence_stale", "Evidence stale"
+    REQUEST_OVERDUE = "request_overdue", "Evidence request overdue"
+    POLICY_UNAPPROVED = "policy_unapproved", "Policy not approved"
+    POLICY_REVIEW_OVERDUE = "policy_review_overdue", "Policy review overdue"
+    TEST_FAILING = "test_failing", "Automated test failing"
+    TEST_ERROR = "test_error", "Automated test could not run"
+    TEST_NOT_RUN = "test_not_run", "Automated test not run yet"
+    PEOPLE_OVERDUE = "people_overdue", "Personnel requirement overdue"
+    ACCESS_NOT_REVOKED = "access_not_revoked", "Leaver access not revoked"
 
 
 class ControlReadiness(models.Model):
@@ -21,8 +39,16 @@ class ControlReadiness(models.Model):
     )
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
     ready = models.BooleanField()
-    # [{"reason": "...", "url": "..."}], in the order the blocker sources gave them.
+    # [{"kind": "...", "reason": "...", "url": "..."}], in the order the blocker sources gave
+    # them.
     blockers = models.JSONField(default=list, blank=True)
+    # The distinct kinds of those blockers, sorted: what "controls blocked by …" filters on.
+    blocker_kinds = ArrayField(
+        models.CharField(max_length=30, choices=BlockerKind.choices), default=list, blank=True
+    )
+    # The date the control's evidence went stale (its evidence_stale blocker's date); null when
+    # its evidence is fresh, missing or not asked for. My work lists the longest-stale first.
+    evidence_due = models.DateField(null=True, blank=True)
     # The organization-local date the blockers were computed for (they are date-granular).
     computed_on = models.DateField()
     computed_at = models.DateTimeField()
@@ -33,6 +59,11 @@ class ControlReadiness(models.Model):
             # The controls list's `readiness` filter and the owners' "open" counts:
             # controls of an organization that are (not) ready.
             models.Index(fields=["organization", "ready"], name="control_readiness_org_ready"),
+            # The controls list's `blocker` (blocker_kinds @> {kind}) and `evidence=needed`
+            # (blocker_kinds && {evidence_missing, evidence_stale}) filters, which My work's
+            # "Evidence needed" group reads too. Array containment needs GIN; the planner
+            # combines it with the organization and owner indexes.
+            GinIndex(fields=["blocker_kinds"], name="control_readiness_kinds"),
         ]
 
     def __str__(self) -> str:
@@ -84,6 +115,7 @@ class RecomputationTrigger(models.TextChoices):
     SEED = "seed", "Demo data"
     IMPORT = "import", "Bulk import"
     TEST = "test", "Test"
+    UPGRADE = "upgrade", "Upgrade"
 
 
 class ReadinessRecomputation(models.Model):

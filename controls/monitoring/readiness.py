@@ -19,6 +19,7 @@ from django.utils.formats import date_format
 from compliance.models import Organization
 from compliance.readiness import Blocker, register_blocker_source
 from controls.models import (
+    BlockerKind,
     ControlTest,
     Finding,
     ReadinessRule,
@@ -85,10 +86,18 @@ def control_test_blockers(
                 if test.schedule_kind == ScheduleKind.PUSH
                 else ("has not run yet")
             )
-            yield Blocker(test.control_id, f"Automated test “{test.name}” {waiting}.", url)
+            yield Blocker(
+                test.control_id,
+                BlockerKind.TEST_NOT_RUN,
+                f"Automated test “{test.name}” {waiting}.",
+                url,
+            )
         elif run.status == RunStatus.ERROR:
             yield Blocker(
-                test.control_id, f"Automated test “{test.name}” could not run: {run.error}", url
+                test.control_id,
+                BlockerKind.TEST_ERROR,
+                f"Automated test “{test.name}” could not run: {run.error}",
+                url,
             )
         elif run.status == RunStatus.FAILED:
             failures = blocking.get(test.pk, [])
@@ -104,7 +113,9 @@ def control_test_blockers(
                 count = len(failures)
                 yield Blocker(
                     test.control_id,
+                    BlockerKind.TEST_FAILING,
                     f"Automated test “{test.name}” fails on {count} "
                     f"resource{'s' if count != 1 else ''}{late}.",
                     url,
+                    since=earliest if late else None,
                 )

@@ -11,10 +11,12 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
+from django.utils.formats import date_format
 
 from compliance.models import User
 from compliance.work import GROUP_LIMIT, work_groups
-from controls.models import Control, ControlStatus, Frequency
+from controls.models import Control, ControlReadiness, ControlStatus, Frequency
+from evidence.freshness import fresh_until
 from evidence.models import (
     Cadence,
     EvidenceItem,
@@ -26,7 +28,7 @@ from evidence.models import (
     ReviewStatus,
 )
 from tests.conftest import World
-from tests.factories import ControlFactory
+from tests.factories import ControlFactory, recompute
 
 URL = "/o/acme/my-work/"
 
@@ -92,6 +94,7 @@ def add_work(world: World, user: User, count: int) -> None:
             request=request, sequence=1, due_date=today + dt.timedelta(days=i),
             status=OccurrenceStatus.OPEN,
         )  # fmt: skip
+    recompute(world.org)  # built with factories: the stored readiness catches up
 
 
 def page(world: World, persona: str) -> tuple[str, int, int]:
@@ -187,29 +190,79 @@ def test_the_sources_return_each_group_in_a_fixed_number_of_queries(world: World
     assert cost() == few
 
 
-def test_evidence_needed_lists_missing_and_stale_not_fresh(world: World) -> None:
+def accepted(world: World, control: Control, effective: dt.date) -> None:
+    item = EvidenceItem.objects.create(
+        organization=world.org, title=f"For {control.ref_id}", kind=EvidenceKind.NOTE,
+        effective_date=effective,
+    )  # fmt: skip
+    item.controls.add(control)
+    EvidenceRevision.objects.create(item=item, number=1, note="x",
+                                    review_status=ReviewStatus.ACCEPTED)  # fmt: skip
+
+
+def test_evidence_needed_lists_missing_and_stale_not_fresh_longest_stale_first(
+    world: World,
+) -> None:
     owner = world.users["owner"]
     today = timezone.localdate()
-    fresh, stale, _missing = (
-        ControlFactory(organization=world.org, owner=owner, ref_id=ref,
-                       status=ControlStatus.IMPLEMENTED, frequency=Frequency.QUARTERLY)
-        for ref in ("A-1", "A-2", "A-3")
-    )  # fmt: skip
-    for control, effective in ((fresh, today - dt.timedelta(days=30)),
-                               (stale, today - dt.timedelta(days=200))):  # fmt: skip
-        item = EvidenceItem.objects.create(
-            organization=world.org, title=f"For {control.ref_id}", kind=EvidenceKind.NOTE,
-            effective_date=effective,
-        )  # fmt: skip
-        item.controls.add(control)
-        EvidenceRevision.objects.create(item=item, number=1, note="x",
-                                        review_status=ReviewStatus.ACCEPTED)  # fmt: skip
+
+    def control(ref: str, **fields: object) -> Control:
+        values = {"owner": owner, "status": ControlStatus.IMPLEMENTED,
+                  "frequency": Frequency.QUARTERLY, **fields}  # fmt: skip
+        return ControlFactory(organization=world.org, ref_id=ref, **values)
+
+    fresh, stale, staler = control("A-1"), control("A-2"), control("A-3")
+    control("A-4")  # missing
+    control("A-5", owner=world.users["member"], backup_owner=owner)  # missing, backed up
+    control("B-1", status=ControlStatus.IN_PROGRESS)  # not implemented: nothing blocks it yet
+    control("B-2", archived_at=timezone.now())
+    control("B-3", owner=world.users["member"])  # someone else's
+    control("B-4", frequency=Frequency.EVENT_DRIVEN)  # asks for no evidence
+    accepted(world, fresh, today - dt.timedelta(days=30))
+    accepted(world, stale, today - dt.timedelta(days=200))
+    accepted(world, staler, today - dt.timedelta(days=400))
+    recompute(world.org)
 
     [group] = [g for g in work_groups(user=owner, organization=world.org)
                if g.key == "evidence_needed"]  # fmt: skip
     assert [(i.title.split()[0], i.status) for i in group.items] == [
+        ("A-3", "Stale"),
         ("A-2", "Stale"),
-        ("A-3", "Missing"),
+        ("A-4", "Missing"),
+        ("A-5", "Missing"),
     ]
-    listed = world.client("owner").get(group.all_url).content.decode()
-    assert "A-2" in listed and "A-3" in listed and "A-1" not in listed
+    # Each stale item is due the day its evidence went stale, as its blocker says.
+    for item, control_ in zip(group.items[:2], (staler, stale), strict=True):
+        assert item.due == fresh_until(control_.evidence_items.get().effective_date, "quarterly")
+        assert (
+            f"Evidence went stale on {date_format(item.due, 'j M Y')}."
+            in (ControlReadiness.objects.get(control=control_).blockers[0]["reason"])
+        )
+    assert group.total == 4
+    client = world.client("owner")
+    for link in (group.all_url, "/o/acme/controls/?evidence=needed&owner=me"):
+        listed = client.get(link).content.decode()
+        assert re.search(r"\u2013\d+ of 4</span>", listed), link
+        refs = set(re.findall(r"[AB]-\d", listed))
+        assert refs == {"A-2", "A-3", "A-4", "A-5"}, link
+
+
+def test_evidence_needed_reads_the_stored_readiness_not_the_evidence(world: World) -> None:
+    """No subquery per control: the group is one read of the stored rows (and a count)."""
+    owner = world.users["owner"]
+    for i in range(3):
+        ControlFactory(organization=world.org, owner=owner, ref_id=f"A-{i}",
+                       status=ControlStatus.IMPLEMENTED, frequency=Frequency.MONTHLY)  # fmt: skip
+    recompute(world.org)
+    work_groups(user=owner, organization=world.org)  # memberships cached
+    with CaptureQueriesContext(connection) as captured:
+        [group] = [g for g in work_groups(user=owner, organization=world.org)
+                   if g.key == "evidence_needed"]  # fmt: skip
+    assert group.total == 3
+    reads = [q["sql"] for q in captured.captured_queries if "controlreadiness" in q["sql"]]
+    assert len(reads) == 2  # the first items, the total
+    for sql in reads:
+        # No evidence table (a column of the stored rows is fine:
+        # "controls_controlreadiness"."evidence_due"), and no subquery, correlated or not.
+        assert not re.search(r'(?<!\.)"evidence_\w+"', sql), sql
+        assert sql.count("SELECT") == 1, sql

@@ -16,6 +16,7 @@ from django.utils import timezone
 from compliance.models import Organization
 from compliance.readiness import (
     bulk_load,
+    control_blockers,
     organization_local_date,
     organization_readiness,
     organizations_due_for_recomputation,
@@ -24,6 +25,7 @@ from compliance.readiness import (
 )
 from controls import services as controls
 from controls.models import (
+    BlockerKind,
     Control,
     ControlReadiness,
     ControlRequirement,
@@ -35,6 +37,7 @@ from controls.models import (
 )
 from controls.monitoring import services as monitoring
 from evidence import services as evidence
+from evidence.freshness import fresh_until
 from evidence.models import EvidenceItem, RequestOccurrence, ReviewStatus
 from people import services as people
 from people.models import Person, PersonnelRequirement, RequirementKind
@@ -52,7 +55,7 @@ def stored(world: World) -> dict[str, Any]:
     """Everything stored about the organization's readiness, comparable."""
     return {
         "controls": {
-            row.control_id: (row.ready, row.blockers)
+            row.control_id: (row.ready, row.blockers, row.blocker_kinds, row.evidence_due)
             for row in ControlReadiness.objects.filter(organization=world.org)
         },
         "requirements": {
@@ -502,6 +505,182 @@ def test_a_change_in_one_organization_leaves_the_other_alone(scene: Scene) -> No
     assert run.drifted == 0
 
 
+# --- blocker kinds --------------------------------------------------------------------------------
+
+
+def _stale_evidence(s: Scene) -> Control:
+    item = EvidenceItem.objects.get(controls=s.control)
+    evidence.evidence_add_revision(
+        actor=s.world.users["owner"],
+        item=item,
+        upload=pdf_upload(),
+        effective_date=evidence.organization_today(s.world.org) - dt.timedelta(days=400),
+    )
+    return s.control
+
+
+def _review_overdue(s: Scene) -> Control:
+    _approved_policy(s)
+    Policy.objects.update(review_months=1)  # a review overdue since 2020
+    PolicyVersion.objects.update(effective_date=dt.date(2020, 1, 1))
+    recompute(s.world.org)  # written behind the services' back: the nightly run's view
+    return s.control
+
+
+def _erred_test(s: Scene) -> Control:
+    test = _test(s)
+    run = TestRun.objects.create(
+        control_test=test,
+        organization=s.world.org,
+        trigger="manual",
+        status="error",
+        error="The provider timed out.",
+        finished_at=timezone.now(),
+    )
+    ControlTest.objects.filter(pk=test.pk).update(last_run=run)
+    recompute(s.world.org)
+    return s.control
+
+
+def _leaver_with_access(s: Scene) -> Control:
+    people.people_requirements_ensure(organization=s.world.org)
+    requirement = PersonnelRequirement.objects.get(
+        organization=s.world.org, kind=RequirementKind.OFFBOARDING
+    )
+    people.requirement_update(
+        actor=s.admin, requirement=requirement, changes={"control": s.control}
+    )
+    people.person_update(
+        actor=s.admin,
+        person=_person(s),
+        changes={"end_date": evidence.organization_today(s.world.org) - dt.timedelta(days=9)},
+    )
+    return s.control
+
+
+def _missing_evidence(s: Scene) -> Control:
+    return controls.control_update(
+        actor=s.admin,
+        control=s.world.unowned_control,
+        changes={"status": "implemented", "frequency": "monthly"},
+    )
+
+
+# Each kind, made the way a user makes it (through the services where they can), on a control
+# that had no other blocker.
+def _on_the_control(*steps: Callable[[Scene], Any]) -> Callable[[Scene], Control]:
+    """Run the steps; the scene's control is the one they block."""
+
+    def run(s: Scene) -> Control:
+        for step in steps:
+            step(s)
+        return s.control
+
+    return run
+
+
+KIND_CASES: dict[BlockerKind, Callable[[Scene], Control]] = {
+    BlockerKind.EVIDENCE_MISSING: _missing_evidence,
+    BlockerKind.EVIDENCE_STALE: _stale_evidence,
+    BlockerKind.REQUEST_OVERDUE: _on_the_control(_overdue_request),
+    BlockerKind.POLICY_UNAPPROVED: _on_the_control(
+        lambda s: make_policy(s.world, controls=(s.control,))
+    ),
+    BlockerKind.POLICY_REVIEW_OVERDUE: _review_overdue,
+    BlockerKind.TEST_FAILING: _on_the_control(_failing_test),
+    BlockerKind.TEST_ERROR: _erred_test,
+    BlockerKind.TEST_NOT_RUN: _on_the_control(_test),
+    BlockerKind.PEOPLE_OVERDUE: _on_the_control(_linked_people_requirement, _person),
+    BlockerKind.ACCESS_NOT_REVOKED: _leaver_with_access,
+}
+
+
+def test_every_kind_of_blocker_has_a_case() -> None:
+    assert set(KIND_CASES) == set(BlockerKind)
+
+
+@pytest.mark.parametrize("kind", list(KIND_CASES), ids=[k.value for k in KIND_CASES])
+def test_each_source_gives_its_blockers_their_kind_and_the_row_stores_it(
+    scene: Scene, kind: BlockerKind
+) -> None:
+    control = KIND_CASES[kind](scene)
+
+    row = ControlReadiness.objects.get(control=control)
+    assert not row.ready
+    assert row.blocker_kinds == [kind.value]
+    assert [b["kind"] for b in row.blockers] == [kind.value]
+    # The definition gives the same, and the stored row equals a full recomputation.
+    [blocker] = control_blockers(organization=scene.world.org, control_ids=[control.pk])[control.pk]
+    assert (blocker.kind, blocker.reason, blocker.url) == (
+        kind,
+        row.blockers[0]["reason"],
+        row.blockers[0]["url"],
+    )
+    if kind == BlockerKind.EVIDENCE_STALE:
+        effective = EvidenceItem.objects.get(controls=control).effective_date
+        assert row.evidence_due == fresh_until(effective, "quarterly") == blocker.since
+    else:
+        assert row.evidence_due is None
+    assert_stored_equals_recomputation(scene.world)
+
+
+def test_a_control_with_several_kinds_stores_each_once(scene: Scene) -> None:
+    make_policy(scene.world, controls=(scene.control,), title="Access")
+    make_policy(scene.world, controls=(scene.control,), title="Backups")
+    _test(scene)
+
+    row = ControlReadiness.objects.get(control=scene.control)
+    assert sorted(b["kind"] for b in row.blockers) == [
+        "policy_unapproved",
+        "policy_unapproved",
+        "test_not_run",
+    ]
+    assert row.blocker_kinds == ["policy_unapproved", "test_not_run"]
+    assert_stored_equals_recomputation(scene.world)
+
+
+def test_the_nightly_run_repairs_kinds_changed_behind_its_back(scene: Scene) -> None:
+    _missing_evidence(scene)
+    ControlReadiness.objects.filter(control=scene.world.unowned_control).update(
+        blocker_kinds=["policy_unapproved"]
+    )
+
+    run = recompute_readiness(organization=scene.world.org, trigger="nightly")
+
+    assert run.drifted == 1
+    [drift] = run.drift_sample
+    assert drift["stored"]["blocker_kinds"] == ["policy_unapproved"]
+    assert drift["recomputed"]["blocker_kinds"] == ["evidence_missing"]
+    assert ControlReadiness.objects.get(control=scene.world.unowned_control).blocker_kinds == [
+        "evidence_missing"
+    ]
+
+
+def test_the_upgrade_fills_the_kinds_of_rows_stored_before_them(scene: Scene) -> None:
+    """controls 0008: rows written before blocker kinds existed get them at the upgrade."""
+    import importlib
+
+    from django.apps import apps
+
+    fill = importlib.import_module("controls.migrations.0008_readiness_blocker_kinds_fill")
+    _missing_evidence(scene)
+    _stale_evidence(scene)
+    expected = stored(scene.world)
+    for row in ControlReadiness.objects.filter(organization=scene.world.org):
+        row.blockers = [{"reason": b["reason"], "url": b["url"]} for b in row.blockers]
+        row.blocker_kinds, row.evidence_due = [], None
+        row.save()
+
+    fill.recompute_every_organization(apps, None)
+
+    assert stored(scene.world) == expected
+    latest = ReadinessRecomputation.objects.filter(organization=scene.world.org).first()
+    assert latest is not None and (latest.trigger, latest.drifted) == ("upgrade", 2)
+    assert ReadinessRecomputation.objects.filter(
+        organization=scene.world.other_org, trigger="upgrade"
+    ).exists()
+
+
 # --- bulk loads -----------------------------------------------------------------------------------
 
 
@@ -552,8 +731,9 @@ def test_the_nightly_run_repairs_injected_drift_and_reports_it(
     assert run.date_changed == 0
     assert {d["object"] for d in run.drift_sample} == {"control IAM-01", "requirement SEC1.3"}
     [control_drift] = [d for d in run.drift_sample if d["object"] == "control IAM-01"]
-    assert control_drift["stored"] == {"ready": False, "blockers": []}
-    assert control_drift["recomputed"] == {"ready": True, "blockers": []}
+    nothing = {"blockers": [], "blocker_kinds": [], "evidence_due": None}
+    assert control_drift["stored"] == {"ready": False, **nothing}
+    assert control_drift["recomputed"] == {"ready": True, **nothing}
     assert "had drifted: 2 row(s) repaired" in caplog.text
     assert ControlReadiness.objects.get(control=scene.control).ready
     assert (
