@@ -25,6 +25,7 @@ from evidence.models import (
     RequestOccurrence,
     ReviewStatus,
 )
+from evidence.services import evidence_refresh_latest
 from tests.conftest import World
 from tests.factories import ControlFactory
 
@@ -49,6 +50,7 @@ def note(world: World, title: str, *, uploader: User, review: str, control: Cont
         review_reason="Unreadable" if review == ReviewStatus.REJECTED else "",
         reviewed_at=timezone.now() if review != ReviewStatus.PENDING else None,
     )
+    evidence_refresh_latest(items=EvidenceItem.objects.filter(pk=item.pk))
 
 
 def add_work(world: World, user: User, count: int) -> None:
@@ -204,6 +206,7 @@ def test_evidence_needed_lists_missing_and_stale_not_fresh(world: World) -> None
         item.controls.add(control)
         EvidenceRevision.objects.create(item=item, number=1, note="x",
                                         review_status=ReviewStatus.ACCEPTED)  # fmt: skip
+        evidence_refresh_latest(items=EvidenceItem.objects.filter(pk=item.pk))
 
     [group] = [g for g in work_groups(user=owner, organization=world.org)
                if g.key == "evidence_needed"]  # fmt: skip
