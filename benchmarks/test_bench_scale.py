@@ -110,10 +110,9 @@ def _pages(organization: Organization) -> list[Page]:
     item_count = "SELECT count(*) FROM evidence_evidenceitem WHERE organization_id = {org}"
     latest = (
         "SELECT i.id, i.title, i.effective_date, r.number, r.review_status FROM "
-        "(SELECT id, title, effective_date FROM evidence_evidenceitem "
+        "(SELECT id, title, effective_date, latest_revision_id FROM evidence_evidenceitem "
         "WHERE organization_id = {org} ORDER BY effective_date DESC, id DESC LIMIT {n}) i "
-        "LEFT JOIN LATERAL (SELECT number, review_status FROM evidence_evidencerevision "
-        "WHERE item_id = i.id ORDER BY number DESC LIMIT 1) r ON true"
+        "LEFT JOIN evidence_evidencerevision r ON r.id = i.latest_revision_id"
     )
     runs = (
         "SELECT r.id, r.status, r.queued_at, r.passed_count, r.failed_count, t.name "
@@ -141,9 +140,15 @@ def _pages(organization: Organization) -> list[Page]:
         "SELECT status, count(*) FROM controls_control WHERE organization_id = {org} "
         "AND archived_at IS NULL GROUP BY status"
     )
+    # Items name their latest revision and its review status (evidence 0007).
     pending = (
-        "SELECT count(*) FROM evidence_evidencerevision r JOIN evidence_evidenceitem i "
-        "ON i.id = r.item_id WHERE i.organization_id = {org} AND r.review_status = 'pending'"
+        "SELECT count(*) FROM evidence_evidenceitem "
+        "WHERE organization_id = {org} AND review_status = 'pending'"
+    )
+    waiting = (
+        "SELECT r.id FROM evidence_evidenceitem i JOIN evidence_evidencerevision r "
+        "ON r.id = i.latest_revision_id WHERE i.organization_id = {org} "
+        "AND i.review_status = 'pending' ORDER BY r.uploaded_at LIMIT 10"
     )
     mine = (
         "SELECT id, ref_id, name, status FROM controls_control WHERE organization_id = {org} "
@@ -153,7 +158,7 @@ def _pages(organization: Organization) -> list[Page]:
         Page("evidence list (HTML, 50 rows)", f"/o/{slug}/evidence/",
              [latest.replace("{n}", "50"), item_count]),
         Page("My work (admin)", f"/o/{slug}/my-work/",
-             [mine, pending.replace("count(*)", "r.id") + " ORDER BY r.uploaded_at LIMIT 10"]),
+             [mine, waiting]),
         Page("SOC 2 framework page", f"/o/{slug}/frameworks/soc2/", [readiness]),
         Page("dashboard", f"/o/{slug}/", [readiness, by_status, pending]),
         Page("readiness API", f"/api/organizations/{slug}/readiness/", [readiness]),

@@ -267,6 +267,7 @@ class _Generator:
             ReviewStatus,
             RevisionReview,
         )
+        from evidence.services import evidence_refresh_latest
 
         per = self.size.evidence_per_control
         n = len(self.controls) * per
@@ -280,10 +281,11 @@ class _Generator:
         self.counts["evidence items"] = _copy(
             EvidenceItem,
             ["id", "organization", "title", "kind", "effective_date", "created_by", "created_at",
-             "system_key"],
+             "system_key", "review_status"],
             (
                 (item_id, org, f"Evidence {i + 1} of {control.ref_id}", kind,
-                 self.today - dt.timedelta(days=self.rng.randrange(0, 400)), owner, self.now, "")
+                 self.today - dt.timedelta(days=self.rng.randrange(0, 400)), owner, self.now, "",
+                 "")
                 for i, (item_id, control, kind, owner) in enumerate(items)
             ),
         )  # fmt: skip
@@ -341,6 +343,8 @@ class _Generator:
                 if status != ReviewStatus.PENDING
             ),
         )
+        # Each item's latest revision and its status, as the services keep them.
+        evidence_refresh_latest(items=EvidenceItem.objects.filter(organization=self.organization))
         self.progress(f"{n:,} evidence items, {len(revisions):,} revisions")
 
     def _requests(self) -> None:
@@ -444,6 +448,7 @@ class _Generator:
             batch_size=BATCH,
         )
         from evidence.models import EvidenceRevision
+        from evidence.services import evidence_refresh_latest
 
         interval = dt.timedelta(hours=size.run_interval_hours)
         resources = [f"generated/repo-{k + 1:03d}" for k in range(size.resources_per_run)]
@@ -524,6 +529,9 @@ class _Generator:
                 )
             if (t + 1) % 10 == 0 or t + 1 == len(tests):
                 self.progress(f"{t + 1:,} tests, {runs_total:,} runs, {results_total:,} results")
+        evidence_refresh_latest(
+            items=EvidenceItem.objects.filter(organization=self.organization).exclude(system_key="")
+        )
         Finding.objects.bulk_create(findings, batch_size=BATCH)
         for test, run_id in zip(tests, last_runs, strict=True):
             test.last_run_id = run_id

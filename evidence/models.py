@@ -115,6 +115,12 @@ class EvidenceKind(models.TextChoices):
     NOTE = "note", "Note"
 
 
+class ReviewStatus(models.TextChoices):
+    PENDING = "pending", "Pending review"
+    ACCEPTED = "accepted", "Accepted"
+    REJECTED = "rejected", "Rejected"
+
+
 class EvidenceItem(models.Model):
     """Proof that a control operated. Its content lives in immutable revisions."""
 
@@ -141,6 +147,25 @@ class EvidenceItem(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     # Set on evidence Attest records itself, e.g. "control-test:12" for a test's run snapshots.
     system_key = models.CharField(max_length=100, blank=True, editable=False)
+    # The newest revision and its review status, written with every revision and every review
+    # (evidence.services; bulk writers call ``evidence_refresh_latest``), so that the review
+    # filters, counts and "My work" read the item instead of looking for its newest revision.
+    # Revisions go only with their item: SET_NULL only ever applies to an item being deleted.
+    latest_revision = models.OneToOneField(
+        "EvidenceRevision",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+    )
+    review_status = models.CharField(
+        max_length=10,
+        choices=ReviewStatus.choices,
+        blank=True,
+        editable=False,
+        help_text="The latest revision's review status; blank while the item has none.",
+    )
 
     class Meta:
         ordering = ["-effective_date", "-pk"]
@@ -167,16 +192,13 @@ class EvidenceItem(models.Model):
             models.Index(fields=["organization", "title", "id"], name="evidence_org_title"),
             # The API's ``ordering=created_at``.
             models.Index(fields=["organization", "created_at", "id"], name="evidence_org_created"),
+            # The review queue and its count, the "rejected" filter and My work's groups: the
+            # organization's items by their latest revision's review status.
+            models.Index(fields=["organization", "review_status"], name="evidence_org_review"),
         ]
 
     def __str__(self) -> str:
         return self.title
-
-
-class ReviewStatus(models.TextChoices):
-    PENDING = "pending", "Pending review"
-    ACCEPTED = "accepted", "Accepted"
-    REJECTED = "rejected", "Rejected"
 
 
 class EvidenceRevision(models.Model):
@@ -216,21 +238,6 @@ class EvidenceRevision(models.Model):
             models.UniqueConstraint(fields=["item", "number"], name="revision_number_unique"),
             models.UniqueConstraint(
                 fields=["storage_key"], condition=~Q(storage_key=""), name="revision_file_unique"
-            ),
-        ]
-        indexes = [
-            # The review queue: pending revisions, oldest first.
-            models.Index(
-                fields=["uploaded_at"],
-                condition=Q(review_status="pending"),
-                name="revision_pending",
-            ),
-            # The evidence list's "rejected" filter: items whose latest revision was rejected
-            # (few rows; the latest of each item is found on revision_number_unique).
-            models.Index(
-                fields=["item"],
-                condition=Q(review_status="rejected"),
-                name="revision_rejected",
             ),
         ]
 

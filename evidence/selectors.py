@@ -58,27 +58,10 @@ def evidence_list(*, user: User, organization: Organization) -> QuerySet[Evidenc
     )
 
 
-def _latest_revisions_in(status: str) -> QuerySet[Any]:
-    """Item ids whose latest revision has ``status``, from the revisions in that status (a
-    partial index each for pending and rejected: few rows) and the (item, number) index for
-    "latest". The caller's organization filter applies to the items, by primary key: joining
-    the items here would let PostgreSQL hash every item of the organization instead."""
-    newer = EvidenceRevision.objects.filter(item=OuterRef("item"), number__gt=OuterRef("number"))
-    return (
-        EvidenceRevision.objects.filter(review_status=status)
-        .exclude(Exists(newer))
-        .values("item_id")
-    )
-
-
 def filter_latest_review(items: QuerySet[EvidenceItem], *, status: str) -> QuerySet[EvidenceItem]:
-    """Items whose latest revision is ``status``. Accepted is the common case (every test run
-    is accepted): it is read as "neither pending nor rejected", from the two small sets."""
-    if status == ReviewStatus.ACCEPTED:
-        return items.exclude(pk__in=_latest_revisions_in(ReviewStatus.PENDING)).exclude(
-            pk__in=_latest_revisions_in(ReviewStatus.REJECTED)
-        )
-    return items.filter(pk__in=_latest_revisions_in(status))
+    """Items whose latest revision is ``status``: the item's own copy of that status (indexed
+    with the organization for the review queue, its count and the "rejected" filter)."""
+    return items.filter(review_status=status)
 
 
 def filter_control(items: QuerySet[EvidenceItem], control_id: int) -> QuerySet[EvidenceItem]:
@@ -89,8 +72,8 @@ def filter_control(items: QuerySet[EvidenceItem], control_id: int) -> QuerySet[E
 
 
 def pending_review_count(*, user: User, organization: Organization) -> int:
-    """Items waiting for a review (their latest revision is pending): read from the pending
-    revisions' partial index, never from every item."""
+    """Items waiting for a review (their latest revision is pending): read from the items'
+    (organization, review status) index, never from every item or revision."""
     items = evidence_list(user=user, organization=organization)
     return filter_latest_review(items, status=ReviewStatus.PENDING).count()
 
@@ -107,9 +90,7 @@ def with_revision_facts(
     if not items:
         return items
     ids = [item.pk for item in items]
-    latest_ids = EvidenceItem.objects.filter(pk__in=ids).values(
-        latest=latest_revision_subquery("pk")
-    )
+    latest_ids = [item.latest_revision_id for item in items if item.latest_revision_id]
     accepted = EvidenceRevision.objects.filter(
         item=OuterRef("item"), review_status=ReviewStatus.ACCEPTED, number__lt=OuterRef("number")
     )
@@ -138,7 +119,7 @@ def with_revision_facts(
         )
     for item in items:
         revision = latest.get(item.pk)
-        item.latest_revision = revision  # type: ignore[attr-defined]
+        item.latest_revision = revision
         # Revisions are numbered 1, 2, 3… under the item's lock and never deleted (they are
         # immutable; they go only with their item): the latest's number is their count.
         item.revision_count = revision.number if revision else 0  # type: ignore[attr-defined]
@@ -241,19 +222,18 @@ def requests_waiting_for(*, user: User, organization: Organization) -> QuerySet[
     )
 
 
-def latest_revisions(*, organization: Organization) -> QuerySet[EvidenceRevision]:
-    """The newest revision of each evidence item of the organization."""
-    newer = EvidenceRevision.objects.filter(item=OuterRef("item"), number__gt=OuterRef("number"))
-    return EvidenceRevision.objects.filter(item__organization=organization).exclude(Exists(newer))
+def items_in_review(*, organization: Organization, status: str) -> QuerySet[EvidenceItem]:
+    """The organization's items whose latest revision is ``status``, that revision joined
+    (``item.latest_revision``): what "My work" lists for reviewers and uploaders."""
+    return EvidenceItem.objects.filter(
+        organization=organization, review_status=status
+    ).select_related("latest_revision")
 
 
-def last_uploaded_by(
-    items: QuerySet[EvidenceItem], *, user: User, organization: Organization
-) -> QuerySet[EvidenceItem]:
+def last_uploaded_by(items: QuerySet[EvidenceItem], *, user: User) -> QuerySet[EvidenceItem]:
     """The items whose newest revision the user uploaded (the evidence list's "uploaded by
     me" filter; with "rejected", what "My work" asks the uploader to fix)."""
-    mine = latest_revisions(organization=organization).filter(uploaded_by=user)
-    return items.filter(pk__in=mine.values("item_id"))
+    return items.filter(latest_revision__uploaded_by=user)
 
 
 def controls_needing_evidence(*, user: User, organization: Organization) -> QuerySet[Control]:

@@ -16,6 +16,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.mail import mail_admins
 from django.core.validators import URLValidator
 from django.db import IntegrityError, transaction
+from django.db.models import OuterRef, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 
@@ -435,11 +437,27 @@ def _store_and_create_revision(
         revision = EvidenceRevision.objects.create(
             item=item, number=number, storage_key=key or "", uploaded_by=actor, **content
         )
+        # The new revision is the item's latest (numbers only grow, under the item's lock).
+        EvidenceItem.objects.filter(pk=item.pk).update(
+            latest_revision=revision, review_status=revision.review_status
+        )
+        item.latest_revision, item.review_status = revision, revision.review_status
     except BaseException:
         if key is not None:  # the caller never learns the key: remove the file here
             _discard_file(key)
         raise
     return revision, key
+
+
+def evidence_refresh_latest(*, items: QuerySet[EvidenceItem]) -> int:
+    """Set ``latest_revision`` and ``review_status`` of ``items`` from their revisions, in one
+    statement: for writers that insert revisions in bulk (generated organizations, tests),
+    inside their transaction. The services keep both current themselves."""
+    newest = EvidenceRevision.objects.filter(item=OuterRef("pk")).order_by("-number")
+    return items.update(
+        latest_revision=Subquery(newest.values("pk")[:1]),
+        review_status=Coalesce(Subquery(newest.values("review_status")[:1]), Value("")),
+    )
 
 
 def _revision_facts(revision: EvidenceRevision) -> dict[str, Any]:
@@ -603,14 +621,19 @@ def evidence_record_snapshot(
                 item.save(update_fields=["effective_date"])
             upload = SimpleUploadedFile(filename, content, content_type="application/json")
             checked = _clean_content(EvidenceKind.FILE, upload, "", "")
+            accepted = {
+                "review_status": ReviewStatus.ACCEPTED,
+                "reviewed_at": timezone.now(),
+                "review_reason": note[:2000],
+            }
             last = item.revisions.order_by("-number").values_list("number", flat=True).first()
             revision, stored_key = _store_and_create_revision(
-                actor=None, item=item, number=(last or 0) + 1, content=checked, upload=upload
+                actor=None,
+                item=item,
+                number=(last or 0) + 1,
+                content={**checked, **accepted},
+                upload=upload,
             )
-            revision.review_status = ReviewStatus.ACCEPTED
-            revision.reviewed_at = timezone.now()
-            revision.review_reason = note[:2000]
-            revision.save(update_fields=["review_status", "reviewed_at", "review_reason"])
             _readiness_changed(organization, _item_controls(item))
             return revision
     except BaseException:
@@ -659,6 +682,12 @@ def revision_review(
     if not updated:
         raise ValidationError("This revision was already reviewed.")
     revision.refresh_from_db()
+    # The item shows the decision if this is its latest revision. A newer one may have been
+    # added meanwhile: the condition is read again on the item's current row, so an older
+    # revision's review never overwrites the newer revision's status.
+    is_latest = EvidenceItem.objects.filter(pk=revision.item_id, latest_revision=revision).update(
+        review_status=decision
+    )
     RevisionReview.objects.create(
         revision=revision,
         from_status=ReviewStatus.PENDING,
@@ -677,8 +706,7 @@ def revision_review(
         after={"revision": revision.number, "review": decision, "reason": reason},
     )
     occurrence = item.occurrence
-    latest = item.revisions.order_by("-number").values_list("number", flat=True).first()
-    if occurrence is not None and revision.number == latest:
+    if occurrence is not None and is_latest:
         target = (
             OccurrenceStatus.ACCEPTED
             if decision == ReviewStatus.ACCEPTED

@@ -72,9 +72,7 @@ class EvidenceListView(OrganizationMixin, TemplateView):
             items = items.filter(title__icontains=query)
         uploader = "me" if params.get("uploader") == "me" else ""
         if uploader:
-            items = selectors.last_uploaded_by(
-                items, user=self.actor, organization=self.organization
-            )
+            items = selectors.last_uploaded_by(items, user=self.actor)
         sort = params.get("sort", "-effective_date")
         key = sort.lstrip("-")
         if key not in EVIDENCE_SORTS:

@@ -18,7 +18,8 @@ from evidence.models import OccurrenceStatus, RequestOccurrence, ReviewStatus
 from evidence.selectors import (
     OPEN_OCCURRENCE_STATUSES,
     controls_needing_evidence,
-    latest_revisions,
+    items_in_review,
+    last_uploaded_by,
     requests_waiting_for,
 )
 
@@ -69,22 +70,25 @@ def evidence_work(
     )
 
     # Evidence whose newest revision the user uploaded and a reviewer rejected.
-    rejected = latest_revisions(organization=organization).filter(
-        review_status=ReviewStatus.REJECTED, uploaded_by=user
+    rejected = last_uploaded_by(
+        items_in_review(organization=organization, status=ReviewStatus.REJECTED), user=user
     )
-    revisions = list(rejected.select_related("item").order_by("-reviewed_at", "-pk")[:limit])
+    sent_back = list(
+        rejected.order_by("-latest_revision__reviewed_at", "-latest_revision_id")[:limit]
+    )
     yield WorkGroup(
         key="rejected_evidence",
         title="Rejected evidence",
         items=[
             WorkItem(
                 kind="Rejected evidence",
-                title=f"{revision.item.title}: {revision.review_reason}",
-                url=reverse("evidence_detail", args=[slug, revision.item_id]),
+                title=f"{item.title}: {item.latest_revision.review_reason}",
+                url=reverse("evidence_detail", args=[slug, item.pk]),
                 status="Rejected",
                 tone="bad",
             )
-            for revision in revisions
+            for item in sent_back
+            if item.latest_revision is not None  # always: the status comes from it
         ],
         total=rejected.count(),
         all_url=f"{evidence_list}?review={ReviewStatus.REJECTED}&uploader=me",
@@ -119,22 +123,23 @@ def evidence_work(
 
     # Reviewers: evidence whose newest revision waits for a decision, oldest upload first.
     if has_capability(membership, Capability.REVIEW_EVIDENCE):
-        pending = latest_revisions(organization=organization).filter(
-            review_status=ReviewStatus.PENDING
+        pending = items_in_review(organization=organization, status=ReviewStatus.PENDING)
+        waiting = list(
+            pending.order_by("latest_revision__uploaded_at", "latest_revision_id")[:limit]
         )
-        waiting = list(pending.select_related("item").order_by("uploaded_at", "pk")[:limit])
         yield WorkGroup(
             key="evidence_to_review",
             title="Evidence to review",
             items=[
                 WorkItem(
                     kind="Review evidence",
-                    title=f"{revision.item.title} (revision {revision.number})",
-                    url=reverse("evidence_detail", args=[slug, revision.item_id]),
+                    title=f"{item.title} (revision {item.latest_revision.number})",
+                    url=reverse("evidence_detail", args=[slug, item.pk]),
                     status="Pending review",
                     tone="info",
                 )
-                for revision in waiting
+                for item in waiting
+                if item.latest_revision is not None  # always: the status comes from it
             ],
             total=pending.count(),
             all_url=f"{evidence_list}?review={ReviewStatus.PENDING}",

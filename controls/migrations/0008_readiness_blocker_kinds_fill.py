@@ -30,7 +30,7 @@ class Migration(migrations.Migration):
         ("controls", "0007_readiness_blocker_kinds"),
         # Every table the blocker sources read, as the current models describe them.
         ("compliance", "0005_remove_auditevent_audit_event_org_recent_and_more"),
-        ("evidence", "0006_requestoccurrence_occurrence_by_request"),
+        ("evidence", "0008_fill_latest_revision"),
         ("people", "0002_personnelnotice_personnelrecord_personnelrequirement"),
         ("policies", "0001_initial"),
     ]

@@ -27,6 +27,7 @@ from evidence.models import (
     RequestOccurrence,
     ReviewStatus,
 )
+from evidence.services import evidence_refresh_latest
 from tests.conftest import World
 from tests.factories import ControlFactory, recompute
 
@@ -51,6 +52,7 @@ def note(world: World, title: str, *, uploader: User, review: str, control: Cont
         review_reason="Unreadable" if review == ReviewStatus.REJECTED else "",
         reviewed_at=timezone.now() if review != ReviewStatus.PENDING else None,
     )
+    evidence_refresh_latest(items=EvidenceItem.objects.filter(pk=item.pk))
 
 
 def add_work(world: World, user: User, count: int) -> None:
@@ -198,6 +200,7 @@ def accepted(world: World, control: Control, effective: dt.date) -> None:
     item.controls.add(control)
     EvidenceRevision.objects.create(item=item, number=1, note="x",
                                     review_status=ReviewStatus.ACCEPTED)  # fmt: skip
+    evidence_refresh_latest(items=EvidenceItem.objects.filter(pk=item.pk))
 
 
 def test_evidence_needed_lists_missing_and_stale_not_fresh_longest_stale_first(

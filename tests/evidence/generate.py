@@ -12,6 +12,7 @@ from django.db.models import Max
 from compliance.models import Organization, User
 from controls.models import Control
 from evidence.models import EvidenceItem, EvidenceRevision, ReviewStatus
+from evidence.services import evidence_refresh_latest
 
 
 def items(
@@ -55,7 +56,8 @@ def add_revisions(
     statuses: Sequence[str] = (ReviewStatus.ACCEPTED,),
     uploader: User | None = None,
 ) -> None:
-    """``count`` more revisions for each item, numbered on from its latest."""
+    """``count`` more revisions for each item, numbered on from its latest (which the items
+    then name, as the services keep it)."""
     latest = dict(
         EvidenceRevision.objects.filter(item__in=made)
         .values("item_id")
@@ -76,6 +78,7 @@ def add_revisions(
         ),
         batch_size=2000,
     )
+    evidence_refresh_latest(items=EvidenceItem.objects.filter(pk__in=[item.pk for item in made]))
 
 
 def analyze() -> None:

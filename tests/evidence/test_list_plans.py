@@ -1,6 +1,7 @@
 """What PostgreSQL does for the evidence list on a large organization (generated rows, fresh
 statistics, planner settings untouched): the page's order comes from an index, the review
-queue from the pending revisions, and nothing reads every item or sorts them."""
+queue and its count from the items' own review status, and nothing reads every item or sorts
+them."""
 
 from __future__ import annotations
 
@@ -90,19 +91,33 @@ def test_every_order_of_the_list_reads_its_page_from_an_index_without_sorting(
                 assert "Seq Scan on evidence_evidencerevision" not in other, (query, sql, other)
 
 
-def test_the_review_queue_and_its_filters_start_from_the_waiting_revisions(large: World) -> None:
+def test_the_review_queue_and_its_filters_start_from_the_items_review_status(
+    large: World,
+) -> None:
     for review in ["pending", "rejected"]:
         plan = page_plan(plans(large, f"/o/acme/evidence/?review={review}"))
-        assert f"revision_{review}" in plan, (review, plan)
-        assert "Seq Scan" not in plan, (review, plan)
-        assert "Index Cond: (organization_id" not in plan, (review, plan)
-    found = plans(large, "/o/acme/evidence/")
-    [count] = [
+        assert "evidence_org_review" in plan, (review, plan)
+        # Neither every item of the organization nor any item's revisions are read.
+        assert "Seq Scan on evidence_evidence" not in plan, (review, plan)
+        assert "evidence_org_effective" not in plan, (review, plan)
+        assert "evidence_evidencerevision" not in plan, (review, plan)
+
+
+def pending_counts(found: dict[str, str]) -> list[str]:
+    return [
         plan
         for sql, plan in found.items()
         if sql.startswith("SELECT COUNT(*)") and "'pending'" in sql
     ]
-    assert "revision_pending" in count, count
-    assert "Seq Scan" not in count, count
-    # The organization's items are reached from the waiting revisions, never scanned.
-    assert "Index Cond: (organization_id" not in count, count
+
+
+def test_the_pending_count_reads_the_items_review_status_index_only(large: World) -> None:
+    """The evidence list's "Review queue" count, the dashboard's "evidence to review" and My
+    work's total: the waiting items of the organization, counted on (organization, review
+    status), no revision read."""
+    for url in ["/o/acme/evidence/", "/o/acme/", "/o/acme/my-work/"]:
+        [count] = pending_counts(plans(large, url))
+        assert "using evidence_org_review" in count, (url, count)
+        assert "Index Cond: ((organization_id = " in count, (url, count)
+        assert "Seq Scan" not in count, (url, count)
+        assert "evidence_evidencerevision" not in count, (url, count)
