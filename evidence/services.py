@@ -433,7 +433,12 @@ def _store_and_create_revision(
         storage.store(key, upload)
     try:
         revision = EvidenceRevision.objects.create(
-            item=item, number=number, storage_key=key or "", uploaded_by=actor, **content
+            item=item,
+            number=number,
+            storage_key=key or "",
+            uploaded_by=actor,
+            effective_date=item.effective_date,
+            **content,
         )
     except BaseException:
         if key is not None:  # the caller never learns the key: remove the file here
