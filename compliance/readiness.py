@@ -20,17 +20,18 @@ import logging
 import math
 import zoneinfo
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import Any, Protocol
 
 from django.db import transaction
 from django.db.models import Count, Max, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
+from compliance.history import control_status_at, controls_active_at
 from compliance.models import Organization
 from controls.models import (
     AdoptedFramework,
@@ -66,7 +67,20 @@ class Blocker:
 
 
 # A source answers for many controls at once, in a fixed number of queries.
-BlockerSource = Callable[[Organization, Sequence[int]], Iterable[Blocker]]
+class BlockerSource(Protocol):
+    """``as_of`` (an aware datetime) asks what blocked the controls at that past moment, judged
+    from the recorded history (see :func:`readiness_as_of`); ``None`` is now, from the current
+    rows."""
+
+    def __call__(
+        self,
+        organization: Organization,
+        control_ids: Sequence[int],
+        *,
+        as_of: dt.datetime | None = None,
+    ) -> Iterable[Blocker]: ...
+
+
 _BLOCKER_SOURCES: list[BlockerSource] = []
 
 
@@ -77,14 +91,18 @@ def register_blocker_source(source: BlockerSource) -> BlockerSource:
 
 
 def control_blockers(
-    *, organization: Organization, control_ids: Sequence[int]
+    *,
+    organization: Organization,
+    control_ids: Sequence[int],
+    as_of: dt.datetime | None = None,
 ) -> dict[int, list[Blocker]]:
-    """Blockers of the given (implemented) controls, by control id."""
+    """Blockers of the given (implemented) controls, by control id; with ``as_of``, those they
+    had at that past moment (see :func:`readiness_as_of`)."""
     found: dict[int, list[Blocker]] = defaultdict(list)
     if not control_ids:
         return found
     for source in _BLOCKER_SOURCES:
-        for blocker in source(organization, control_ids):
+        for blocker in source(organization, control_ids, as_of=as_of):
             found[blocker.control_id].append(blocker)
     return found
 
@@ -297,6 +315,181 @@ def _framework_tally(
         for c in sorted(adoption.scope.all(), key=lambda c: c.order)
     }
     return FrameworkReadiness(adoption=adoption, categories=list(categories.values())), categories
+
+
+# --- As of a past moment ------------------------------------------------------------------------
+#
+# The same definition, judged from the recorded history instead of the current rows: each blocker
+# source answers for ``as_of``, and the facts read here (a control's status, its mappings, the
+# adoptions) are taken as they were then. docs/readiness.md ("Readiness as of a past date") says
+# what each fact is read from, and what a past figure assumes where no history is recorded.
+
+
+@dataclass(frozen=True)
+class ControlAsOf:
+    """A control as it was at the moment: its status then and what blocked it then (owner and
+    target date are today's: they carry no history)."""
+
+    id: int
+    ref_id: str
+    name: str
+    status: str
+    owner_id: int | None
+    target_date: dt.date | None
+    blockers: tuple[Blocker, ...] = ()
+
+    @property
+    def ready(self) -> bool:
+        return control_is_ready(self.status, self.blockers)
+
+    @property
+    def in_place(self) -> bool:
+        """Implemented or not applicable: what a target date is about."""
+        return self.status in READY_CONTROL_STATUSES
+
+
+@dataclass
+class OwnerTally:
+    """One owner's controls, as the dashboard counts them: all of them, those not ready
+    (``open``), and those past their target date and not in place (``overdue``)."""
+
+    owner_id: int
+    name: str
+    total: int = 0
+    open: int = 0
+    overdue: int = 0
+
+
+@dataclass
+class ReadinessAsOf:
+    """What :func:`readiness_as_of` returns.
+
+    ``frameworks``: per framework adopted by then, exactly the shape of
+    :func:`organization_readiness` (overall and per in-scope category tallies, and per
+    requirement its state with its mapped controls, their status then and blockers then).
+    ``controls``: every control active then, by id. ``owners``: per owner, over every control
+    active then; ``framework_owners``: the same per framework id, over the controls mapped to
+    its in-scope requirements. Owners are sorted as on the dashboard: most open first."""
+
+    at: dt.datetime
+    on: dt.date  # the organization-local date at ``at``: what freshness and due dates are judged on
+    frameworks: list[FrameworkReadiness]
+    controls: dict[int, ControlAsOf]
+    owners: list[OwnerTally]
+    framework_owners: dict[int, list[OwnerTally]]
+
+
+def _owner_tallies(
+    controls: Iterable[ControlAsOf], names: Mapping[int, str], on: dt.date
+) -> list[OwnerTally]:
+    tallies: dict[int, OwnerTally] = {}
+    for control in controls:
+        if control.owner_id is None:
+            continue
+        tally = tallies.get(control.owner_id)
+        if tally is None:
+            tally = tallies[control.owner_id] = OwnerTally(
+                control.owner_id, names.get(control.owner_id, "")
+            )
+        tally.total += 1
+        tally.open += int(not control.ready)
+        late = control.target_date is not None and control.target_date < on
+        tally.overdue += int(late and not control.in_place)
+    return sorted(tallies.values(), key=lambda t: (-t.open, t.name.lower(), t.owner_id))
+
+
+def readiness_as_of(*, organization: Organization, at: dt.datetime) -> ReadinessAsOf:
+    """Readiness as it was at ``at`` (an aware datetime, e.g. the end of a week), computed from
+    the recorded history with the one definition of this module.
+
+    ``readiness_as_of(at=timezone.now())`` equals the stored state (and
+    :func:`organization_readiness`). Dates (freshness, due dates, expiries) are judged on the
+    organization-local date at ``at``. A fixed number of queries (about twenty), whatever the
+    number of controls, requirements, evidence or runs: every blocker source answers for all
+    controls at once. Raises ``ValueError`` for a naive datetime."""
+    if timezone.is_naive(at):
+        raise ValueError("readiness_as_of needs an aware datetime.")
+    on = organization_local_date(organization, at)
+    rows = (
+        Control.objects.filter(controls_active_at(at), organization=organization)
+        .annotate(status_then=control_status_at(at))
+        .order_by("ref_id")
+        .values_list(
+            "pk",
+            "ref_id",
+            "name",
+            "status_then",
+            "owner_id",
+            "owner__full_name",
+            "owner__email",
+            "target_date",
+        )
+    )
+    found = list(rows)
+    names = {row[4]: row[5] or row[6] for row in found if row[4] is not None}
+    implemented = [row[0] for row in found if row[3] == ControlStatus.IMPLEMENTED]
+    blockers = control_blockers(organization=organization, control_ids=implemented, as_of=at)
+    controls = {
+        pk: ControlAsOf(pk, ref_id, name, status, owner_id, target, tuple(blockers.get(pk, ())))
+        for pk, ref_id, name, status, owner_id, _, _, target in found
+    }
+
+    adoptions, _ = _adoptions_in_scope(organization)
+    adoptions = [a for a in adoptions if a.adopted_at <= at]
+    frameworks: list[FrameworkReadiness] = []
+    framework_owners: dict[int, list[OwnerTally]] = {}
+    if adoptions:
+        in_scope = Q(pk__in=[])
+        for adoption in adoptions:
+            in_scope |= Q(
+                framework_id=adoption.framework_id,
+                category_id__in=[c.pk for c in adoption.scope.all()],
+            )
+        requirements = list(
+            Requirement.objects.filter(in_scope, assessable=True, withdrawn=False)
+            .select_related("category")
+            .order_by("framework_id", "order")
+        )
+        mapped: dict[int, list[MappedControl]] = defaultdict(list)
+        for requirement_id, control_id in (
+            ControlRequirement.objects.filter(
+                requirement__in=[r.pk for r in requirements],
+                control__organization=organization,
+                created_at__lte=at,
+            )
+            .order_by("control__ref_id")
+            .values_list("requirement_id", "control_id")
+        ):
+            control = controls.get(control_id)
+            if control is not None:  # active then
+                mapped[requirement_id].append(
+                    MappedControl(
+                        control.id, control.ref_id, control.name, control.status, control.blockers
+                    )
+                )
+        by_framework: dict[int, list[RequirementReadiness]] = defaultdict(list)
+        for requirement in requirements:
+            by_framework[requirement.framework_id].append(
+                RequirementReadiness(requirement, mapped.get(requirement.pk, []))
+            )
+        for adoption in adoptions:
+            result, categories = _framework_tally(adoption)
+            seen: dict[int, ControlAsOf] = {}
+            for state in by_framework.get(adoption.framework_id, []):
+                result.add(state.state)
+                result.requirements.append(state)
+                categories[state.requirement.category_id].add(state.state)
+                seen.update((c.id, controls[c.id]) for c in state.controls)
+            frameworks.append(result)
+            framework_owners[adoption.framework_id] = _owner_tallies(seen.values(), names, on)
+    return ReadinessAsOf(
+        at=at,
+        on=on,
+        frameworks=frameworks,
+        controls=controls,
+        owners=_owner_tallies(controls.values(), names, on),
+        framework_owners=framework_owners,
+    )
 
 
 # --- Stored state -------------------------------------------------------------------------------

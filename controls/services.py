@@ -28,6 +28,7 @@ from controls.library_files import CatalogData, ControlSetData, LibraryFileError
 from controls.models import (
     AdoptedFramework,
     Control,
+    ControlFrequencyChange,
     ControlRequirement,
     ControlStatus,
     ControlStatusChange,
@@ -451,6 +452,7 @@ def control_update(
         raise ValidationError("An archived control cannot be edited; restore it first.")
     before = _control_snapshot(control)
     old_status, old_justification = control.status, control.na_justification
+    old_frequency = control.frequency
     requirements = changes.pop("requirements", None)
     for name, value in changes.items():
         if name in ("ref_id", "name") and isinstance(value, str):
@@ -474,6 +476,14 @@ def control_update(
             raise ValidationError({"status": "The status changed meanwhile; reload the control."})
         control.status, control.na_justification = new_status, new_justification
         _record_status_change(actor=actor, control=control, from_status=old_status, reason=reason)
+    if control.frequency != old_frequency:
+        ControlFrequencyChange.objects.create(
+            control=control,
+            from_frequency=old_frequency,
+            to_frequency=control.frequency,
+            actor=actor,
+            reason=reason.strip(),
+        )
 
     old, new = changed(before, _control_snapshot(control))
     mapped_before = set(control.mappings.values_list("requirement_id", flat=True))

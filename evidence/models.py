@@ -231,6 +231,10 @@ class EvidenceRevision(models.Model):
     )
     reviewed_at = models.DateTimeField(null=True, blank=True)
     review_reason = models.TextField(blank=True, max_length=2000)
+    # The item's effective date from this revision on (it changes only with a revision), so
+    # readiness as of a past date finds the date then. Empty on revisions of older items whose
+    # date at the time was not known when this was first recorded (evidence 0007).
+    effective_date = models.DateField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["item", "-number"]

@@ -435,7 +435,12 @@ def _store_and_create_revision(
         storage.store(key, upload)
     try:
         revision = EvidenceRevision.objects.create(
-            item=item, number=number, storage_key=key or "", uploaded_by=actor, **content
+            item=item,
+            number=number,
+            storage_key=key or "",
+            uploaded_by=actor,
+            effective_date=item.effective_date,
+            **content,
         )
         # The new revision is the item's latest (numbers only grow, under the item's lock).
         EvidenceItem.objects.filter(pk=item.pk).update(

@@ -48,8 +48,8 @@ RENEWAL_WINDOW_DAYS = 30  # a training expiring this soon is due again
 _IDS_LIMIT = 500
 
 
-def organization_today(organization: Organization) -> dt.date:
-    return timezone.now().astimezone(zoneinfo.ZoneInfo(organization.time_zone)).date()
+def organization_today(organization: Organization, now: dt.datetime | None = None) -> dt.date:
+    return (now or timezone.now()).astimezone(zoneinfo.ZoneInfo(organization.time_zone)).date()
 
 
 def add_months(day: dt.date, months: int) -> dt.date:
@@ -155,15 +155,22 @@ class PersonCompletion:
 
 
 def latest_records(
-    *, organization: Organization, person_ids: Sequence[int], kinds: Iterable[str]
+    *,
+    organization: Organization,
+    person_ids: Sequence[int],
+    kinds: Iterable[str],
+    completed_by: dt.date | None = None,
 ) -> dict[tuple[int, str], LatestRecord]:
-    """The latest record per (person, kind): newest completion date, then newest row."""
+    """The latest record per (person, kind): newest completion date, then newest row; with
+    ``completed_by``, among the records completed on or before that day."""
     kinds = [k for k in kinds if k != RequirementKind.POLICY_ACKNOWLEDGEMENTS]
     if not person_ids or not kinds:
         return {}
     rows = PersonnelRecord.objects.filter(
         person__organization=organization, kind__in=kinds
     ).order_by("person_id", "kind", "-completed_on", "-id")
+    if completed_by is not None:
+        rows = rows.filter(completed_on__lte=completed_by)
     if len(person_ids) <= _IDS_LIMIT:
         rows = rows.filter(person_id__in=person_ids)
     wanted = set(person_ids)
@@ -201,9 +208,14 @@ def _as_outstanding(value: Any) -> Outstanding:
 
 
 def outstanding_acknowledgements(
-    *, organization: Organization, person_ids: Sequence[int], today: dt.date
+    *,
+    organization: Organization,
+    person_ids: Sequence[int],
+    today: dt.date,
+    as_of: dt.datetime | None = None,
 ) -> dict[int, Outstanding] | None:
-    """Policy acknowledgements each person still owes, from the policies app.
+    """Policy acknowledgements each person still owes, from the policies app (``as_of``: owed
+    at that past moment, ``today`` being its local date).
 
     ``None`` when the policies app does not provide the function (yet): the cells are then
     shown as unknown rather than guessed.
@@ -216,7 +228,7 @@ def outstanding_acknowledgements(
     if not person_ids:
         return {}
     answer = policies_outstanding(
-        organization=organization, person_ids=list(person_ids), today=today
+        organization=organization, person_ids=list(person_ids), today=today, as_of=as_of
     )
     return {int(pid): _as_outstanding(value) for pid, value in dict(answer).items()}
 
@@ -309,12 +321,19 @@ def evaluate(
     people: Sequence[Person],
     requirements: Sequence[PersonnelRequirement],
     today: dt.date,
+    as_of: dt.datetime | None = None,
 ) -> list[PersonCompletion]:
-    """Every person's cells for the given requirements: two queries, three with policies."""
+    """Every person's cells for the given requirements: two queries, three with policies.
+
+    ``as_of`` (whose local date is ``today``) judges them at that past moment: records
+    completed by that day, acknowledgements made by then of the versions approved then."""
     requirements = [r for r in requirements if r.is_enabled]
     ids = [p.pk for p in people]
     latest = latest_records(
-        organization=organization, person_ids=ids, kinds=[r.kind for r in requirements]
+        organization=organization,
+        person_ids=ids,
+        kinds=[r.kind for r in requirements],
+        completed_by=None if as_of is None else today,
     )
     acknowledgements: dict[int, Outstanding] | None = {}
     ack_requirement = next(
@@ -327,7 +346,7 @@ def evaluate(
             if ack_requirement.applies_to(p.employment_type) and not has_left(p, today)
         ]
         acknowledgements = outstanding_acknowledgements(
-            organization=organization, person_ids=concerned, today=today
+            organization=organization, person_ids=concerned, today=today, as_of=as_of
         )
     results = []
     for person in people:

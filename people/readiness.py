@@ -9,6 +9,7 @@ roster filtered to them.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from typing import Any
@@ -47,7 +48,9 @@ def filtered_list_url(organization: Organization, kind: str, state: str = "overd
 
 
 @register_blocker_source
-def people_blockers(organization: Organization, control_ids: Sequence[int]) -> Iterator[Blocker]:
+def people_blockers(
+    organization: Organization, control_ids: Sequence[int], *, as_of: dt.datetime | None = None
+) -> Iterator[Blocker]:
     linked = [
         r
         for r in PersonnelRequirement.objects.filter(
@@ -57,19 +60,21 @@ def people_blockers(organization: Organization, control_ids: Sequence[int]) -> I
     ]
     if not linked:
         return
-    today = completion.organization_today(organization)
+    today = completion.organization_today(organization, as_of)
+    # As of a past moment: records completed by that day (see completion.evaluate).
+    done_by = {} if as_of is None else {"completed_on__lte": today}
     # Only people who can be overdue: those still employed and, for offboarding, leavers whose
     # revocation is not recorded (a late revocation is flagged on the person, not a blocker).
     wanted = Q(end_date__isnull=True) | Q(end_date__gte=today)
     if any(r.is_offboarding for r in linked):
         revoked = PersonnelRecord.objects.filter(
-            person=OuterRef("pk"), kind=RequirementKind.OFFBOARDING
+            person=OuterRef("pk"), kind=RequirementKind.OFFBOARDING, **done_by
         )
         wanted |= Q(Q(end_date__isnull=False), ~Exists(revoked))
     people = list(Person.objects.filter(wanted, organization=organization).only(*PERSON_FIELDS))
     overdue: Counter[str] = Counter()
     for result in completion.evaluate(
-        organization=organization, people=people, requirements=linked, today=today
+        organization=organization, people=people, requirements=linked, today=today, as_of=as_of
     ):
         for kind, cell in result.cells.items():
             if cell.state == CellState.OVERDUE:

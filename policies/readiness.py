@@ -8,10 +8,11 @@ query, whatever the number of controls.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from django.db.models import OuterRef, Subquery
+from django.db.models import Case, F, OuterRef, Q, QuerySet, Subquery, When
 from django.urls import reverse
 from django.utils.formats import date_format
 
@@ -22,8 +23,47 @@ from policies.dates import organization_today, review_due
 from policies.models import Policy, PolicyVersion, VersionStatus
 
 
+def policy_links_as_of(
+    organization: Organization, control_ids: Sequence[int], *, at: dt.datetime, on: dt.date
+) -> QuerySet[Any]:
+    """The rows :func:`policy_blockers` reads, at a past moment: policies created by then, the
+    effective date of the version approved and not yet retired then, and the last review if
+    recorded on or before the day ``on`` (an earlier review it replaced is not known)."""
+    through: Any = Policy.controls.through
+    approved_then = (
+        PolicyVersion.objects.filter(policy=OuterRef("policy_id"), approved_at__lte=at)
+        .filter(Q(retired_at__isnull=True) | Q(retired_at__gt=at))
+        .order_by("-approved_at", "-id")
+    )
+    return (
+        through.objects.filter(
+            control_id__in=list(control_ids),
+            policy__organization=organization,
+            policy__created_at__lte=at,
+        )
+        .annotate(
+            effective_then=Subquery(approved_then.values("effective_date")[:1]),
+            reviewed_then=Case(
+                When(policy__last_reviewed_on__lte=on, then=F("policy__last_reviewed_on")),
+                default=None,
+            ),
+        )
+        .values_list(
+            "control_id",
+            "policy_id",
+            "policy__title",
+            "policy__review_months",
+            "reviewed_then",
+            "effective_then",
+        )
+        .order_by("control_id", "policy__title")
+    )
+
+
 @register_blocker_source
-def policy_blockers(organization: Organization, control_ids: Sequence[int]) -> Iterator[Blocker]:
+def policy_blockers(
+    organization: Organization, control_ids: Sequence[int], *, as_of: dt.datetime | None = None
+) -> Iterator[Blocker]:
     through: Any = Policy.controls.through  # the auto-created table of policy ↔ control links
     links = (
         through.objects.filter(control_id__in=list(control_ids), policy__organization=organization)
@@ -44,7 +84,9 @@ def policy_blockers(organization: Organization, control_ids: Sequence[int]) -> I
         )
         .order_by("control_id", "policy__title")
     )
-    today = organization_today(organization)
+    today = organization_today(organization, as_of)
+    if as_of is not None:
+        links = policy_links_as_of(organization, control_ids, at=as_of, on=today)
     for control_id, policy_id, title, months, reviewed, effective in links:
         url = reverse("policy_detail", args=[organization.slug, policy_id])
         if effective is None:

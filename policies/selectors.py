@@ -346,7 +346,11 @@ def acknowledgement_people(
 
 
 def outstanding_acknowledgements(
-    *, organization: Organization, person_ids: Sequence[int], today: dt.date
+    *,
+    organization: Organization,
+    person_ids: Sequence[int],
+    today: dt.date,
+    as_of: dt.datetime | None = None,
 ) -> dict[int, list[OwedAcknowledgement]]:
     """For each given person, the current approved policy versions in their scope they still
     have to acknowledge, soonest due first (empty = up to date). Four queries, whatever the
@@ -355,6 +359,10 @@ def outstanding_acknowledgements(
     In scope: the version was sent, the person is active on ``today`` (so a version sent before
     someone started counts from their first day) and matches the distribution's filters. A
     person who is not active, or not of this organization, owes nothing.
+
+    ``as_of`` (an aware datetime whose local date is ``today``) asks what was owed at that past
+    moment: the versions approved and not retired then, sent by then, and the requests and
+    acknowledgements made by then.
     """
     result: dict[int, list[OwedAcknowledgement]] = {int(pid): [] for pid in person_ids}
     if not result:
@@ -364,7 +372,9 @@ def outstanding_acknowledgements(
             active_people_q(today), organization=organization, pk__in=list(result)
         ).only("pk", "organization_id", "start_date", "end_date", "employment_type", "department")
     )
-    result.update(_owed_by_person(organization=organization, people=people, today=today))
+    result.update(
+        _owed_by_person(organization=organization, people=people, today=today, as_of=as_of)
+    )
     return result
 
 
@@ -399,16 +409,28 @@ def owed_acknowledgements(
 
 
 def _owed_by_person(
-    *, organization: Organization, people: Sequence[Person], today: dt.date
+    *,
+    organization: Organization,
+    people: Sequence[Person],
+    today: dt.date,
+    as_of: dt.datetime | None = None,
 ) -> dict[int, list[OwedAcknowledgement]]:
-    """What each of these (active) people owes, in three queries however many they are."""
+    """What each of these (active) people owes, in three queries however many they are (at the
+    past moment ``as_of``, when given)."""
     owed: dict[int, list[OwedAcknowledgement]] = {p.pk: [] for p in people}
     if not people:
         return owed
+    current = Q(status=VersionStatus.APPROVED)
+    made: dict[str, Any] = {}  # what was recorded by then
+    if as_of is not None:
+        current = Q(approved_at__lte=as_of, distribution__sent_at__lte=as_of) & (
+            Q(retired_at__isnull=True) | Q(retired_at__gt=as_of)
+        )
+        made = {"acknowledged_at__lte": as_of}
     versions = list(
         PolicyVersion.objects.filter(
+            current,
             policy__organization=organization,
-            status=VersionStatus.APPROVED,
             distribution__isnull=False,
         )
         .defer("body")
@@ -419,13 +441,15 @@ def _owed_by_person(
     person_ids = [p.pk for p in people]
     acks: dict[tuple[int, int], dt.datetime] = {}
     for person_id, version_id, acknowledged_at in Acknowledgement.objects.filter(
-        person_id__in=person_ids, version__in=versions
+        person_id__in=person_ids, version__in=versions, **made
     ).values_list("person_id", "version_id", "acknowledged_at"):
         key = (person_id, version_id)
         acks[key] = max(acks.get(key, acknowledged_at), acknowledged_at)
     asked: dict[tuple[int, int], dt.datetime] = {}
     for person_id, version_id, sent_at in AcknowledgementRequest.objects.filter(
-        person_id__in=person_ids, version__in=versions
+        person_id__in=person_ids,
+        version__in=versions,
+        **({} if as_of is None else {"sent_at__lte": as_of}),
     ).values_list("person_id", "version_id", "sent_at"):
         key = (person_id, version_id)
         asked[key] = max(asked.get(key, sent_at), sent_at)

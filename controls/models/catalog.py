@@ -261,6 +261,18 @@ class ControlStatusChange(StatusChange):
         return f"{self.control_id}: {self.from_status or '∅'} → {self.to_status}"
 
 
+class ControlFrequencyChange(StatusChange):
+    """Every change of a control's frequency (recorded since controls 0007): readiness as of a
+    past date judges the freshness of evidence by the frequency the control had then."""
+
+    control = models.ForeignKey(Control, on_delete=models.CASCADE, related_name="frequency_changes")
+    from_frequency = models.CharField(max_length=20, choices=Frequency.choices)
+    to_frequency = models.CharField(max_length=20, choices=Frequency.choices)
+
+    def __str__(self) -> str:
+        return f"{self.control_id}: {self.from_frequency} → {self.to_frequency}"
+
+
 # Object grants (django-guardian) with real foreign keys, so grant lookups are indexed joins.
 class ControlUserObjectPermission(UserObjectPermissionBase):
     content_object = models.ForeignKey(Control, on_delete=models.CASCADE)

@@ -12,7 +12,9 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
+from typing import Any
 
+from django.db.models import OuterRef, Q, Subquery
 from django.urls import reverse
 from django.utils.formats import date_format
 
@@ -28,16 +30,58 @@ from controls.models import (
     ScheduleKind,
     TestException,
     TestResult,
+    TestRun,
 )
 from controls.monitoring.services import organization_today
 
 
+def runs_as_of(tests: Sequence[ControlTest], at: dt.datetime) -> None:
+    """Give each test, as its ``last_run``, the latest run that had finished at ``at`` (none if
+    none had): one query, one probe of ``test_run_finished`` per test however many runs it has."""
+    then = (
+        TestRun.objects.filter(
+            control_test=OuterRef("pk"),
+            finished_at__lte=at,
+            status__in=[RunStatus.PASSED, RunStatus.FAILED, RunStatus.ERROR],
+        )
+        .order_by("-finished_at", "-id")
+        .values("pk")[:1]
+    )
+    latest = {
+        run.control_test_id: run
+        for run in TestRun.objects.filter(
+            pk__in=ControlTest.objects.filter(pk__in=[t.pk for t in tests])
+            .annotate(run_then=Subquery(then))
+            .values("run_then")
+        ).only("pk", "control_test_id", "status", "error", "finished_at", "results_summarised_at")
+    }
+    for test in tests:
+        test.last_run = latest.get(test.pk)
+
+
+def _in_force(today: dt.date, as_of: dt.datetime | None) -> Q:
+    """Exceptions in force on ``today``: granted by ``as_of`` (now) and not revoked then."""
+    if as_of is None:
+        return Q(revoked_at__isnull=True, expires_on__gte=today)
+    return Q(created_at__lte=as_of, expires_on__gte=today) & (
+        Q(revoked_at__isnull=True) | Q(revoked_at__gt=as_of)
+    )
+
+
+def _open_findings(as_of: dt.datetime | None) -> Q:
+    """Findings open at ``as_of`` (now)."""
+    if as_of is None:
+        return Q(resolved_at__isnull=True)
+    return Q(opened_at__lte=as_of) & (Q(resolved_at__isnull=True) | Q(resolved_at__gt=as_of))
+
+
 @register_blocker_source
 def control_test_blockers(
-    organization: Organization, control_ids: Sequence[int]
+    organization: Organization, control_ids: Sequence[int], *, as_of: dt.datetime | None = None
 ) -> Iterator[Blocker]:
+    created: dict[str, Any] = {} if as_of is None else {"created_at__lte": as_of}
     tests = list(
-        ControlTest.objects.filter(control_id__in=control_ids, enabled=True)
+        ControlTest.objects.filter(control_id__in=control_ids, enabled=True, **created)
         .select_related("last_run")
         .only(
             "pk",
@@ -52,7 +96,9 @@ def control_test_blockers(
     )
     if not tests:
         return
-    today = organization_today(organization)
+    if as_of is not None:
+        runs_as_of(tests, as_of)
+    today = organization_today(organization, as_of)
     failing = {t.last_run_id: t.pk for t in tests if t.last_run and t.last_run.status == "failed"}
     # What still blocks in the failing runs: failures without an exception in force, with the
     # due date of their open finding.
@@ -61,18 +107,31 @@ def control_test_blockers(
         test_ids = list(failing.values())
         excepted = set(
             TestException.objects.filter(
-                control_test_id__in=test_ids, revoked_at__isnull=True, expires_on__gte=today
+                _in_force(today, as_of), control_test_id__in=test_ids
             ).values_list("control_test_id", "resource_id")
         )
         due = {
             (test_id, resource_id): due_date
             for test_id, resource_id, due_date in Finding.objects.filter(
-                control_test_id__in=test_ids, resolved_at__isnull=True
+                _open_findings(as_of), control_test_id__in=test_ids
             ).values_list("control_test_id", "resource_id", "due_date")
         }
-        for run_id, resource_id in TestResult.objects.filter(
-            run_id__in=list(failing), status=ResultStatus.FAIL
-        ).values_list("run_id", "resource_id"):
+        failed: list[tuple[int, str]] = list(
+            TestResult.objects.filter(
+                run_id__in=list(failing), status=ResultStatus.FAIL
+            ).values_list("run_id", "resource_id")
+        )
+        if as_of is not None:
+            # A past run whose per-resource results retention deleted: its failing resources
+            # are the findings that were open then (a finding lives from a resource's first
+            # failing run until it passes again).
+            summarised = {
+                t.pk: t.last_run.pk
+                for t in tests
+                if t.last_run is not None and t.last_run.results_summarised_at is not None
+            }
+            failed += [(summarised[t], r) for t, r in due if t in summarised]
+        for run_id, resource_id in failed:
             key = (failing[run_id], resource_id)
             if key not in excepted:
                 blocking[key[0]].append((resource_id, due.get(key)))
