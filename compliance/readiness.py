@@ -505,7 +505,7 @@ logger = logging.getLogger("compliance.readiness")
 DRIFT_SAMPLE_SIZE = 20
 # Full recomputations that end a bulk load (written without the services): drift is expected and
 # logged at INFO; after the nightly run or the command it is logged at WARNING.
-# So does the recomputation of an upgrade that adds what the rows store (controls 0008).
+# So does the recomputation of an upgrade that adds what the rows store (controls 0010).
 BULK_TRIGGERS = frozenset({"seed", "import", "test", "upgrade"})
 
 

@@ -657,12 +657,12 @@ def test_the_nightly_run_repairs_kinds_changed_behind_its_back(scene: Scene) -> 
 
 
 def test_the_upgrade_fills_the_kinds_of_rows_stored_before_them(scene: Scene) -> None:
-    """controls 0008: rows written before blocker kinds existed get them at the upgrade."""
+    """controls 0010: rows written before blocker kinds existed get them at the upgrade."""
     import importlib
 
     from django.apps import apps
 
-    fill = importlib.import_module("controls.migrations.0008_readiness_blocker_kinds_fill")
+    fill = importlib.import_module("controls.migrations.0010_readiness_blocker_kinds_fill")
     _missing_evidence(scene)
     _stale_evidence(scene)
     expected = stored(scene.world)

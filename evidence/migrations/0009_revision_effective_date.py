@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('evidence', '0006_requestoccurrence_occurrence_by_request'),
+        ('evidence', '0008_fill_latest_revision'),
     ]
 
     operations = [

@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('compliance', '0005_remove_auditevent_audit_event_org_recent_and_more'),
-        ('controls', '0008_readiness_blocker_kinds_fill'),
+        ('controls', '0007_readiness_blocker_kinds'),
     ]
 
     operations = [

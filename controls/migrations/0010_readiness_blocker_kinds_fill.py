@@ -27,10 +27,10 @@ def recompute_every_organization(apps: Any, schema_editor: Any) -> None:
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("controls", "0007_readiness_blocker_kinds"),
+        ("controls", "0009_control_frequency_change"),
         # Every table the blocker sources read, as the current models describe them.
         ("compliance", "0005_remove_auditevent_audit_event_org_recent_and_more"),
-        ("evidence", "0008_fill_latest_revision"),
+        ("evidence", "0009_revision_effective_date"),
         ("people", "0002_personnelnotice_personnelrecord_personnelrequirement"),
         ("policies", "0001_initial"),
     ]

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('controls', '0006_stored_readiness'),
+        ('controls', '0008_test_run_day'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
