@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator, Sequence
+from typing import Any
 
 from django.db.models import Exists, F, Max, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
@@ -159,11 +160,19 @@ def evidence_blockers(
             .values_list("request__controls", "request_id", "request__title", "due_date")
             .order_by("due_date", "request_id", "pk")
         )
+    # One blocker per control and request, however many of its occurrences are overdue (a
+    # quarterly review missed for two years is one thing to fix, not eight lines); oldest first.
+    requests: dict[tuple[int, int], list[Any]] = {}
     for control_id, request_id, title, due in overdue:
+        requests.setdefault((control_id, request_id), [title, due, 0])[2] += 1
+    for (control_id, request_id), (title, due, count) in requests.items():
+        first = date_format(due, "j M Y")
         yield Blocker(
             control_id,
             BlockerKind.REQUEST_OVERDUE,
-            f"“{title}” was due {date_format(due, 'j M Y')} and is overdue.",
+            f"“{title}” was due {first} and is overdue."
+            if count == 1
+            else f"“{title}” has {count} overdue occurrences, the first due {first}.",
             reverse("evidence_request_detail", args=[slug, request_id]),
             since=due,
         )

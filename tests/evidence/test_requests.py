@@ -135,6 +135,39 @@ def test_an_overdue_occurrence_blocks_its_controls_and_shows_in_my_work(
     assert f"?occurrence={occurrence.pk}" in page
 
 
+def test_a_request_missed_several_times_is_one_blocker_naming_the_first_due_date(
+    world: World,
+) -> None:
+    from django.utils.formats import date_format
+
+    from compliance.readiness import control_blockers
+
+    today = services.organization_today(world.org)
+    request = services.request_create(
+        actor=world.users["admin"],
+        organization=world.org,
+        title="Quarterly access review",
+        cadence=Cadence.QUARTERLY,
+        first_due_date=today - dt.timedelta(days=400),
+        owner=world.users["owner"],
+        controls=[world.control],
+        remind_days_before=7,
+    )
+    services.request_schedule(request)
+    missed = services.occurrences_mark_overdue(world.org, today=today)
+    assert missed >= 4
+    first = RequestOccurrence.objects.filter(request=request).order_by("due_date").first()
+    assert first is not None
+
+    blockers = control_blockers(organization=world.org, control_ids=[world.control.pk])
+    reasons = [b.reason for b in blockers[world.control.pk] if b.kind == "request_overdue"]
+
+    assert reasons == [
+        f"“Quarterly access review” has {missed} overdue occurrences, the first due "
+        f"{date_format(first.due_date, 'j M Y')}."
+    ]
+
+
 def test_an_event_driven_request_opens_an_occurrence_per_logged_event(world: World) -> None:
     request = services.request_create(
         actor=world.users["admin"],
