@@ -865,11 +865,16 @@ def recompute_readiness(
     run.drift_sample = sample
     run.finished_at = timezone.now()
     run.save()
-    if drifted:
-        # A bulk load wrote without the services on purpose: its missing rows are no alarm.
-        level = logging.INFO if trigger in BULK_TRIGGERS else logging.WARNING
-        logger.log(
-            level,
+    if drifted and trigger in BULK_TRIGGERS:
+        # A bulk load wrote without the services on purpose: its rows are written now, no alarm.
+        logger.info(
+            "Readiness of %s computed after a bulk load (%s): %d row(s) written.",
+            organization.slug,
+            trigger,
+            drifted,
+        )
+    elif drifted:
+        logger.warning(
             "Readiness of %s had drifted: %d row(s) repaired (%s run). First: %s",
             organization.slug,
             drifted,

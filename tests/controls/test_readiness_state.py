@@ -745,6 +745,20 @@ def test_the_nightly_run_repairs_injected_drift_and_reports_it(
     assert_stored_equals_recomputation(scene.world)
 
 
+def test_a_bulk_loads_recomputation_says_it_wrote_rows_not_that_they_drifted(
+    scene: Scene, caplog: pytest.LogCaptureFixture
+) -> None:
+    ControlReadiness.objects.filter(organization=scene.world.org).delete()
+
+    with caplog.at_level(logging.INFO, logger="compliance.readiness"):
+        run = recompute_readiness(organization=scene.world.org, trigger="import")
+
+    assert run.drifted >= 1  # the rows it had to write
+    assert f"computed after a bulk load (import): {run.drifted} row(s) written." in caplog.text
+    assert "drifted" not in caplog.text
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
+
+
 def test_the_date_rollover_makes_evidence_stale_and_the_nightly_run_marks_it(
     scene: Scene, monkeypatch: pytest.MonkeyPatch
 ) -> None:
