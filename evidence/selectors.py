@@ -310,17 +310,13 @@ def occurrence_for_upload(*, user: User, organization: Organization, pk: Any) ->
 
 
 def control_evidence(*, control: Control) -> QuerySet[EvidenceItem]:
-    """Evidence attached to one control (for the control page; the control is already visible)."""
+    """Evidence attached to one control (for the control page; the control is already visible),
+    with its latest revision's number and review status read from the item itself."""
     return (
         EvidenceItem.objects.filter(controls=control)
         .annotate(
-            latest_number=latest_revision_subquery("number"),
-            latest_review=latest_revision_subquery("review_status"),
-            accepted=Exists(
-                EvidenceRevision.objects.filter(
-                    item=OuterRef("pk"), review_status=ReviewStatus.ACCEPTED
-                )
-            ),
+            latest_number=F("latest_revision__number"),
+            latest_review=F("review_status"),
         )
         .select_related("created_by")
         .order_by("-effective_date", "-pk")

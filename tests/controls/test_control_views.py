@@ -283,3 +283,26 @@ def test_an_adopted_framework_offers_the_policy_library_to_those_who_manage_poli
     for persona in ("member", "viewer"):
         page = world.client(persona).get(url).content.decode()
         assert "Starter controls" in page and f'href="{library}"' not in page
+
+
+def test_the_control_page_shows_each_items_latest_revision_and_its_review(world: World) -> None:
+    import datetime as dt
+
+    from evidence import services as evidence_services
+    from evidence.models import EvidenceKind, ReviewStatus
+
+    admin = world.users["admin"]
+    item = evidence_services.evidence_create(
+        actor=admin, organization=world.org, title="Access review Q3", kind=EvidenceKind.NOTE,
+        effective_date=dt.date(2026, 10, 1), covers_from=None, covers_until=None,
+        controls=[world.control], occurrence=None, upload=None, url="", note="Reviewed.",
+    )  # fmt: skip
+    first = item.revisions.get()
+    evidence_services.revision_review(actor=admin, revision=first, decision=ReviewStatus.ACCEPTED)
+    evidence_services.evidence_add_revision(actor=admin, item=item, note="Reviewed again.")
+
+    page = world.client("admin").get(reverse("control_detail", args=["acme", world.control.pk]))
+
+    [row] = [e for e in page.context["evidence"].rows if e.pk == item.pk]
+    assert (row.latest_number, row.latest_review) == (2, ReviewStatus.PENDING)
+    assert "· r2" in page.content.decode()
