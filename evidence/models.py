@@ -193,8 +193,11 @@ class EvidenceItem(models.Model):
             # The API's ``ordering=created_at``.
             models.Index(fields=["organization", "created_at", "id"], name="evidence_org_created"),
             # The review queue and its count, the "rejected" filter and My work's groups: the
-            # organization's items by their latest revision's review status.
-            models.Index(fields=["organization", "review_status"], name="evidence_org_review"),
+            # organization's items by their latest revision's review status, oldest upload first.
+            models.Index(
+                fields=["organization", "review_status", "latest_revision"],
+                name="evidence_org_review",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -121,12 +121,12 @@ def evidence_work(
         all_label="of your controls needing evidence",
     )
 
-    # Reviewers: evidence whose newest revision waits for a decision, oldest upload first.
+    # Reviewers: evidence whose newest revision waits for a decision, oldest upload first (a
+    # revision's id follows upload order: the first ten are read from the review index, not
+    # sorted out of every pending item).
     if has_capability(membership, Capability.REVIEW_EVIDENCE):
         pending = items_in_review(organization=organization, status=ReviewStatus.PENDING)
-        waiting = list(
-            pending.order_by("latest_revision__uploaded_at", "latest_revision_id")[:limit]
-        )
+        waiting = list(pending.order_by("latest_revision_id")[:limit])
         yield WorkGroup(
             key="evidence_to_review",
             title="Evidence to review",
