@@ -199,12 +199,14 @@ def test_an_archived_control_cannot_be_named(world: World) -> None:
     with pytest.raises(ValidationError) as caught:
         raise_item(world, "Look at the old control", now=timezone.now(), control=archived)
     assert "control" in caught.value.message_dict
-    assert selectors.control_by_ref(
-        user=world.users["admin"], organization=world.org, ref_id="old-01"
-    ) is None
-    assert selectors.control_by_ref(
-        user=world.users["admin"], organization=world.org, ref_id="iam-01"
-    ) == world.control
+    assert (
+        selectors.control_by_ref(user=world.users["admin"], organization=world.org, ref_id="old-01")
+        is None
+    )
+    assert (
+        selectors.control_by_ref(user=world.users["admin"], organization=world.org, ref_id="iam-01")
+        == world.control
+    )
 
 
 def test_a_member_raises_items_for_themselves_only_and_cannot_reassign(world: World) -> None:
@@ -293,7 +295,10 @@ def test_every_change_of_an_item_is_an_audit_event_with_what_changed(world: Worl
         )
     )
     assert [e.action for e in events] == [
-        "action_item.create", "action_item.update", "action_item.close", "action_item.reopen",
+        "action_item.create",
+        "action_item.update",
+        "action_item.close",
+        "action_item.reopen",
         "action_item.delete",
     ]  # fmt: skip  (an update that changes nothing writes nothing)
     create, update, close, reopen, delete = events
