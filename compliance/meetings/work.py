@@ -43,7 +43,8 @@ def action_item_work(
             WorkItem(
                 kind="Action item",
                 title=item.title,
-                url=f"{listed}#action-item-{item.pk}",
+                # The owner's items, open first: the row stays in view once marked done.
+                url=f"{weekly}?owner=me#action-item-{item.pk}",
                 due=item.due_on,
                 status=status,
                 tone=tone,
