@@ -24,9 +24,9 @@ class NotesForm(forms.Form):
     notes = forms.CharField(
         required=False,
         max_length=NOTES_MAX_LENGTH,
-        widget=forms.Textarea(attrs={"rows": 10, "spellcheck": "true"}),
-        label="Notes",
-        help_text="Markdown: **bold**, lists with - or 1., [links](https://…), tables.",
+        widget=forms.Textarea(attrs={"rows": 8, "spellcheck": "true"}),
+        label="The meeting's notes",
+        help_text="In Markdown: **bold**, lists with - or 1., [links](https://…), tables.",
     )
 
 

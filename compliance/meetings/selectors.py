@@ -20,7 +20,7 @@ from typing import Any
 from django.db.models import Case, Count, F, IntegerField, Q, QuerySet, Value, When
 from django.http import Http404
 
-from compliance.meetings.weeks import Week
+from compliance.meetings.weeks import Week, local_date
 from compliance.models import (
     ActionItem,
     ActionItemStatus,
@@ -121,17 +121,23 @@ def week_order(queryset: QuerySet[ActionItem]) -> QuerySet[ActionItem]:
 
 
 def week_counts(
-    queryset: QuerySet[ActionItem], *, organization: Organization, week: Week, today: dt.date
+    queryset: QuerySet[ActionItem],
+    *,
+    organization: Organization,
+    week: Week,
+    now: dt.datetime,
 ) -> dict[str, int]:
-    """The week's figures in one query: items shown, open now, done during the week, open
-    past their due date, and carried over from earlier weeks."""
+    """The week's figures in one query: items shown, open and overdue (now for this week, at
+    its end for a past one), done during the week, and carried over from earlier weeks."""
     began, ended = week.begins_at(organization), week.ends_at(organization)
-    is_open = Q(status=ActionItemStatus.OPEN)
+    past = ended <= now
+    at, day = (ended, week.end) if past else (now, local_date(organization, now))
+    open_then = Q(done_at__isnull=True) | Q(done_at__gte=at)
     return on_week(queryset, organization=organization, week=week).aggregate(
         total=Count("pk"),
-        open=Count("pk", filter=is_open),
+        open=Count("pk", filter=open_then),
         done=Count("pk", filter=Q(done_at__gte=began, done_at__lt=ended)),
-        overdue=Count("pk", filter=is_open & Q(due_on__lt=today)),
+        overdue=Count("pk", filter=open_then & Q(due_on__lt=day)),
         carried=Count("pk", filter=Q(raised_week__lt=week.start)),
     )
 

@@ -311,9 +311,9 @@ def meeting_notes_save(
         raise ValidationError(
             {"notes": f"Keep the notes under {NOTES_MAX_LENGTH:,} characters ({len(notes):,})."}
         )
-    meeting = _meeting_for_update(organization, week, now)
+    meeting = _meeting_for_update(organization, week, now, create=bool(notes))
     if meeting.notes == notes:
-        return meeting
+        return meeting  # unchanged (or still empty, and then not stored)
     before = meeting.notes
     meeting.notes, meeting.updated_by, meeting.updated_at = notes, actor, now
     meeting.save(update_fields=["notes", "updated_by", "updated_at"])
@@ -328,12 +328,17 @@ def meeting_notes_save(
     return meeting
 
 
-def _meeting_for_update(organization: Organization, week: Week, now: dt.datetime) -> WeeklyMeeting:
-    """The week's row, locked; created (empty) when there is none yet."""
+def _meeting_for_update(
+    organization: Organization, week: Week, now: dt.datetime, *, create: bool
+) -> WeeklyMeeting:
+    """The week's row, locked; created (empty) when there is none yet and ``create`` says so,
+    else an unsaved empty one."""
     rows = WeeklyMeeting.objects.select_for_update(no_key=True)
     meeting = rows.filter(organization=organization, week_start=week.start).first()
     if meeting is not None:
         return meeting
+    if not create:
+        return WeeklyMeeting(organization=organization, week_start=week.start, updated_at=now)
     try:
         with transaction.atomic():
             return WeeklyMeeting.objects.create(

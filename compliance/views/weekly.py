@@ -42,8 +42,12 @@ class WeeklyMixin(OrganizationMixin):
         return current_week(self.organization)
 
     @cached_property
+    def now(self) -> Any:
+        return timezone.now()
+
+    @cached_property
     def today(self) -> Any:
-        return local_date(self.organization, timezone.now())
+        return local_date(self.organization, self.now)
 
     @property
     def can_manage(self) -> bool:
@@ -156,7 +160,7 @@ def action_items_section(view: WeeklyView, week: Week) -> dict[str, Any]:
             user=user, organization=organization, ids=[item.pk for item in rows]
         ),
         "counts": selectors.week_counts(
-            visible, organization=organization, week=week, today=view.today
+            visible, organization=organization, week=week, now=view.now
         ),
         "item_filters": filters,
         "item_form": item_form,

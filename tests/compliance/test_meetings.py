@@ -158,12 +158,28 @@ def test_the_week_figures_count_what_the_week_shows(world: World) -> None:
     services.action_item_close(actor=admin, item=done, now=at("2026-11-25"))
     items = selectors.action_item_list(user=admin, organization=world.org)
 
-    counts = selectors.week_counts(
-        items, organization=world.org, week=W48, today=dt.date(2026, 11, 26)
-    )
+    counts = selectors.week_counts(items, organization=world.org, week=W48, now=at("2026-11-26"))
 
     assert counts == {"total": 3, "open": 2, "done": 1, "overdue": 1, "carried": 1}
     assert carried.due_on < dt.date(2026, 11, 26)
+
+
+def test_a_past_weeks_figures_are_as_they_stood_at_its_end(world: World) -> None:
+    admin = world.users["admin"]
+    # Raised in week 47, due on its Friday; done on the Tuesday of week 48.
+    late = raise_item(world, "Late", now=at("2026-11-16"), due_on=dt.date(2026, 11, 20))
+    services.action_item_close(actor=admin, item=late, now=at("2026-11-24"))
+    # Raised in week 47, due in week 49, still open.
+    raise_item(world, "On time", now=at("2026-11-17"), due_on=dt.date(2026, 12, 2))
+    items = selectors.action_item_list(user=admin, organization=world.org)
+
+    then = selectors.week_counts(items, organization=world.org, week=W47, now=at("2026-12-10"))
+    after = selectors.week_counts(items, organization=world.org, week=W48, now=at("2026-12-10"))
+
+    # At the end of week 47 both were open and "Late" was overdue; neither was done that week.
+    assert then == {"total": 2, "open": 2, "done": 0, "overdue": 1, "carried": 0}
+    # In week 48 "Late" was done; "On time" was still open and not yet due at its end.
+    assert after == {"total": 2, "open": 1, "done": 1, "overdue": 0, "carried": 2}
 
 
 # --- services: what they refuse ------------------------------------------------------------------
