@@ -60,7 +60,7 @@ class ActionItemFilterSet(FilterSet):
     def filter_week(
         self, queryset: QuerySet[ActionItem], name: str, value: str
     ) -> QuerySet[ActionItem]:
-        organization = self.request.organization  # type: ignore[union-attr]
+        organization = self.request.organization
         return selectors.on_week(queryset, organization=organization, week=parse_week(value))
 
 
@@ -127,7 +127,7 @@ class ActionItemViewSet(
             services.action_item_update(
                 actor=self.actor,
                 item=item,
-                changes=services.ActionItemChanges(**serializer.validated_data),  # type: ignore[typeddict-item]
+                changes=services.ActionItemChanges(**serializer.validated_data),
             )
         except services.FieldsDenied as exc:
             raise self.refused(exc) from exc

@@ -42,7 +42,8 @@ class _WrittenAsId(serializers.PrimaryKeyRelatedField):
         return False  # the representation needs the row, which the queryset joins
 
     def get_choices(self, cutoff: int | None = None) -> dict[Any, str]:
-        queryset = self.get_queryset()
+        # The browsable API's form keys its options by id (an object cannot be a key).
+        queryset: Any = self.get_queryset()
         if cutoff is not None:
             queryset = queryset[:cutoff]
         return {row.pk: self.display_value(row) for row in queryset}

@@ -74,7 +74,7 @@ class ActionItemForm(forms.Form):
             field.help_text = "Members raise action items for themselves."
         else:
             # The owner is the admins' to change: shown, not sent, not changed.
-            field.queryset = owners.filter(pk=item.owner_id)
+            field.queryset = owners.filter(pk=item.owner_id or 0)
             field.disabled = True
             field.required = False
             field.help_text = "Only admins give an item to someone else."
