@@ -293,6 +293,8 @@ def test_my_work_lists_the_owners_open_items_soonest_due_first_and_links_to_all(
     ]  # fmt: skip
     assert group.total == 4
     assert group.all_url == "/o/acme/weekly/?owner=me&status=open"
+    listed = world.client("owner").get(group.all_url).content.decode()
+    assert "1\u20134 of 4" in listed  # the link lists exactly the group's items
     assert group.items[0].url.startswith("/o/acme/weekly/?owner=me#action-item-")
     assert [i.status for i in group.items] == ["Due soon", "Due soon", "Open"]
     assert not [g for g in work_groups(user=world.users["viewer"], organization=world.org)
@@ -341,3 +343,28 @@ def test_everyone_who_may_view_it_finds_weekly_in_the_navigation(world: World) -
     auditor = world.client("auditor").get("/o/acme/").content.decode()
     assert 'href="/o/acme/weekly/"' not in auditor
     assert isinstance(world.users["owner"], User)
+
+
+def test_the_audit_trail_shows_the_meetings_changes_in_words(world: World) -> None:
+    admin = world.users["admin"]
+    now = Week.parse("2026-W48").begins_at(world.org) + dt.timedelta(days=1, hours=9)
+    item = raise_item(world, "Rotate keys", now=now, control=world.control)
+    services.action_item_update(actor=admin, item=item, changes={"due_on": dt.date(2026, 12, 4)})
+    services.action_item_close(actor=admin, item=item)
+    services.meeting_notes_save(
+        actor=admin, organization=world.org, week=Week.parse("2026-W48"), notes="Owners named."
+    )
+
+    html = world.client("admin").get("/o/acme/audit-trail/").content.decode()
+
+    for words in [
+        "Action item: create", "Action item: update", "Action item: close",
+        "Meeting notes: update", "Raised in the week of: <ins>23 Nov 2026</ins>",
+        "Due date: <del>1 Dec 2026</del> → <ins>4 Dec 2026</ins>",
+        "Status: <del>Open</del> → <ins>Done</ins>", "Control: <ins>IAM-01</ins>",
+        "Owner: <ins>owner@acme.test</ins>", "Notes: <ins>Owners named.</ins>",
+        "Meeting notes of week 48, 2026",
+    ]:  # fmt: skip
+        assert words in html, words
+    for key in ("due_on", "raised_week", "action_item", "meeting_notes", "done_by"):
+        assert f">{key}" not in html and f"{key}:" not in html, key
