@@ -7,3 +7,4 @@ class ComplianceConfig(AppConfig):
 
     def ready(self) -> None:
         from compliance import policies  # noqa: F401  (registers the object policies)
+        from compliance.meetings import work  # noqa: F401  (the action items in My work)

@@ -11,6 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from compliance import services as core
+from compliance.meetings import demo as meetings_demo
 from compliance.models import Membership, Organization, Role, User
 from compliance.readiness import bulk_load
 from controls import services as controls
@@ -160,6 +161,7 @@ def _seed_demo(*, today: dt.date) -> Organization:
     policies_demo.seed(organization=org, users=users, today=today)
     vendors_demo.seed(organization=org, users=users, today=today)
     monitoring_demo.seed(organization=org, users=users)
+    meetings_demo.seed(organization=org, users=users)
 
     # A second, smaller organization to show switching: an ISO 27001 effort at the R&D arm.
     labs = core.organization_create(

@@ -52,6 +52,9 @@ class Capability(StrEnum):
     ACCEPT_RISK = "accept_risk"  # exceptions for failing resources of automated tests
     MANAGE_VENDORS = "manage_vendors"  # add vendors, set tiers and owners, offboard
     MANAGE_ORGANIZATION = "manage_organization"  # its name, time zone and sign-in rules
+    # The weekly meeting's record: write its notes; raise action items for anyone, reassign and
+    # delete them (a member raises, edits and closes only their own).
+    MANAGE_MEETINGS = "manage_meetings"
 
 
 ROLE_CAPABILITIES: dict[str, frozenset[Capability]] = {

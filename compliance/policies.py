@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db.models import Q
 
-from compliance.models import Membership, Organization, Role
+from compliance.models import ActionItem, Membership, Organization, Role, WeeklyMeeting
 from compliance.permissions import PROGRAM_READERS, ObjectPolicy, register_policy, roles
 
 
@@ -24,3 +24,20 @@ register_policy(
     )
 )
 register_policy(ObjectPolicy(model=Membership, view=_membership_view, change=roles(Role.ADMIN)))
+
+
+def _action_item_change(membership: Membership) -> Q | None:
+    """Admins change every action item; a member the items they own (edit, close, reopen)."""
+    if membership.role == Role.ADMIN:
+        return Q()
+    if membership.role == Role.MEMBER:
+        return Q(owner_id=membership.user_id)
+    return None
+
+
+register_policy(
+    ObjectPolicy(model=WeeklyMeeting, view=roles(*PROGRAM_READERS), change=roles(Role.ADMIN))
+)
+register_policy(
+    ObjectPolicy(model=ActionItem, view=roles(*PROGRAM_READERS), change=_action_item_change)
+)

@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.urls import URLPattern, URLResolver, include, path
 
-from compliance.views import account, auth, dashboard, organizations
+from compliance.views import account, auth, dashboard, organizations, weekly
 from compliance.views.health import healthz
 
 # admin.site is compliance.admin_site.AttestAdminSite: operators sign in through Attest's own
@@ -10,6 +10,30 @@ from compliance.views.health import healthz
 organization_patterns: list[URLPattern | URLResolver] = [
     path("", dashboard.DashboardView.as_view(), name="dashboard"),
     path("my-work/", dashboard.MyWorkView.as_view(), name="my_work"),
+    path("weekly/", weekly.WeeklyView.as_view(), name="weekly"),
+    path("weekly/notes/", weekly.NotesSaveView.as_view(), name="weekly_notes"),
+    path("weekly/controls/", weekly.ControlSearchView.as_view(), name="weekly_control_search"),
+    path("weekly/action-items/", weekly.ActionItemCreateView.as_view(), name="action_item_create"),
+    path(
+        "weekly/action-items/<int:pk>/edit/",
+        weekly.ActionItemEditView.as_view(),
+        name="action_item_edit",
+    ),
+    path(
+        "weekly/action-items/<int:pk>/done/",
+        weekly.ActionItemCloseView.as_view(),
+        name="action_item_close",
+    ),
+    path(
+        "weekly/action-items/<int:pk>/reopen/",
+        weekly.ActionItemReopenView.as_view(),
+        name="action_item_reopen",
+    ),
+    path(
+        "weekly/action-items/<int:pk>/delete/",
+        weekly.ActionItemDeleteView.as_view(),
+        name="action_item_delete",
+    ),
     path("members/", organizations.MemberListView.as_view(), name="member_list"),
     path("members/<int:pk>/", organizations.MemberUpdateView.as_view(), name="member_update"),
     path(

@@ -68,6 +68,12 @@ AREAS: list[tuple[str, str, tuple[str, ...]]] = [
         "The vendor inventory and each vendor's due-diligence reviews.",
         ("vendors",),
     ),
+    (
+        "weekly",
+        "The weekly program meeting's record: notes per ISO week, and action items that carry "
+        "over from week to week until done.",
+        ("weekly",),
+    ),
 ]
 AREA_OF = {resource: tag for tag, _, resources in AREAS for resource in resources}
 

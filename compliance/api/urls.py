@@ -2,7 +2,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
 from rest_framework.routers import DefaultRouter
 
-from compliance.api import views
+from compliance.api import views, weekly
 from compliance.api.base import ORG
 from compliance.api.docs import RedocView, SwaggerView
 from controls.api import views as control_views
@@ -11,6 +11,8 @@ router = DefaultRouter()
 router.register("organizations", views.OrganizationViewSet, basename="organization")
 router.register(f"{ORG}/memberships", views.MembershipViewSet, basename="membership")
 router.register(f"{ORG}/invitations", views.InvitationViewSet, basename="invitation")
+router.register(f"{ORG}/weekly/action-items", weekly.ActionItemViewSet, basename="api-action-item")
+router.register(f"{ORG}/weekly/notes", weekly.WeeklyNotesViewSet, basename="api-weekly-notes")
 router.register("frameworks", control_views.FrameworkViewSet, basename="framework")
 router.register("requirements", control_views.RequirementViewSet, basename="requirement")
 router.register(

@@ -1,9 +1,18 @@
 from compliance.models.accounts import ApiToken, RecoveryCode, ThrottleCount, TotpDevice, User
 from compliance.models.audit import AuditChainHead, AuditEvent, StatusChange
 from compliance.models.emails import OutboundEmail
+from compliance.models.meetings import (
+    ActionItem,
+    ActionItemStatus,
+    ActionItemStatusChange,
+    WeeklyMeeting,
+)
 from compliance.models.organizations import Invitation, Membership, Organization, Role
 
 __all__ = [
+    "ActionItem",
+    "ActionItemStatus",
+    "ActionItemStatusChange",
     "ApiToken",
     "AuditChainHead",
     "AuditEvent",
@@ -17,4 +26,5 @@ __all__ = [
     "ThrottleCount",
     "TotpDevice",
     "User",
+    "WeeklyMeeting",
 ]

@@ -21,6 +21,7 @@ from django.conf import settings
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from compliance.filters import FilterSet, without_empty_values
+from compliance.meetings.services import action_item_create
 from controls.models import ControlStatus
 from evidence.services import evidence_create
 from people.services import person_create
@@ -43,6 +44,7 @@ FILTERED_PAGES: list[tuple[str, dict[str, str]]] = [
     ("control_test_list", {}),
     ("audit_trail", {}),
     ("framework_detail", {"slug": "tsc"}),
+    ("weekly", {}),
 ]
 TEMPLATES = Path(settings.BASE_DIR) / "templates"
 
@@ -64,6 +66,10 @@ def listed(world: World) -> World:
         actor=admin, organization=world.org, title="MFA report", kind="link",
         url="https://example.test/mfa", effective_date=today, controls=[world.control],
     )  # fmt: skip
+    action_item_create(
+        actor=admin, organization=world.org, title="Name the owners", owner=admin,
+        due_on=today + dt.timedelta(days=7),
+    )  # fmt: skip
     return world
 
 
@@ -84,6 +90,8 @@ def test_every_template_with_a_filter_form_is_checked_here() -> None:
             "people/person_list.html",
             "policies/policy_list.html",
             "vendors/vendor_list.html",
+            "weekly/_action_items.html",
+            "weekly/week.html",
         ]
     ), "a new filter form: add its page to FILTERED_PAGES"
 

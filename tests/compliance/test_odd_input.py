@@ -26,6 +26,8 @@ from django.utils import timezone
 from rest_framework import serializers
 
 from compliance import services as core
+from compliance.meetings import services as meetings
+from compliance.meetings.weeks import current_week
 from compliance.models import ApiToken, Invitation, Membership, Role
 from controls.models import AdoptedFramework, ControlRequirement, Requirement, TestRun
 from controls.monitoring import services as monitoring
@@ -134,6 +136,10 @@ class Scene:
             .values_list("kind", flat=True)
             .first()
         ) or "background_check"
+        action_item = meetings.action_item_create(
+            actor=admin, organization=world.org, title="Name the owners", owner=owner,
+            due_on=timezone.localdate() + dt.timedelta(days=7),
+        )  # fmt: skip
         self.by_segment: dict[str, Any] = {
             "o": world.org.slug,
             "organizations": world.org.slug,
@@ -161,6 +167,8 @@ class Scene:
             "people": Person.objects.get(pk=person.pk).pk,
             "vendors": Vendor.objects.get(pk=vendor.pk).pk,
             "reviews": VendorReview.objects.get(pk=review.pk).pk,
+            "action-items": action_item.pk,
+            "notes": current_week(world.org).key,
         }
         self.by_name: dict[str, Any] = {
             "format": "json",
