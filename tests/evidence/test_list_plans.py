@@ -121,3 +121,21 @@ def test_the_pending_count_reads_the_items_review_status_index_only(large: World
         assert "Index Cond: ((organization_id = " in count, (url, count)
         assert "Seq Scan" not in count, (url, count)
         assert "evidence_evidencerevision" not in count, (url, count)
+
+
+def test_my_works_evidence_to_review_reads_the_oldest_uploads_from_the_index(
+    large: World,
+) -> None:
+    """The reviewer's first ten waiting items, oldest upload first: walked from the review
+    index in upload order (a revision's id follows it), never every waiting item sorted."""
+    found = plans(large, "/o/acme/my-work/")
+    [plan] = [
+        plan
+        for sql, plan in found.items()
+        if sql.startswith('SELECT "evidence_evidenceitem"."id"')
+        and "'pending'" in sql
+        and sql.endswith("LIMIT 10")
+    ]
+    assert "evidence_org_review" in plan, plan
+    assert "Sort" not in plan, plan
+    assert "Seq Scan" not in plan, plan
