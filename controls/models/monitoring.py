@@ -213,12 +213,20 @@ class TestRun(models.Model):
                 condition=Q(status__in=["queued", "running"]),
                 name="test_run_unfinished",
             ),
-            # The monitoring panel's daily pass rate (dashboard, tests list): each test's
-            # finished runs of the last two weeks, read from the index alone.
+            # Each test's latest run finished by a moment (readiness as of a past date, its
+            # automated-test blockers), read from the index alone.
             models.Index(
                 fields=["control_test", "finished_at"],
                 include=["status"],
                 name="test_run_finished",
+            ),
+            # The daily pass rate: an organization's runs finished in a span of days (today's,
+            # and closed days not rolled up yet), read from the index alone.
+            models.Index(
+                fields=["organization", "finished_at"],
+                include=["status"],
+                condition=Q(finished_at__isnull=False),
+                name="test_run_org_finished",
             ),
             # The retention sweep: finished runs that still have per-resource results, oldest
             # first.

@@ -6,7 +6,8 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.http import Http404
 
 from compliance.models import Organization, User
@@ -35,7 +36,20 @@ def control_test_list(*, user: User, organization: Organization) -> QuerySet[Con
         restrict(ControlTest.objects.all(), user, organization=organization)
         .filter(organization=organization)
         .select_related("control", "control__owner", "integration", "last_run")
-        .annotate(open_findings=Count("findings", filter=Q(findings__resolved_at__isnull=True)))
+        # A count per row (the finding_list index), not a join grouped over every test: a page of
+        # 50 tests counts its own findings only.
+        .annotate(
+            open_findings=Coalesce(
+                Subquery(
+                    Finding.objects.filter(control_test=OuterRef("pk"), resolved_at__isnull=True)
+                    .order_by()
+                    .values("control_test")
+                    .annotate(n=Count("pk"))
+                    .values("n")
+                ),
+                0,
+            )
+        )
     )
 
 

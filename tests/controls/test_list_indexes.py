@@ -188,11 +188,11 @@ def test_the_audit_trail_is_paged_from_the_organizations_sequence_index(
     )
 
 
-def test_the_daily_pass_rate_reads_only_the_last_two_weeks_of_each_tests_runs(
+def test_the_daily_pass_rate_counts_the_organizations_runs_of_a_span_from_its_index(
     large: tuple[Client, ControlTest, EvidenceRequest, str],
 ) -> None:
     client, _, _, slug = large
     trend = _captured(
         client, f"/o/{slug}/tests/", "controls_testrun", wanted=lambda sql: "AT TIME ZONE" in sql
     )
-    _assert_walks(trend, "controls_testrun", "test_run_finished")
+    _assert_walks(trend, "controls_testrun", "test_run_org_finished")
