@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db.models import Q
 
-from compliance.models import Membership, Organization, Role
+from compliance.models import Membership, Organization, ReadinessSnapshot, Role
 from compliance.permissions import PROGRAM_READERS, ObjectPolicy, register_policy, roles
 
 
@@ -24,3 +24,7 @@ register_policy(
     )
 )
 register_policy(ObjectPolicy(model=Membership, view=_membership_view, change=roles(Role.ADMIN)))
+# Weekly snapshots: the program's readers read them; nobody changes one (they are immutable).
+register_policy(
+    ObjectPolicy(model=ReadinessSnapshot, view=roles(*PROGRAM_READERS), change=lambda m: None)
+)

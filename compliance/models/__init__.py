@@ -2,6 +2,7 @@ from compliance.models.accounts import ApiToken, RecoveryCode, ThrottleCount, To
 from compliance.models.audit import AuditChainHead, AuditEvent, StatusChange
 from compliance.models.emails import OutboundEmail
 from compliance.models.organizations import Invitation, Membership, Organization, Role
+from compliance.models.snapshots import ReadinessSnapshot
 
 __all__ = [
     "ApiToken",
@@ -11,6 +12,7 @@ __all__ = [
     "Membership",
     "Organization",
     "OutboundEmail",
+    "ReadinessSnapshot",
     "RecoveryCode",
     "Role",
     "StatusChange",
