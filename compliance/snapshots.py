@@ -319,30 +319,48 @@ def snapshot_due(*, organization: Organization, now: dt.datetime | None = None) 
 
 
 def organizations_due_for_snapshot(now: dt.datetime | None = None) -> list[int]:
-    """Organizations missing a snapshot of their newest due week (a framework adopted by that
-    week's end without one): three queries, whatever the number of organizations."""
+    """Organizations missing a snapshot of their newest due week or of one of the
+    :data:`BACKFILL_WEEKS` - 1 weeks before it (a framework adopted by the week's end without
+    one): three queries, whatever the number of organizations."""
     organizations = list(
         Organization.objects.filter(adopted_frameworks__isnull=False)
         .distinct()
         .only("pk", "time_zone", "snapshot_weekday", "snapshot_hour")
     )
-    due_week = {o.pk: latest_due_week(o, now) for o in organizations}
+    windows = {
+        o.pk: [latest_due_week(o, now) - dt.timedelta(weeks=n) for n in range(BACKFILL_WEEKS)]
+        for o in organizations
+    }
     adoptions: dict[int, list[tuple[int, dt.datetime]]] = {}
     for org_id, framework_id, adopted_at in AdoptedFramework.objects.filter(
-        organization_id__in=list(due_week)
+        organization_id__in=list(windows)
     ).values_list("organization_id", "framework_id", "adopted_at"):
         adoptions.setdefault(org_id, []).append((framework_id, adopted_at))
+    oldest = min((w[-1] for w in windows.values()), default=None)
     existing = set(
         ReadinessSnapshot.objects.filter(
-            organization_id__in=list(due_week), week__in=set(due_week.values())
+            organization_id__in=list(windows), week__gte=oldest
         ).values_list("organization_id", "framework_id", "week")
+        if oldest
+        else []
     )
     due = []
     for organization in organizations:
-        monday = due_week[organization.pk]
-        end = week_end(organization, monday)
-        for framework_id, adopted_at in adoptions.get(organization.pk, []):
-            if adopted_at <= end and (organization.pk, framework_id, monday) not in existing:
-                due.append(organization.pk)
-                break
+        first = _first_week_of(organization, adoptions.get(organization.pk, []))
+        if any(
+            adopted_at <= week_end(organization, monday)
+            and (organization.pk, framework_id, monday) not in existing
+            for monday in windows[organization.pk]
+            if first is not None and monday >= first
+            for framework_id, adopted_at in adoptions.get(organization.pk, [])
+        ):
+            due.append(organization.pk)
     return due
+
+
+def _first_week_of(
+    organization: Organization, adoptions: Sequence[tuple[int, dt.datetime]]
+) -> dt.date | None:
+    if not adoptions:
+        return None
+    return week_monday(local_now(organization, min(a for _, a in adoptions)).date())

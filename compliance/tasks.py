@@ -83,8 +83,9 @@ def readiness_recompute(organization_id: int, trigger: str = "nightly") -> int |
 
 @shared_task(soft_time_limit=300, time_limit=330)
 def snapshot_tick() -> int:
-    """Hourly: one ``readiness_snapshots`` task per organization missing the snapshot of its
-    newest due week (its snapshot weekday and hour have come, in its time zone)."""
+    """Hourly: one ``readiness_snapshots`` task per organization missing a snapshot of its
+    newest due week (its snapshot weekday and hour have come, in its time zone) or of one of
+    the weeks before it that the fill covers (the worker was down)."""
     from compliance.snapshots import organizations_due_for_snapshot
 
     due = organizations_due_for_snapshot()

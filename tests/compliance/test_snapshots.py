@@ -43,13 +43,8 @@ from controls.models import (
     Finding,
 )
 from tests.conftest import World
-from tests.controls.test_readiness_as_of import (  # noqa: F401  (the fixture)
-    EveryBlocker,
-    _backdate,
-    _grow,
-    every_blocker,
-    stamp,
-)
+from tests.controls.test_readiness_as_of import EveryBlocker, _backdate, _grow, stamp
+from tests.controls.test_readiness_as_of import every_blocker as every_blocker  # the fixture
 from vendors.models import Vendor
 
 pytestmark = pytest.mark.django_db
@@ -78,10 +73,15 @@ def backdate_world(world: World, weeks: int) -> dt.datetime:
 # --- Contents -----------------------------------------------------------------------------------
 
 
-def test_a_snapshot_holds_the_readiness_as_of_the_end_of_its_week(
-    every_blocker: EveryBlocker,
-) -> None:
-    world = every_blocker.world
+@pytest.fixture
+def blocked(request: pytest.FixtureRequest) -> EveryBlocker:
+    """One implemented control per kind of blocker (tests/controls/test_readiness_as_of.py)."""
+    scene: EveryBlocker = request.getfixturevalue("every_blocker")
+    return scene
+
+
+def test_a_snapshot_holds_the_readiness_as_of_the_end_of_its_week(blocked: EveryBlocker) -> None:
+    world = blocked.world
     org = world.org
     Vendor.objects.create(
         organization=org,
@@ -316,9 +316,9 @@ def _snapshot_queries(world: World, monday: dt.date) -> int:
 
 
 def test_the_queries_of_one_snapshot_do_not_grow_with_the_organization(
-    every_blocker: EveryBlocker,
+    blocked: EveryBlocker,
 ) -> None:
-    world = every_blocker.world
+    world = blocked.world
     monday = week_monday(timezone.localdate()) - dt.timedelta(weeks=1)
     _grow(world, 2)
     _backdate(world, timezone.now() - dt.timedelta(weeks=5))
@@ -338,7 +338,7 @@ def test_iso_weeks_read_and_print_both_ways() -> None:
     assert week_label(dt.date(2026, 11, 23)) == "2026-W48"
     assert parse_week("2026-W01") == dt.date(2025, 12, 29)  # ISO week 1 starts in December
     for bad in ("2026-48", "2026-W5", "W48", "2026-W54", "2026-W00"):
-        with pytest.raises(ValueError):
+        with pytest.raises(ValueError, match=r"ISO week|week of that year"):
             parse_week(bad)
 
 
@@ -400,7 +400,7 @@ def test_the_command_refuses_bad_input_and_writes_nothing(
 
 def test_the_command_refuses_the_current_week(world: World) -> None:
     current = week_monday(timezone.localdate())
-    with pytest.raises(CommandError, match="has not ended yet|is in the future"):
+    with pytest.raises(CommandError, match=r"has not ended yet|is in the future"):
         command("--week", week_label(current))
     assert not ReadinessSnapshot.objects.exists()
 
@@ -417,7 +417,7 @@ def test_the_command_exits_non_zero_with_the_message(world: World) -> None:
         "ATTEST_TESTING": "true",
         "DATABASE_URL": f"postgres://{settings['USER']}@{settings['HOST']}:{settings['PORT']}/{settings['NAME']}",
     }
-    done = subprocess.run(  # noqa: S603 - our own interpreter
+    done = subprocess.run(
         [sys.executable, "manage.py", "snapshot_week", "--backfill", "0"],
         env=env,
         capture_output=True,
@@ -435,3 +435,62 @@ def test_unrelated_rows_keep_their_history(world: World) -> None:
     assert ControlRequirement.objects.filter(
         control__organization=world.org, created_at=at
     ).exists()
+
+
+# --- The hourly tick on a real worker -----------------------------------------------------------
+
+
+@pytest.mark.worker
+@pytest.mark.django_db(transaction=True)
+def test_the_tick_fills_missed_weeks_once_on_a_worker_however_often_it_runs() -> None:
+    import time
+
+    from celery.contrib.testing.worker import start_worker
+
+    from compliance import tasks
+    from compliance.celery import app
+    from tests.conftest import build_world
+
+    world = build_world()
+    backdate_world(world, 4)  # Acme adopted four weeks ago; Globex this week (nothing due)
+    app.control.purge()
+    acme = ReadinessSnapshot.objects.filter(organization=world.org)
+    expected = len(weeks_due(world))
+    with start_worker(app, perform_ping_check=False, pool="solo", loglevel="WARNING"):
+        tasks.snapshot_tick.delay()
+        deadline = time.monotonic() + 30
+        while acme.count() < expected:
+            assert time.monotonic() < deadline, "timed out waiting for the worker"
+            time.sleep(0.1)
+        before = rows(world.org)
+        # Everything is there: the tick queues nothing; a second delivery creates nothing.
+        tasks.snapshot_tick.delay()
+        tasks.readiness_snapshots.delay(world.org.pk)
+        time.sleep(3)
+        assert rows(world.org) == before
+        # A missed week (the worker was down) is filled on the next tick.
+        missed = before[1][2]
+        ReadinessSnapshot.objects.filter(week=missed).delete()
+        tasks.snapshot_tick.delay()
+        deadline = time.monotonic() + 30
+        while acme.count() < expected:
+            assert time.monotonic() < deadline, "timed out waiting for the worker"
+            time.sleep(0.1)
+    after = rows(world.org)
+    assert [row for row in after if row[2] != missed] == [row for row in before if row[2] != missed]
+    assert [row[2] for row in after] == [row[2] for row in before]
+    assert not ReadinessSnapshot.objects.filter(organization=world.other_org).exists()
+
+
+def weeks_due(world: World) -> list[dt.date]:
+    from compliance.snapshots import weeks_to_fill
+
+    return weeks_to_fill(world.org, latest=latest_due_week(world.org))
+
+
+def test_the_beat_schedule_runs_the_snapshot_tick_hourly() -> None:
+    from django.conf import settings
+
+    entry = settings.CELERY_BEAT_SCHEDULE["snapshot_tick"]
+    assert entry["task"] == "compliance.tasks.snapshot_tick"
+    assert entry["options"]["expires"] < 3600
