@@ -125,10 +125,19 @@ class OwnerSnapshotSerializer(serializers.Serializer):
     overdue = serializers.IntegerField(help_text="Past their target date and not in place.")
 
 
+class _CountsSerializer(serializers.Serializer):
+    """A JSON object of counts with every key the schema names: a key a snapshot does not hold
+    (one written before a new blocker kind or count existed) reads 0."""
+
+    def to_representation(self, instance: Any) -> dict[str, int]:
+        stored = instance if isinstance(instance, dict) else {}
+        return {key: int(stored.get(key, 0)) for key in self.fields}
+
+
 def _counts(name: str, keys: list[str]) -> type[serializers.Serializer]:
-    """A serializer of a JSON object with these integer members (named for the schema)."""
+    """A counts serializer with these integer members (named for the schema)."""
     fields: dict[str, Any] = {key: serializers.IntegerField() for key in keys}
-    return type(name, (serializers.Serializer,), fields)
+    return type(name, (_CountsSerializer,), fields)
 
 
 ControlsByStatusSerializer = _counts("ControlsByStatusSerializer", list(ControlStatus.values))
