@@ -26,7 +26,7 @@ import datetime as dt
 import math
 import statistics
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from itertools import pairwise
 
@@ -131,34 +131,40 @@ def forecast(weeks: Sequence[WeekPercent], *, target: dt.date | None, today: dt.
     optimistic = _date_at(last, max(fast, rate))
     pessimistic = _date_at(last, min(slow, rate))
     assert ready_on is not None
-    common = {
-        "weekly_rate": rate,
-        "ready_on": ready_on,
-        "optimistic": optimistic,
-        "pessimistic": pessimistic,
-        "target": target,
-        "weeks_used": len(recent),
-    }
+    base = Forecast(
+        ForecastStatus.NO_TARGET,
+        "Set a target audit date to compare.",
+        weekly_rate=rate,
+        ready_on=ready_on,
+        optimistic=optimistic,
+        pessimistic=pessimistic,
+        target=target,
+        weeks_used=len(recent),
+    )
     if target is None:
-        return Forecast(ForecastStatus.NO_TARGET, "Set a target audit date to compare.", **common)
+        return base
     if target < today:
-        return Forecast(
-            ForecastStatus.LATE, "The target audit date has passed before 100 %.", **common
+        return replace(
+            base,
+            status=ForecastStatus.LATE,
+            reason="The target audit date has passed before 100 %.",
         )
     if ready_on > target:
-        return Forecast(
-            ForecastStatus.LATE,
-            "At the recent rate readiness reaches 100 % after the target audit date.",
-            **common,
+        return replace(
+            base,
+            status=ForecastStatus.LATE,
+            reason="At the recent rate readiness reaches 100 % after the target audit date.",
         )
     if pessimistic is None or pessimistic > target:
-        return Forecast(
-            ForecastStatus.AT_RISK,
-            "The forecast is before the target audit date, the slow end of the range after it.",
-            **common,
+        return replace(
+            base,
+            status=ForecastStatus.AT_RISK,
+            reason="The forecast is before the target audit date, the slow end of the range "
+            "after it.",
         )
-    return Forecast(
-        ForecastStatus.ON_TRACK,
-        "Even at the slow end of the recent range readiness reaches 100 % by the target date.",
-        **common,
+    return replace(
+        base,
+        status=ForecastStatus.ON_TRACK,
+        reason="Even at the slow end of the recent range readiness reaches 100 % by the "
+        "target date.",
     )

@@ -39,12 +39,12 @@ def vendor_snapshot_counts(
     reviews = {
         review.pk: review
         for review in VendorReview.objects.filter(
-            pk__in=[v.latest_review for v in vendors if v.latest_review]  # type: ignore[attr-defined]
+            pk__in=[v.latest_review for v in vendors if v.latest_review]
         ).only("id", "vendor_id", "reviewed_on", "outcome")
     }
     overdue = 0
     for vendor in vendors:
         vendor.status = VendorStatus.ACTIVE  # it was serving then, whatever it is now
-        review = reviews.get(vendor.latest_review)  # type: ignore[attr-defined]
+        review = reviews.get(vendor.latest_review)
         overdue += review_status(vendor, review, on).is_problem
     return {"vendors_overdue": overdue}

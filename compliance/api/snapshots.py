@@ -131,7 +131,7 @@ class _CountsSerializer(serializers.Serializer):
 
     def to_representation(self, instance: Any) -> dict[str, int]:
         stored = instance if isinstance(instance, dict) else {}
-        return {key: int(stored.get(key, 0)) for key in self.fields}
+        return {str(key): int(stored.get(key, 0)) for key in self.fields}
 
 
 def _counts(name: str, keys: list[str]) -> type[serializers.Serializer]:
