@@ -14,6 +14,7 @@ from compliance.models import (
     Membership,
     Organization,
     OutboundEmail,
+    ReadinessSnapshot,
     TotpDevice,
     User,
 )
@@ -135,3 +136,13 @@ class AuditEventAdmin(ReadOnlyAdmin):
 class OutboundEmailAdmin(ReadOnlyAdmin):
     list_display = ["created_at", "template", "subject", "sent_at", "attempts"]
     exclude = ["text_body", "html_body"]
+
+
+@admin.register(ReadinessSnapshot)
+class ReadinessSnapshotAdmin(ReadOnlyAdmin):
+    """Weekly snapshots are immutable once written: the admin reads them."""
+
+    list_display = ["organization", "framework", "week", "percent", "computed_at"]
+    list_filter = ["framework"]
+    search_fields = ["organization__slug"]
+    date_hierarchy = "week"

@@ -17,6 +17,7 @@ from compliance import mfa, services, throttle
 from compliance.emails import email_queue
 from compliance.fields import DateField
 from compliance.models import Role, User
+from compliance.models.organizations import WEEKDAYS
 
 TIME_ZONES = [(name, name) for name in sorted(zoneinfo.available_timezones())]
 
@@ -228,6 +229,18 @@ class OrganizationSettingsForm(forms.Form):
         label="Require two-factor sign-in",
         help_text="Everyone must sign in with an authenticator code to open this organization or "
         "use its API; those without it are sent to turn it on.",
+    )
+    snapshot_weekday = forms.TypedChoiceField(
+        choices=WEEKDAYS,
+        coerce=int,
+        label="Weekly snapshot day",
+        help_text="The day the readiness figures of the week just ended are frozen.",
+    )
+    snapshot_hour = forms.TypedChoiceField(
+        choices=[(hour, f"{hour:02d}:00") for hour in range(24)],
+        coerce=int,
+        label="Weekly snapshot hour",
+        help_text="In the organization's time zone; the snapshot is taken within the hour.",
     )
 
 

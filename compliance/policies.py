@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from django.db.models import Q
 
-from compliance.models import ActionItem, Membership, Organization, Role, WeeklyMeeting
+from compliance.models import (
+    ActionItem,
+    Membership,
+    Organization,
+    ReadinessSnapshot,
+    Role,
+    WeeklyMeeting,
+)
 from compliance.permissions import PROGRAM_READERS, ObjectPolicy, register_policy, roles
 
 
@@ -40,4 +47,8 @@ register_policy(
 )
 register_policy(
     ObjectPolicy(model=ActionItem, view=roles(*PROGRAM_READERS), change=_action_item_change)
+)
+# Weekly snapshots: the program's readers read them; nobody changes one (they are immutable).
+register_policy(
+    ObjectPolicy(model=ReadinessSnapshot, view=roles(*PROGRAM_READERS), change=lambda m: None)
 )

@@ -25,7 +25,9 @@ from compliance.models import ApiToken, Invitation, Membership, Organization, Ro
 from compliance.tokens import API_TOKEN_PREFIX, new_secret, secret_hash
 
 MEMBERSHIP_FIELDS = ("user", "organization", "role", "expires_at")
-ORGANIZATION_FIELDS = ("name", "time_zone", "require_two_factor")
+ORGANIZATION_FIELDS = (
+    "name", "time_zone", "require_two_factor", "snapshot_weekday", "snapshot_hour",
+)  # fmt: skip
 
 
 def _validate_time_zone(name: str) -> None:
@@ -65,15 +67,27 @@ def organization_create(
 
 @transaction.atomic
 def organization_update(
-    *, actor: User, organization: Organization, name: str, time_zone: str, require_two_factor: bool
+    *,
+    actor: User,
+    organization: Organization,
+    name: str,
+    time_zone: str,
+    require_two_factor: bool,
+    snapshot_weekday: int | None = None,
+    snapshot_hour: int | None = None,
 ) -> Organization:
-    """Change the organization's name, time zone and sign-in rule. Requiring two-factor sign-in
-    is refused to an admin without it, who would lock themselves out at once."""
+    """Change the organization's name, time zone, sign-in rule and the weekday and hour of its
+    weekly readiness snapshot (None: unchanged). Requiring two-factor sign-in is refused to an
+    admin without it, who would lock themselves out at once."""
     organization = Organization.objects.select_for_update(no_key=True).get(pk=organization.pk)
     before = snapshot(organization, ORGANIZATION_FIELDS)
     organization.name = name.strip()
     organization.time_zone = time_zone
     organization.require_two_factor = require_two_factor
+    if snapshot_weekday is not None:
+        organization.snapshot_weekday = snapshot_weekday
+    if snapshot_hour is not None:
+        organization.snapshot_hour = snapshot_hour
     organization.full_clean()
     _validate_time_zone(time_zone)
     if require_two_factor and not before["require_two_factor"] and not mfa.is_enabled(actor):

@@ -387,12 +387,12 @@ SPECTACULAR_SETTINGS = {
         "The whole compliance program of an organization, by area: **organizations** (members "
         "and invitations), **frameworks** (catalogs, requirements, adopted frameworks and "
         "scope), **controls** (owners, status, mappings to requirements), **readiness** (per "
-        "framework and category), **monitoring** (automated control tests, integrations, runs, "
-        "findings, exceptions, the check registry and pushed results), **evidence** (items, "
-        "revisions, reviews, recurring requests), **policies** (versions, approval, "
-        "acknowledgements), **people** (the roster, onboarding records, CSV import), "
-        "**vendors** (inventory and due-diligence reviews) and **weekly** (the weekly "
-        "meeting's notes and action items).\n\n"
+        "framework and category, and weekly snapshots), **monitoring** (automated control "
+        "tests, integrations, runs, findings, exceptions, the check registry and pushed "
+        "results), **evidence** (items, revisions, reviews, recurring requests), **policies** "
+        "(versions, approval, acknowledgements), **people** (the roster, onboarding records, "
+        "CSV import), **vendors** (inventory and due-diligence reviews) and **weekly** (the "
+        "weekly meeting's notes and action items).\n\n"
         "Authenticate with a personal API token: `Authorization: Bearer att_…`; pushed test "
         "results use the test's own push token. Lists are paginated (`page`, `page_size` up to "
         "500). Errors are JSON: `detail`, or each field or query parameter at fault with its "
@@ -487,6 +487,9 @@ def _beat_schedule() -> dict[str, dict[str, object]]:
         # Readiness: a full recomputation per organization once after its local midnight
         # (dates make evidence stale and reviews due); repairs and reports drift.
         ("readiness_tick", "compliance.tasks.readiness_tick", "13 * * * *", 3000),
+        # Weekly readiness snapshots: each organization's last completed week once its
+        # snapshot weekday and hour have come (local time), and missed weeks before it.
+        ("snapshot_tick", "compliance.tasks.snapshot_tick", "19 * * * *", 3000),
         # Evidence requests: create due occurrences, mark overdue ones, send reminders.
         ("evidence_requests_tick", "evidence.tasks.requests_tick", "7 * * * *", 3000),
         # Delete partial uploads left in the incoming folder by killed web workers.

@@ -79,3 +79,31 @@ def readiness_recompute(organization_id: int, trigger: str = "nightly") -> int |
         return None  # a second delivery, or two beats: today's run is done
     run = recompute_readiness(organization=organization, trigger=trigger)
     return run.drifted
+
+
+@shared_task(soft_time_limit=300, time_limit=330)
+def snapshot_tick() -> int:
+    """Hourly: one ``readiness_snapshots`` task per organization missing a snapshot of its
+    newest due week (its snapshot weekday and hour have come, in its time zone) or of one of
+    the weeks before it that the fill covers (the worker was down)."""
+    from compliance.snapshots import organizations_due_for_snapshot
+
+    due = organizations_due_for_snapshot()
+    for organization_id in due:
+        readiness_snapshots.delay(organization_id)
+    return len(due)
+
+
+@shared_task(soft_time_limit=1200, time_limit=1300, acks_late=True)
+def readiness_snapshots(organization_id: int) -> int | None:
+    """The missing snapshots of one organization: its newest due week and the weeks before it
+    that were missed (idempotent: a second delivery, or two at once, creates nothing more)."""
+    from compliance.models import Organization
+    from compliance.snapshots import snapshot_due
+
+    organization = Organization.objects.filter(pk=organization_id).first()
+    if organization is None:
+        logger.info("Snapshots: organization %s is gone", organization_id)
+        return None
+    result = snapshot_due(organization=organization)
+    return result.created

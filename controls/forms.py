@@ -105,6 +105,12 @@ class AdoptFrameworkForm(forms.Form):
     scope = forms.MultipleChoiceField(
         widget=forms.CheckboxSelectMultiple, required=True, label="Categories in scope"
     )
+    target_audit_date = DateField(
+        required=False,
+        label="Target audit date",
+        help_text="A Type I date or the start of a Type II period: the weekly forecast says "
+        "whether readiness reaches 100 % by then.",
+    )
 
     def __init__(self, *args: Any, categories: list[FrameworkCategory], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

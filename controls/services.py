@@ -202,15 +202,24 @@ def _scope_categories(framework: Framework, scope_codes: Iterable[str]) -> list[
 
 @transaction.atomic
 def framework_adopt(
-    *, actor: User, organization: Organization, framework: Framework, scope_codes: Iterable[str]
+    *,
+    actor: User,
+    organization: Organization,
+    framework: Framework,
+    scope_codes: Iterable[str],
+    target_audit_date: dt.date | None = None,
 ) -> AdoptedFramework:
     if AdoptedFramework.objects.filter(organization=organization, framework=framework).exists():
         raise ValidationError(
             {"framework": f"{framework.short_name} is already adopted; change its scope instead."}
         )
     scope = _scope_categories(framework, scope_codes)
+    _check_target_audit_date(target_audit_date)
     adoption = AdoptedFramework.objects.create(
-        organization=organization, framework=framework, adopted_by=actor
+        organization=organization,
+        framework=framework,
+        adopted_by=actor,
+        target_audit_date=target_audit_date,
     )
     adoption.scope.set(scope)
     # The adopted framework's requirements get their stored readiness rows (scope is applied
@@ -221,7 +230,47 @@ def framework_adopt(
         organization=organization,
         action="framework.adopt",
         obj=adoption,
-        after={"framework": framework.key, "scope": [c.code for c in scope]},
+        after={
+            "framework": framework.key,
+            "scope": [c.code for c in scope],
+            "target_audit_date": target_audit_date.isoformat() if target_audit_date else None,
+        },
+    )
+    return adoption
+
+
+# The planned audit is within this many years (a later date is a typo, e.g. 2206 for 2026).
+TARGET_AUDIT_YEARS = 10
+
+
+def _check_target_audit_date(day: dt.date | None) -> None:
+    if day is None:
+        return
+    latest = dt.date(timezone.now().year + TARGET_AUDIT_YEARS, 12, 31)
+    if not dt.date(2000, 1, 1) <= day <= latest:
+        raise ValidationError({"target_audit_date": f"Choose a date from 2000 to {latest.year}."})
+
+
+@transaction.atomic
+def framework_set_target_audit_date(
+    *, actor: User, adoption: AdoptedFramework, target_audit_date: dt.date | None
+) -> AdoptedFramework:
+    """Set (or clear, with None) the date the adoption's audit is planned for: what the
+    forecast compares the ready date with."""
+    _check_target_audit_date(target_audit_date)
+    adoption = AdoptedFramework.objects.select_for_update(no_key=True).get(pk=adoption.pk)
+    before = adoption.target_audit_date
+    if before == target_audit_date:
+        return adoption
+    adoption.target_audit_date = target_audit_date
+    adoption.save(update_fields=["target_audit_date"])
+    audit_record(
+        actor=actor,
+        organization=adoption.organization,
+        action="framework.target_audit_date",
+        obj=adoption,
+        before={"target_audit_date": before.isoformat() if before else None},
+        after={"target_audit_date": target_audit_date.isoformat() if target_audit_date else None},
     )
     return adoption
 

@@ -5,6 +5,7 @@ from typing import Any, cast
 
 from django.contrib import messages
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
+from django.db import transaction
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect
@@ -142,7 +143,10 @@ class FrameworkAdoptView(OrganizationMixin):
             framework=framework,
         )
         if not form.is_valid():
-            messages.error(request, "Choose the categories in scope.")
+            if "target_audit_date" in form.errors:
+                messages.error(request, f"Target audit date: {form.errors['target_audit_date'][0]}")
+            else:
+                messages.error(request, "Choose the categories in scope.")
             return redirect("framework_detail", org=self.organization.slug, slug=framework.slug)
         try:
             if adoption is None:
@@ -151,6 +155,7 @@ class FrameworkAdoptView(OrganizationMixin):
                     organization=self.organization,
                     framework=framework,
                     scope_codes=form.cleaned_data["scope"],
+                    target_audit_date=form.cleaned_data["target_audit_date"],
                 )
                 messages.success(request, f"{framework.short_name} adopted.")
                 if _control_sets_for(framework):
@@ -158,11 +163,17 @@ class FrameworkAdoptView(OrganizationMixin):
                         "framework_starter", org=self.organization.slug, slug=framework.slug
                     )
             else:
-                services.framework_change_scope(
-                    actor=self.actor,
-                    adoption=adoption,
-                    scope_codes=form.cleaned_data["scope"],
-                )
+                with transaction.atomic():
+                    services.framework_change_scope(
+                        actor=self.actor,
+                        adoption=adoption,
+                        scope_codes=form.cleaned_data["scope"],
+                    )
+                    services.framework_set_target_audit_date(
+                        actor=self.actor,
+                        adoption=adoption,
+                        target_audit_date=form.cleaned_data["target_audit_date"],
+                    )
                 messages.success(request, f"Scope of {framework.short_name} updated.")
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))

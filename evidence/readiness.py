@@ -7,7 +7,7 @@ import datetime as dt
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from django.db.models import Exists, F, Max, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, Exists, F, Max, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
@@ -16,6 +16,7 @@ from django.utils.formats import date_format
 from compliance.history import control_frequency_at, value_at
 from compliance.models import Organization
 from compliance.readiness import Blocker, register_blocker_source
+from compliance.snapshots import register_snapshot_source
 from controls.models import BlockerKind, Control
 from evidence.freshness import fresh_until, needs_evidence
 from evidence.models import (
@@ -176,3 +177,40 @@ def evidence_blockers(
             reverse("evidence_request_detail", args=[slug, request_id]),
             since=due,
         )
+
+
+@register_snapshot_source
+def evidence_snapshot_counts(
+    organization: Organization, *, at: dt.datetime, on: dt.date
+) -> dict[str, int]:
+    """Occurrences of the organization's active requests not delivered at ``at`` (their status
+    then open, rejected or overdue): overdue when due before ``on``, due when due within the
+    seven days from ``on``. One query."""
+    status_then = value_at(
+        OccurrenceStatusChange.objects.filter(occurrence=OuterRef("pk")),
+        at=at,
+        old="from_status",
+        new="to_status",
+        current="status",
+    )
+    counts = (
+        RequestOccurrence.objects.filter(
+            request__organization=organization,
+            request__active=True,
+            created_at__lte=at,
+            due_date__lte=on + dt.timedelta(days=7),
+        )
+        .annotate(status_then=status_then)
+        .filter(
+            status_then__in=[
+                OccurrenceStatus.OPEN,
+                OccurrenceStatus.REJECTED,
+                OccurrenceStatus.OVERDUE,
+            ]
+        )
+        .aggregate(
+            overdue=Count("pk", filter=Q(due_date__lt=on)),
+            due=Count("pk", filter=Q(due_date__gte=on)),
+        )
+    )
+    return {"evidence_overdue": counts["overdue"], "evidence_due": counts["due"]}

@@ -19,6 +19,7 @@ from django.urls import reverse
 
 from compliance.models import Organization
 from compliance.readiness import Blocker, controls_changed, register_blocker_source
+from compliance.snapshots import register_snapshot_source
 from controls.models import BlockerKind
 from people import completion
 from people.completion import CellState
@@ -105,3 +106,36 @@ def people_changed(*, organization: Organization) -> None:
     controls_changed(
         organization=organization, control_ids=people_linked_controls(organization=organization)
     )
+
+
+@register_snapshot_source
+def people_snapshot_counts(
+    organization: Organization, *, at: dt.datetime, on: dt.date
+) -> dict[str, int]:
+    """Personnel items overdue on ``on`` (one per person and requirement), over every enabled
+    requirement whether or not a control is linked to it, judged as of ``at`` as the blocker
+    source judges them. A fixed number of queries (those of ``completion.evaluate``)."""
+    requirements = [
+        r for r in PersonnelRequirement.objects.filter(organization=organization) if r.is_enabled
+    ]
+    if not requirements:
+        return {"people_overdue": 0}
+    revoked = PersonnelRecord.objects.filter(
+        person=OuterRef("pk"), kind=RequirementKind.OFFBOARDING, completed_on__lte=on
+    )
+    wanted = (
+        Q(end_date__isnull=True)
+        | Q(end_date__gte=on)
+        | Q(Q(end_date__isnull=False), ~Exists(revoked))
+    )
+    people = list(
+        Person.objects.filter(wanted, organization=organization, start_date__lte=on).only(
+            *PERSON_FIELDS
+        )
+    )
+    overdue = 0
+    for result in completion.evaluate(
+        organization=organization, people=people, requirements=requirements, today=on, as_of=at
+    ):
+        overdue += sum(1 for cell in result.cells.values() if cell.state == CellState.OVERDUE)
+    return {"people_overdue": overdue}

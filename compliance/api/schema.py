@@ -38,7 +38,8 @@ AREAS: list[tuple[str, str, tuple[str, ...]]] = [
     ),
     (
         "readiness",
-        "Readiness per adopted framework and category: the dashboard's figures.",
+        "Readiness per adopted framework and category: the dashboard's figures, and the "
+        "weekly snapshots that freeze them once a week.",
         ("readiness",),
     ),
     (

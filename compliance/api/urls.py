@@ -5,6 +5,7 @@ from rest_framework.routers import DefaultRouter
 from compliance.api import views, weekly
 from compliance.api.base import ORG
 from compliance.api.docs import RedocView, SwaggerView
+from compliance.api.snapshots import ReadinessSnapshotListView
 from controls.api import views as control_views
 
 router = DefaultRouter()
@@ -29,6 +30,11 @@ urlpatterns = [
         "organizations/<slug:org>/readiness/",
         control_views.ReadinessView.as_view(),
         name="readiness",
+    ),
+    path(
+        "organizations/<slug:org>/readiness/snapshots/",
+        ReadinessSnapshotListView.as_view(),
+        name="readiness-snapshots",
     ),
     path("", include(router.urls)),
     path("", include("controls.api.urls")),

@@ -8,6 +8,7 @@ from compliance.models.meetings import (
     WeeklyMeeting,
 )
 from compliance.models.organizations import Invitation, Membership, Organization, Role
+from compliance.models.snapshots import ReadinessSnapshot
 
 __all__ = [
     "ActionItem",
@@ -20,6 +21,7 @@ __all__ = [
     "Membership",
     "Organization",
     "OutboundEmail",
+    "ReadinessSnapshot",
     "RecoveryCode",
     "Role",
     "StatusChange",

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.core.validators import RegexValidator
+from django.core.validators import MaxValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -10,6 +10,16 @@ slug_validator = RegexValidator(
     r"^[a-z0-9](?:[a-z0-9-]{0,48}[a-z0-9])?$",
     "Use 1-50 lowercase letters, digits and hyphens, not starting or ending with a hyphen.",
 )
+
+WEEKDAYS = [
+    (0, "Monday"),
+    (1, "Tuesday"),
+    (2, "Wednesday"),
+    (3, "Thursday"),
+    (4, "Friday"),
+    (5, "Saturday"),
+    (6, "Sunday"),
+]
 
 
 class Organization(models.Model):
@@ -22,10 +32,27 @@ class Organization(models.Model):
         default=False,
         help_text="Members must sign in with an authenticator code to open the organization.",
     )
+    # When the weekly readiness snapshot of the week just ended is taken, in its time zone
+    # (0 = Monday … 6 = Sunday, and the hour 0-23).
+    snapshot_weekday = models.PositiveSmallIntegerField(
+        "weekly snapshot day", choices=WEEKDAYS, default=0
+    )
+    snapshot_hour = models.PositiveSmallIntegerField(
+        "weekly snapshot hour",
+        default=6,
+        validators=[MaxValueValidator(23)],
+        help_text="0-23, in the organization's time zone.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(snapshot_weekday__lte=6, snapshot_hour__lte=23),
+                name="organization_snapshot_schedule_range",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.name

@@ -231,7 +231,7 @@ class AuditTrailView(OrganizationMixin, TemplateView):
 
 
 class OrganizationSettingsView(OrganizationMixin, TemplateView):
-    """The organization's name, time zone and sign-in rule (admins)."""
+    """The organization's name, time zone, sign-in rule and weekly snapshot time (admins)."""
 
     capability = Capability.MANAGE_ORGANIZATION
     nav = "settings"
@@ -245,6 +245,8 @@ class OrganizationSettingsView(OrganizationMixin, TemplateView):
                 "name": organization.name,
                 "time_zone": organization.time_zone,
                 "require_two_factor": organization.require_two_factor,
+                "snapshot_weekday": organization.snapshot_weekday,
+                "snapshot_hour": organization.snapshot_hour,
             }
         )
         members = Membership.objects.active().filter(organization=organization)

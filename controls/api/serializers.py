@@ -64,17 +64,25 @@ class AdoptedFrameworkSerializer(StrictFieldsMixin, serializers.ModelSerializer)
         child=serializers.CharField(max_length=20),
         help_text='Category codes in scope, e.g. ["CC", "A"]. Mandatory ones are required.',
     )
+    target_audit_date = serializers.DateField(
+        required=False,
+        allow_null=True,
+        help_text="The date the audit is planned for (a Type I date or the start of a Type II "
+        "period); the forecast compares the ready date with it.",
+    )
 
     class Meta:
         model = AdoptedFramework
-        fields = ["id", "framework", "scope", "adopted_at"]
+        fields = ["id", "framework", "scope", "target_audit_date", "adopted_at"]
         read_only_fields = ["id", "adopted_at"]
 
     def to_representation(self, instance: AdoptedFramework) -> dict[str, Any]:
+        target = instance.target_audit_date
         return {
             "id": instance.pk,
             "framework": instance.framework.slug,
             "scope": sorted(c.code for c in instance.scope.all()),
+            "target_audit_date": target.isoformat() if target else None,
             "adopted_at": serializers.DateTimeField().to_representation(instance.adopted_at),
         }
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Any, cast
 
 import django_filters
+from django.db import transaction
 from django.db.models import Prefetch, QuerySet
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, viewsets
@@ -104,6 +105,7 @@ class AdoptedFrameworkViewSet(
             organization=self.organization,
             framework=serializer.validated_data["framework"],
             scope_codes=serializer.validated_data["scope"],
+            target_audit_date=serializer.validated_data.get("target_audit_date"),
         )
 
     def perform_update(self, serializer: AdoptedFrameworkSerializer) -> None:  # type: ignore[override]
@@ -112,12 +114,24 @@ class AdoptedFrameworkViewSet(
             from rest_framework.exceptions import ValidationError
 
             raise ValidationError({"framework": ["The framework of an adoption cannot change."]})
-        if "scope" in serializer.validated_data:
-            services.framework_change_scope(
-                actor=self.actor,
-                adoption=adoption,
-                scope_codes=serializer.validated_data["scope"],
-            )
+        with transaction.atomic():
+            if "scope" in serializer.validated_data:
+                services.framework_change_scope(
+                    actor=self.actor,
+                    adoption=adoption,
+                    scope_codes=serializer.validated_data["scope"],
+                )
+            if "target_audit_date" in serializer.validated_data:
+                services.framework_set_target_audit_date(
+                    actor=self.actor,
+                    adoption=adoption,
+                    target_audit_date=serializer.validated_data["target_audit_date"],
+                )
+        serializer.instance = (
+            AdoptedFramework.objects.select_related("framework")
+            .prefetch_related("scope")
+            .get(pk=adoption.pk)
+        )
 
 
 class ControlApiFilterSet(ControlFilterSet):

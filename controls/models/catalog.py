@@ -98,6 +98,14 @@ class AdoptedFramework(models.Model):
     adopted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
     )
+    # The date the audit is planned for (a Type I "as of" date or the start of a Type II
+    # period): the forecast says whether readiness reaches 100 % by then.
+    target_audit_date = models.DateField(
+        null=True,
+        blank=True,
+        help_text="A Type I date or the start of a Type II period; the forecast compares "
+        "the ready date with it.",
+    )
 
     class Meta:
         ordering = ["framework__name"]

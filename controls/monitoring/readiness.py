@@ -14,14 +14,17 @@ from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from django.db.models import OuterRef, Q, Subquery
+from django.db.models import Count, OuterRef, Q, Subquery
 from django.urls import reverse
 from django.utils.formats import date_format
 
+from compliance.history import controls_active_at
 from compliance.models import Organization
 from compliance.readiness import Blocker, register_blocker_source
+from compliance.snapshots import register_snapshot_source
 from controls.models import (
     BlockerKind,
+    Control,
     ControlTest,
     Finding,
     ReadinessRule,
@@ -178,3 +181,46 @@ def control_test_blockers(
                     url,
                     since=earliest if late else None,
                 )
+
+
+@register_snapshot_source
+def control_test_snapshot_counts(
+    organization: Organization, *, at: dt.datetime, on: dt.date
+) -> dict[str, int]:
+    """The enabled tests of the controls active at ``at``, created by then, by the outcome of
+    their latest run finished by then; and the findings open then (remediations). Two
+    queries."""
+    latest = (
+        TestRun.objects.filter(
+            control_test=OuterRef("pk"),
+            finished_at__lte=at,
+            status__in=[RunStatus.PASSED, RunStatus.FAILED, RunStatus.ERROR],
+        )
+        .order_by("-finished_at", "-id")
+        .values("status")[:1]
+    )
+    tests = (
+        ControlTest.objects.filter(
+            organization=organization,
+            enabled=True,
+            created_at__lte=at,
+            control__in=Control.objects.filter(controls_active_at(at), organization=organization),
+        )
+        .annotate(status_then=Subquery(latest))
+        .aggregate(
+            passing=Count("pk", filter=Q(status_then=RunStatus.PASSED)),
+            failing=Count("pk", filter=Q(status_then=RunStatus.FAILED)),
+            erroring=Count("pk", filter=Q(status_then=RunStatus.ERROR)),
+            not_run=Count("pk", filter=Q(status_then__isnull=True)),
+        )
+    )
+    remediations = Finding.objects.filter(
+        _open_findings(at), control_test__organization=organization
+    ).count()
+    return {
+        "tests_passing": tests["passing"],
+        "tests_failing": tests["failing"],
+        "tests_erroring": tests["erroring"],
+        "tests_not_run": tests["not_run"],
+        "remediations_open": remediations,
+    }

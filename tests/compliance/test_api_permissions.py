@@ -365,6 +365,13 @@ CASES: list[ApiCase] = [
     ),
     # --- readiness ------------------------------------------------------------------------------
     ApiCase("readiness", "get", lambda w: f"{ACME}/readiness/", READ_PROGRAM),
+    ApiCase("readiness snapshots", "get", lambda w: f"{ACME}/readiness/snapshots/", READ_PROGRAM),
+    ApiCase(
+        "another organization's snapshots",
+        "get",
+        lambda w: f"{GLOBEX}/readiness/snapshots/",
+        dict.fromkeys(PERSONAS, 404) | {"anonymous": 401, "outsider": 200},
+    ),
 ]
 
 PARAMS = [param for case in CASES for param in case.params()]

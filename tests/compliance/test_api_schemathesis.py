@@ -22,6 +22,7 @@ import schemathesis
 from django.core.handlers.wsgi import WSGIHandler
 from django.core.signals import request_finished, request_started
 from django.db import close_old_connections, transaction
+from django.utils import timezone
 from drf_spectacular.generators import SchemaGenerator
 from drf_spectacular.renderers import OpenApiJsonRenderer
 from hypothesis import HealthCheck, Phase, settings
@@ -34,6 +35,8 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from compliance import services as compliance_services
+from compliance.snapshots import last_completed_week, snapshots_create, weeks_to_fill
+from controls.models import AdoptedFramework
 from evidence import services as evidence_services
 from evidence.models import EvidenceKind
 from people.models import Person
@@ -117,6 +120,14 @@ def seed(world: World) -> None:
         upload=None,
         url="",
         note="Reviewed.",
+    )
+    # Weekly snapshots of the last three weeks (the adoption backdated so they have figures).
+    AdoptedFramework.objects.filter(organization=world.org).update(
+        adopted_at=timezone.now() - dt.timedelta(weeks=4)
+    )
+    snapshots_create(
+        organization=world.org,
+        weeks=weeks_to_fill(world.org, latest=last_completed_week(world.org), count=3),
     )
 
 

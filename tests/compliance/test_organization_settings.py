@@ -17,7 +17,13 @@ from tests.matrix import ADMIN_ONLY_READ, LOGIN
 
 SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
 URL = reverse("organization_settings", args=["acme"])
-GOOD = {"name": "Acme Corp", "time_zone": "Europe/Paris", "require_two_factor": ""}
+GOOD = {
+    "name": "Acme Corp",
+    "time_zone": "Europe/Paris",
+    "require_two_factor": "",
+    "snapshot_weekday": "0",
+    "snapshot_hour": "6",
+}
 
 
 def enroll(user: User) -> None:
@@ -62,6 +68,11 @@ def test_only_admins_open_and_change_the_settings(world: World, persona: str) ->
         ({**GOOD, "name": "  "}, "name"),
         ({**GOOD, "time_zone": "Mars/Olympus"}, "time_zone"),
         ({**GOOD, "name": "x" * 121}, "name"),
+        ({**GOOD, "snapshot_hour": "24"}, "snapshot_hour"),
+        ({**GOOD, "snapshot_hour": "-1"}, "snapshot_hour"),
+        ({**GOOD, "snapshot_hour": "six"}, "snapshot_hour"),
+        ({**GOOD, "snapshot_weekday": "7"}, "snapshot_weekday"),
+        ({**GOOD, "snapshot_weekday": ""}, "snapshot_weekday"),
     ],
 )
 def test_bad_settings_are_refused_naming_the_field(
@@ -120,3 +131,21 @@ def test_the_api_shows_whether_an_organization_requires_it(world: World) -> None
     # Read-only there: the settings page is where it changes.
     world.api("admin").patch("/api/organizations/acme/", {"require_two_factor": False})
     assert state(world)[2] is True
+
+
+def test_an_admin_moves_the_weekly_snapshot_to_friday_at_17(world: World) -> None:
+    page = world.client("admin").get(URL).content.decode()
+    assert 'name="snapshot_weekday"' in page and 'name="snapshot_hour"' in page
+    assert '<option value="0" selected>Monday</option>' in page
+    assert '<option value="6" selected>06:00</option>' in page
+
+    response = world.client("admin").post(
+        URL, {**GOOD, "snapshot_weekday": "4", "snapshot_hour": "17"}
+    )
+
+    assert response.status_code == 302
+    org = Organization.objects.get(pk=world.org.pk)
+    assert (org.snapshot_weekday, org.snapshot_hour) == (4, 17)
+    event = AuditEvent.objects.get(action="organization.update")
+    assert event.before["snapshot_weekday"] == 0 and event.after["snapshot_weekday"] == 4
+    assert (event.before["snapshot_hour"], event.after["snapshot_hour"]) == (6, 17)

@@ -51,6 +51,7 @@ PAGES: list[tuple[str, Callable[[World], str]]] = [
     ("controls API", lambda w: "/api/organizations/acme/controls/"),
     ("mappings API", lambda w: "/api/organizations/acme/mappings/"),
     ("readiness API", lambda w: "/api/organizations/acme/readiness/"),
+    ("readiness snapshots API", lambda w: "/api/organizations/acme/readiness/snapshots/"),
 ]
 
 

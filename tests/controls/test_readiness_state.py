@@ -8,6 +8,7 @@ import datetime as dt
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from io import StringIO
 from typing import Any
 
 import pytest
@@ -656,11 +657,16 @@ def test_the_nightly_run_repairs_kinds_changed_behind_its_back(scene: Scene) -> 
     ]
 
 
-def test_the_upgrade_fills_the_kinds_of_rows_stored_before_them(scene: Scene) -> None:
-    """controls 0010: rows written before blocker kinds existed get them at the upgrade."""
+def test_after_an_upgrade_the_command_fills_the_kinds_of_rows_stored_before_them(
+    scene: Scene,
+) -> None:
+    """controls 0010 became a no-op once later migrations changed models readiness reads
+    (compliance 0007, controls 0012): the upgrade note's `recompute_readiness` fills the rows
+    written before blocker kinds existed."""
     import importlib
 
     from django.apps import apps
+    from django.core.management import call_command
 
     fill = importlib.import_module("controls.migrations.0010_readiness_blocker_kinds_fill")
     _missing_evidence(scene)
@@ -670,15 +676,16 @@ def test_the_upgrade_fills_the_kinds_of_rows_stored_before_them(scene: Scene) ->
         row.blockers = [{"reason": b["reason"], "url": b["url"]} for b in row.blockers]
         row.blocker_kinds, row.evidence_due = [], None
         row.save()
+    wiped = stored(scene.world)
 
     fill.recompute_every_organization(apps, None)
+    assert stored(scene.world) == wiped  # the migration step does nothing now
+
+    call_command("recompute_readiness", stdout=StringIO())
 
     assert stored(scene.world) == expected
     latest = ReadinessRecomputation.objects.filter(organization=scene.world.org).first()
-    assert latest is not None and (latest.trigger, latest.drifted) == ("upgrade", 2)
-    assert ReadinessRecomputation.objects.filter(
-        organization=scene.world.other_org, trigger="upgrade"
-    ).exists()
+    assert latest is not None and (latest.trigger, latest.drifted) == ("command", 2)
 
 
 # --- bulk loads -----------------------------------------------------------------------------------

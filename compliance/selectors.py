@@ -1,0 +1,107 @@
+"""Reads of the weekly readiness snapshots, for the weekly page, the API and the digest.
+
+Each applies the permission choke point (``compliance.permissions.restrict``: viewers, members
+and admins read snapshots; auditors and strangers get nothing) and costs a fixed number of
+queries. The weekly page calls:
+
+- :func:`snapshot_list` — snapshots, newest week first, optionally of one framework and a range
+  of weeks (the API's list);
+- :func:`snapshot_trend` — one framework's last weeks, oldest first (the trend chart);
+- :func:`framework_forecast` — the forecast ready date, its range and status against the
+  adoption's target audit date (``compliance.forecast``);
+- :func:`long_lead_after_audit` — long-lead controls of a framework, not in place yet, whose
+  target date falls after its target audit date.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db.models import QuerySet
+
+from compliance.forecast import WINDOW, Forecast, WeekPercent, forecast
+from compliance.models import Organization, ReadinessSnapshot
+from compliance.permissions import UserLike, restrict
+from compliance.readiness import READY_CONTROL_STATUSES, organization_local_date
+from controls.models import AdoptedFramework, Control
+
+# The most weeks a trend reads (two years): a page never grows with the history.
+TREND_LIMIT = 104
+# The most long-lead controls listed (the list page has the rest).
+LONG_LEAD_LIMIT = 50
+
+
+def snapshot_list(
+    *,
+    user: UserLike,
+    organization: Organization,
+    framework_id: int | None = None,
+    first_week: dt.date | None = None,
+    last_week: dt.date | None = None,
+) -> QuerySet[ReadinessSnapshot]:
+    """Snapshots the user may read, newest week first (framework by name within a week).
+    ``first_week`` / ``last_week`` are Mondays, both included."""
+    rows = ReadinessSnapshot.objects.filter(organization=organization)
+    if framework_id is not None:
+        rows = rows.filter(framework_id=framework_id)
+    if first_week is not None:
+        rows = rows.filter(week__gte=first_week)
+    if last_week is not None:
+        rows = rows.filter(week__lte=last_week)
+    rows = restrict(rows, user, organization=organization)
+    return rows.select_related("framework").order_by("-week", "framework__short_name", "pk")
+
+
+def snapshot_trend(
+    *, user: UserLike, adoption: AdoptedFramework, weeks: int = TREND_LIMIT
+) -> list[ReadinessSnapshot]:
+    """The adoption's framework's last ``weeks`` snapshots (at most :data:`TREND_LIMIT`),
+    oldest first: one query."""
+    weeks = max(1, min(weeks, TREND_LIMIT))
+    rows = snapshot_list(
+        user=user, organization=adoption.organization, framework_id=adoption.framework_id
+    )
+    return list(reversed(rows.order_by("-week")[:weeks]))
+
+
+def forecast_of(
+    snapshots: list[ReadinessSnapshot], adoption: AdoptedFramework, today: dt.date
+) -> Forecast:
+    """The forecast from snapshots already read (e.g. the trend's), oldest first."""
+    return forecast(
+        [WeekPercent(s.week + dt.timedelta(days=6), s.percent) for s in snapshots],
+        target=adoption.target_audit_date,
+        today=today,
+    )
+
+
+def framework_forecast(*, user: UserLike, adoption: AdoptedFramework) -> Forecast:
+    """The forecast of the adoption's framework from its last weekly snapshots: one query."""
+    snapshots = snapshot_trend(user=user, adoption=adoption, weeks=WINDOW)
+    return forecast_of(snapshots, adoption, organization_local_date(adoption.organization))
+
+
+def long_lead_after_audit(
+    *, user: UserLike, adoption: AdoptedFramework, limit: int = LONG_LEAD_LIMIT
+) -> list[Control]:
+    """Long-lead controls mapped to the adoption's in-scope requirements, not in place yet
+    (neither implemented nor not applicable), whose target date falls after its target audit
+    date; latest target first, at most ``limit``. None without a target audit date. One query
+    (two with the scope)."""
+    if adoption.target_audit_date is None:
+        return []
+    scope = [c.pk for c in adoption.scope.all()]
+    controls = (
+        Control.objects.filter(
+            organization=adoption.organization,
+            archived_at__isnull=True,
+            long_lead=True,
+            target_date__gt=adoption.target_audit_date,
+            requirements__framework_id=adoption.framework_id,
+            requirements__category_id__in=scope,
+        )
+        .exclude(status__in=READY_CONTROL_STATUSES)
+        .distinct()
+    )
+    controls = restrict(controls, user, organization=adoption.organization)
+    return list(controls.select_related("owner").order_by("-target_date", "ref_id")[:limit])
