@@ -46,6 +46,7 @@ from controls.models import (
     Requirement,
 )
 from controls.models import RequirementReadiness as StoredRequirementReadiness
+from controls.models.readiness import kind_pattern
 
 READY_CONTROL_STATUSES = frozenset({ControlStatus.IMPLEMENTED, ControlStatus.NOT_APPLICABLE})
 # The kinds My work's "Evidence needed" group and the controls list's `evidence=needed` list.
@@ -939,10 +940,13 @@ def not_ready_stored() -> Q:
 
 def blocked_stored(*kinds: str) -> Q:
     """Controls whose stored row has a blocker of one of these kinds, as a filter on Control
-    (array overlap, served by the GIN index on ``blocker_kinds``). As of the row's last
+    (``blocker_kinds`` holds it between delimiters). As of the row's last
     computation: a blocker that began at today's local midnight (evidence going stale) shows
     once the hourly tick has recomputed the organization."""
-    return Q(readiness__blocker_kinds__overlap=[str(kind) for kind in kinds])
+    found = Q()
+    for kind in kinds:
+        found |= Q(readiness__blocker_kinds__contains=kind_pattern(str(kind)))
+    return found
 
 
 def blocker_counts() -> dict[str, Count]:
@@ -950,6 +954,8 @@ def blocker_counts() -> dict[str, Count]:
     that kind (pass them with a page's other counts to one ``aggregate()``: no query of their
     own)."""
     return {
-        f"blocked_{kind}": Count("pk", filter=Q(readiness__blocker_kinds__contains=[str(kind)]))
+        f"blocked_{kind}": Count(
+            "pk", filter=Q(readiness__blocker_kinds__contains=kind_pattern(str(kind)))
+        )
         for kind in BlockerKind
     }

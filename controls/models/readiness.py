@@ -7,8 +7,9 @@ so pages read them with aggregate SQL instead of recomputing the organization on
 
 from __future__ import annotations
 
-from django.contrib.postgres.fields import ArrayField
-from django.contrib.postgres.indexes import GinIndex
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
 from django.db import models
 
 from compliance.models import Organization
@@ -31,6 +32,48 @@ class BlockerKind(models.TextChoices):
     ACCESS_NOT_REVOKED = "access_not_revoked", "Leaver access not revoked"
 
 
+if TYPE_CHECKING:
+    _TextColumn = models.Field[list[str] | str, list[str]]
+else:
+    _TextColumn = models.Field
+
+
+class KindListField(_TextColumn):
+    """A short sorted list of keys as one text column, ",evidence_stale,test_failing,": the
+    same on PostgreSQL and on the embedded SQLite default (which has no arrays). A row holding
+    a key matches ``contains=kind_pattern(key)``; Python sees a list."""
+
+    def get_internal_type(self) -> str:
+        return "CharField"  # a varchar(max_length) column
+
+    def from_db_value(self, value: Any, expression: Any, connection: Any) -> list[str]:
+        return decode_kinds(value)
+
+    def to_python(self, value: Any) -> list[str]:
+        if isinstance(value, list):
+            return value
+        return decode_kinds(value)
+
+    def get_prep_value(self, value: Any) -> Any:
+        if isinstance(value, (list, tuple)):
+            return encode_kinds(value)
+        return value
+
+
+def encode_kinds(kinds: Iterable[str]) -> str:
+    keys = sorted({str(kind) for kind in kinds})
+    return f",{','.join(keys)}," if keys else ""
+
+
+def decode_kinds(value: str | None) -> list[str]:
+    return [key for key in (value or "").split(",") if key]
+
+
+def kind_pattern(kind: str) -> str:
+    """What ``blocker_kinds__contains`` looks for: the key between its delimiters."""
+    return f",{kind},"
+
+
 class ControlReadiness(models.Model):
     """One active control's readiness: ready or not, and why not (its blockers)."""
 
@@ -43,9 +86,7 @@ class ControlReadiness(models.Model):
     # them.
     blockers = models.JSONField(default=list, blank=True)
     # The distinct kinds of those blockers, sorted: what "controls blocked by …" filters on.
-    blocker_kinds = ArrayField(
-        models.CharField(max_length=30, choices=BlockerKind.choices), default=list, blank=True
-    )
+    blocker_kinds = KindListField(max_length=400, default=list, blank=True)
     # The date the control's evidence went stale (its evidence_stale blocker's date); null when
     # its evidence is fresh, missing or not asked for. My work lists the longest-stale first.
     evidence_due = models.DateField(null=True, blank=True)
@@ -59,11 +100,9 @@ class ControlReadiness(models.Model):
             # The controls list's `readiness` filter and the owners' "open" counts:
             # controls of an organization that are (not) ready.
             models.Index(fields=["organization", "ready"], name="control_readiness_org_ready"),
-            # The controls list's `blocker` (blocker_kinds @> {kind}) and `evidence=needed`
-            # (blocker_kinds && {evidence_missing, evidence_stale}) filters, which My work's
-            # "Evidence needed" group reads too. Array containment needs GIN; the planner
-            # combines it with the organization and owner indexes.
-            GinIndex(fields=["blocker_kinds"], name="control_readiness_kinds"),
+            # The controls list's `blocker` and `evidence=needed` filters (and My work's
+            # "Evidence needed") match blocker_kinds with LIKE on rows found by the
+            # organization's or the owner's index: at most an organization's controls.
         ]
 
     def __str__(self) -> str:

@@ -1,6 +1,11 @@
 """Each existing item's latest revision and its review status, in one statement: the newest
 revision of every item (by number) written onto the item. Items without a revision keep NULL
-and "". Going back needs nothing: 0007's reversal drops the two columns."""
+and "". Going back needs nothing: 0007's reversal drops the two columns.
+
+PostgreSQL gets one pass with DISTINCT ON; SQLite (the embedded default of `make run`), which
+has no DISTINCT ON nor UPDATE ... FROM in every version, the same with correlated subqueries."""
+
+from typing import Any
 
 from django.db import migrations
 
@@ -16,11 +21,32 @@ WHERE latest.item_id = item.id
 """
 
 
+PORTABLE = """
+UPDATE evidence_evidenceitem
+SET latest_revision_id = (
+        SELECT r.id FROM evidence_evidencerevision r
+        WHERE r.item_id = evidence_evidenceitem.id ORDER BY r.number DESC LIMIT 1
+    ),
+    review_status = (
+        SELECT r.review_status FROM evidence_evidencerevision r
+        WHERE r.item_id = evidence_evidenceitem.id ORDER BY r.number DESC LIMIT 1
+    )
+WHERE EXISTS (
+    SELECT 1 FROM evidence_evidencerevision r WHERE r.item_id = evidence_evidenceitem.id
+)
+"""
+
+
+def fill(apps: Any, schema_editor: Any) -> None:
+    sql = FILL if schema_editor.connection.vendor == "postgresql" else PORTABLE
+    schema_editor.execute(sql)
+
+
 class Migration(migrations.Migration):
     dependencies = [
         ("evidence", "0007_latest_revision"),
     ]
 
     operations = [
-        migrations.RunSQL(FILL, reverse_sql=migrations.RunSQL.noop, elidable=True),
+        migrations.RunPython(fill, migrations.RunPython.noop, elidable=True),
     ]

@@ -85,7 +85,7 @@ def test_the_card_lists_every_kind_with_the_controls_it_blocks(world: World) -> 
         assert label == kind.label  # a label, never the raw key
         expected = set(
             ControlReadiness.objects.filter(
-                organization=world.org, blocker_kinds__contains=[kind.value]
+                organization=world.org, blocker_kinds__contains=f",{kind.value},"
             ).values_list("control__ref_id", flat=True)
         )
         assert count == len(expected), kind
