@@ -57,3 +57,33 @@ class Case:
 
     def params(self) -> list[tuple[Case, str]]:
         return [(self, persona) for persona in PERSONAS]
+
+
+def check_page_case(world: World, case: Case, persona: str, *, write_changes: bool = True) -> None:
+    """Send ``case``'s request as ``persona`` from a browser session and check the status it
+    must get; a denied request (and an anonymous one sent to sign in) must change nothing and
+    record nothing, an allowed write must leave an audit event (and, with ``write_changes``,
+    change the case's state)."""
+    from django.urls import reverse
+
+    from compliance.models import AuditEvent
+
+    client = world.client(persona)
+    before_state = case.state(world)
+    before_events = AuditEvent.objects.count()
+
+    response = getattr(client, case.method)(case.url(world), data=case.data(world))
+
+    expected = case.expected[persona]
+    if expected == LOGIN:
+        assert response.status_code == 302
+        assert response["Location"].startswith(reverse("login"))
+    else:
+        assert response.status_code == expected, response.content[:500]
+    if (response.status_code >= 300 and expected != 302) or expected == LOGIN:
+        assert AuditEvent.objects.count() == before_events, "a denied request wrote something"
+        assert case.state(world) == before_state, "a denied request changed the data"
+    elif case.method == "post":
+        assert AuditEvent.objects.count() > before_events, "an allowed write left no audit event"
+        if write_changes:
+            assert case.state(world) != before_state, "an allowed write changed nothing"
