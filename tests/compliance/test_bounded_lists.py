@@ -18,6 +18,7 @@ from django.db.models import QuerySet
 from django.test.utils import ContextList
 from django.urls import resolve
 from django.views.generic import ListView
+from rest_framework.generics import ListAPIView
 
 from compliance.views.mixins import Capped
 from controls.models import ControlTest
@@ -68,9 +69,13 @@ def api_routes() -> tuple[list[Route], list[str]]:
     for route in ROUTES:
         if not route.url.startswith("/api/") or ".json" in route.url or "format" in route.pattern:
             continue
-        actions = getattr(resolve(route.url).func, "actions", None) or {}
+        func = resolve(route.url).func
+        actions = getattr(func, "actions", None) or {}
         action = actions.get("get")
-        if action is not None and action not in API_SINGLE:
+        view = getattr(func, "cls", None)
+        if (action is not None and action not in API_SINGLE) or (
+            isinstance(view, type) and issubclass(view, ListAPIView)
+        ):
             lists.append(route)
         elif not actions and view_name(route) not in API_NOT_LISTS:
             unclassified.append(f"{route.pattern} ({view_name(route)})")
