@@ -53,15 +53,33 @@ def snapshot_list(
 
 
 def snapshot_trend(
-    *, user: UserLike, adoption: AdoptedFramework, weeks: int = TREND_LIMIT
+    *,
+    user: UserLike,
+    adoption: AdoptedFramework,
+    weeks: int = TREND_LIMIT,
+    until: dt.date | None = None,
 ) -> list[ReadinessSnapshot]:
-    """The adoption's framework's last ``weeks`` snapshots (at most :data:`TREND_LIMIT`),
-    oldest first: one query."""
+    """The adoption's framework's last ``weeks`` snapshots (at most :data:`TREND_LIMIT`) up to
+    the week of Monday ``until`` (all of them by default), oldest first: one query."""
     weeks = max(1, min(weeks, TREND_LIMIT))
     rows = snapshot_list(
-        user=user, organization=adoption.organization, framework_id=adoption.framework_id
+        user=user,
+        organization=adoption.organization,
+        framework_id=adoption.framework_id,
+        last_week=until,
     )
     return list(reversed(rows.order_by("-week")[:weeks]))
+
+
+def adoptions_of(organization: Organization) -> list[AdoptedFramework]:
+    """The organization's adopted frameworks with their scope, by name: one query and a
+    prefetch."""
+    return list(
+        AdoptedFramework.objects.filter(organization=organization)
+        .select_related("framework", "organization")
+        .prefetch_related("scope")
+        .order_by("framework__name")
+    )
 
 
 def forecast_of(

@@ -2,7 +2,8 @@
 
 The page is a list of sections, each drawn by its own template (``templates/weekly/``) from the
 context its own small function builds (``SECTIONS``). Today: the meeting's notes and its action
-items. Readiness history, what changed and the forecast are further sections of the same page.
+items, and each adopted framework's weekly readiness with its forecast. What changed since
+last week is a further section of the same page.
 """
 
 from __future__ import annotations
@@ -168,12 +169,40 @@ def action_items_section(view: WeeklyView, week: Week) -> dict[str, Any]:
     }
 
 
+# How many weeks of each framework's trend the page lists (the snapshots API has them all).
+TREND_WEEKS = 12
+
+
+def readiness_section(view: WeeklyView, week: Week) -> dict[str, Any]:
+    """Per adopted framework: its weekly snapshots up to this week (oldest first), the forecast
+    from them as it stood at the week's end, and long-lead controls planned after its target
+    audit date. A few queries per adopted framework (a handful), whatever the data."""
+    from compliance import selectors as program
+
+    frameworks = []
+    for adoption in program.adoptions_of(view.organization):
+        trend = program.snapshot_trend(
+            user=view.actor, adoption=adoption, weeks=TREND_WEEKS, until=week.start
+        )
+        frameworks.append(
+            {
+                "adoption": adoption,
+                "trend": trend,
+                "latest": trend[-1] if trend and trend[-1].week == week.start else None,
+                "forecast": program.forecast_of(trend, adoption, min(week.last_day, view.today)),
+                "late_long_lead": program.long_lead_after_audit(user=view.actor, adoption=adoption),
+            }
+        )
+    return {"readiness_frameworks": frameworks}
+
+
 class WeeklyView(WeeklyMixin, TemplateView):
     """``/o/<org>/weekly/``: this week in the organization's time zone, or ``?week=2026-W48``.
     A week that is not one, or has not begun, is explained and this week shown instead."""
 
     template_name = "weekly/week.html"
     sections: list[Section] = [
+        Section("readiness", "weekly/_readiness.html", readiness_section),
         Section("notes", "weekly/_notes.html", notes_section),
         Section("action_items", "weekly/_action_items.html", action_items_section),
     ]

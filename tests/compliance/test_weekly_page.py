@@ -368,3 +368,54 @@ def test_the_audit_trail_shows_the_meetings_changes_in_words(world: World) -> No
         assert words in html, words
     for key in ("due_on", "raised_week", "action_item", "meeting_notes", "done_by"):
         assert f">{key}" not in html and f"{key}:" not in html, key
+
+
+# --- readiness: the weekly snapshots and the forecast -------------------------------------------
+
+
+def snapshot(world: World, week: Week, percent: int) -> None:
+    from compliance.models import ReadinessSnapshot
+
+    ReadinessSnapshot.objects.create(
+        organization=world.org,
+        framework=world.adoption.framework,
+        week=week.start,
+        as_of=week.ends_at(world.org) - dt.timedelta(microseconds=1),
+        computed_at=timezone.now(),
+        requirements_total=20,
+        requirements_ready=percent * 20 // 100,
+        requirements_gaps=0,
+        percent=percent,
+    )
+
+
+def test_the_page_shows_each_frameworks_weekly_readiness_and_its_forecast(world: World) -> None:
+    week = this_week(world)
+    weeks = [week.start - dt.timedelta(weeks=n) for n in range(5, 0, -1)]
+    for start, percent in zip(weeks, [10, 20, 30, 40, 50], strict=True):
+        snapshot(world, Week(start), percent)
+    world.adoption.target_audit_date = week.start + dt.timedelta(weeks=20)
+    world.adoption.save()
+
+    response = world.client("viewer").get(URL)
+
+    [framework] = response.context["readiness_frameworks"]
+    assert [s.percent for s in framework["trend"]] == [10, 20, 30, 40, 50]
+    assert framework["forecast"].status == "on_track"  # 10 points a week: ready in 5 weeks
+    page = response.content.decode()
+    assert 'data-testid="readiness-trend"' in page
+    assert "On track" in page and "Forecast ready date" in page
+    assert "10 of 20" in page and "2 of 20" in page
+
+    # A past week shows the figures as they were then: the trend up to it, its forecast.
+    past = Week(weeks[1])
+    earlier = world.client("viewer").get(URL, {"week": past.key}).context["readiness_frameworks"]
+    assert [s.percent for s in earlier[0]["trend"]] == [10, 20]
+    assert earlier[0]["forecast"].status == "not_enough_data"
+
+
+def test_without_snapshots_the_page_says_when_the_first_is_taken(world: World) -> None:
+    page = world.client("viewer").get(URL).content.decode()
+    assert "No weekly snapshot up to" in page
+    assert "Mondays at 06:00" in page
+    assert "Not enough data" in page
