@@ -168,7 +168,14 @@ def test_recording_completions_while_an_admin_renames_the_organization_deadlocks
         name = f"Acme {round_number}"
         calls: list[Callable[[], Any]] = [
             lambda name=name: admin.post(
-                settings_path, {"name": name, "time_zone": "UTC", "require_two_factor": ""}
+                settings_path,
+                {
+                    "name": name,
+                    "time_zone": "UTC",
+                    "require_two_factor": "",
+                    "snapshot_weekday": "0",
+                    "snapshot_hour": "6",
+                },
             )
         ]
         calls += [
