@@ -184,16 +184,35 @@ def readiness_section(view: WeeklyView, week: Week) -> dict[str, Any]:
         trend = program.snapshot_trend(
             user=view.actor, adoption=adoption, weeks=TREND_WEEKS, until=week.start
         )
+        latest = trend[-1] if trend else None
         frameworks.append(
             {
                 "adoption": adoption,
                 "trend": trend,
-                "latest": trend[-1] if trend and trend[-1].week == week.start else None,
+                "latest": latest if latest and latest.week == week.start else None,
+                # The newest snapshot up to this week: its blockers by reason and its owners.
+                "frozen": latest,
+                "blockers": _blocker_rows(latest),
                 "forecast": program.forecast_of(trend, adoption, min(week.last_day, view.today)),
                 "late_long_lead": program.long_lead_after_audit(user=view.actor, adoption=adoption),
             }
         )
     return {"readiness_frameworks": frameworks}
+
+
+def _blocker_rows(snapshot: Any) -> list[tuple[str, int]]:
+    """A snapshot's controls by blocker reason, in words, most first (zeros left out)."""
+    if snapshot is None:
+        return []
+    from controls.models import BlockerKind
+
+    labels = dict(BlockerKind.choices)
+    rows = [
+        (str(labels.get(kind, kind)), count)
+        for kind, count in snapshot.controls_by_blocker.items()
+        if count and kind in labels
+    ]
+    return sorted(rows, key=lambda row: (-row[1], row[0]))
 
 
 class WeeklyView(WeeklyMixin, TemplateView):

@@ -386,6 +386,8 @@ def snapshot(world: World, week: Week, percent: int) -> None:
         requirements_ready=percent * 20 // 100,
         requirements_gaps=0,
         percent=percent,
+        owners=[{"owner_id": 1, "name": "Olive Owner", "total": 5, "open": 2, "overdue": 1}],
+        controls_by_blocker={"evidence_stale": 3, "test_failing": 1, "policy_unapproved": 0},
     )
 
 
@@ -406,6 +408,10 @@ def test_the_page_shows_each_frameworks_weekly_readiness_and_its_forecast(world:
     assert 'data-testid="readiness-trend"' in page
     assert "On track" in page and "Forecast ready date" in page
     assert "10 of 20" in page and "2 of 20" in page
+    # The latest snapshot's blockers by reason, in words, most first, and its owners.
+    assert framework["blockers"] == [("Evidence stale", 3), ("Automated test failing", 1)]
+    assert "evidence_stale" not in page
+    assert "2 of 5 not ready" in page and "1 past target" in page
 
     # A past week shows the figures as they were then: the trend up to it, its forecast.
     past = Week(weeks[1])
