@@ -49,7 +49,13 @@ def snapshot_list(
     if last_week is not None:
         rows = rows.filter(week__lte=last_week)
     rows = restrict(rows, user, organization=organization)
-    return rows.select_related("framework").order_by("-week", "framework__short_name", "pk")
+    # Per-control states are what compliance.changes reads, one week at a time; a trend or
+    # a page of the API never needs them (2,000 controls: ~70 KB a row).
+    return (
+        rows.select_related("framework")
+        .defer("control_states", "gap_requirements")
+        .order_by("-week", "framework__short_name", "pk")
+    )
 
 
 def snapshot_trend(
