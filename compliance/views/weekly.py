@@ -200,7 +200,9 @@ def readiness_section(view: WeeklyView, week: Week) -> dict[str, Any]:
                 "frozen": latest,
                 "blockers": _blocker_rows(latest),
                 "forecast": program.forecast_of(trend, adoption, min(week.last_day, view.today)),
-                "late_long_lead": program.long_lead_after_audit(user=view.actor, adoption=adoption),
+                "long_lead": program.long_lead_items(
+                    user=view.actor, adoption=adoption, today=view.today
+                ),
             }
         )
         frameworks[-1]["chart"] = _trend_chart(frameworks[-1])
