@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import logging
+from email.mime.image import MIMEImage
 from typing import Any
 
 from django.conf import settings
@@ -18,8 +20,16 @@ from compliance.models import OutboundEmail
 logger = logging.getLogger(__name__)
 
 
-def email_queue(*, template: str, to: list[str], context: dict[str, Any]) -> OutboundEmail:
-    """Render ``emails/<template>_subject.txt``, ``.txt`` and ``.html`` and queue them.
+def email_queue(
+    *,
+    template: str,
+    to: list[str],
+    context: dict[str, Any],
+    headers: dict[str, str] | None = None,
+    images: dict[str, bytes] | None = None,
+) -> OutboundEmail:
+    """Render ``emails/<template>_subject.txt``, ``.txt`` and ``.html`` and queue them, with
+    extra ``headers`` and PNG ``images`` the HTML shows inline (``<img src="cid:NAME">``).
 
     Call inside the transaction of the write that causes the email; it is handed to a worker
     only after that transaction commits.
@@ -32,6 +42,11 @@ def email_queue(*, template: str, to: list[str], context: dict[str, Any]) -> Out
         text_body=render_to_string(f"emails/{template}.txt", context),
         html_body=render_to_string(f"emails/{template}.html", context),
         template=template,
+        headers=headers or {},
+        inline_images=[
+            {"cid": cid, "content_type": "image/png", "data": base64.b64encode(data).decode()}
+            for cid, data in (images or {}).items()
+        ],
     )
     transaction.on_commit(lambda: email_enqueue(email.pk))
     return email
@@ -62,9 +77,18 @@ def email_deliver(email_id: int) -> bool:
             body=email.text_body,
             from_email=settings.DEFAULT_FROM_EMAIL,
             to=list(email.to),
+            headers=dict(email.headers),
         )
         if email.html_body:
             message.attach_alternative(email.html_body, "text/html")
+        if email.inline_images:
+            # multipart/related: the HTML part refers to each image by its Content-ID.
+            message.mixed_subtype = "related"  # type: ignore[attr-defined]  # not in the stubs
+            for image in email.inline_images:
+                part = MIMEImage(base64.b64decode(image["data"]), _subtype="png")
+                part.add_header("Content-ID", f"<{image['cid']}>")
+                part.add_header("Content-Disposition", "inline", filename=f"{image['cid']}.png")
+                message.attach(part)
         try:
             message.send()
         except OSError as exc:
@@ -74,8 +98,18 @@ def email_deliver(email_id: int) -> bool:
         email.sent_at = timezone.now()
         email.text_body = ""
         email.html_body = ""
+        email.inline_images = []
         email.last_error = ""
-        email.save(update_fields=["attempts", "sent_at", "text_body", "html_body", "last_error"])
+        email.save(
+            update_fields=[
+                "attempts",
+                "sent_at",
+                "text_body",
+                "html_body",
+                "inline_images",
+                "last_error",
+            ]
+        )
         return True
 
 

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import logging
 import smtplib
+from typing import Any
 
 from celery import shared_task
 from django.core.mail import mail_admins
@@ -85,10 +86,12 @@ def readiness_recompute(organization_id: int, trigger: str = "nightly") -> int |
 def snapshot_tick() -> int:
     """Hourly: one ``readiness_snapshots`` task per organization missing a snapshot of its
     newest due week (its snapshot weekday and hour have come, in its time zone) or of one of
-    the weeks before it that the fill covers (the worker was down)."""
+    the weeks before it that the fill covers (the worker was down), or whose newest week's
+    weekly emails were not queued yet."""
+    from compliance.digest import organizations_due_for_weekly_emails
     from compliance.snapshots import organizations_due_for_snapshot
 
-    due = organizations_due_for_snapshot()
+    due = sorted(set(organizations_due_for_snapshot()) | set(organizations_due_for_weekly_emails()))
     for organization_id in due:
         readiness_snapshots.delay(organization_id)
     return len(due)
@@ -106,4 +109,21 @@ def readiness_snapshots(organization_id: int) -> int | None:
         logger.info("Snapshots: organization %s is gone", organization_id)
         return None
     result = snapshot_due(organization=organization)
+    weekly_emails(organization)
     return result.created
+
+
+def weekly_emails(organization: Any) -> None:
+    """Once the newest due week's snapshots are there, its weekly emails (queued once)."""
+    from compliance.digest import weekly_emails_queue
+    from compliance.models import ReadinessSnapshot
+    from compliance.snapshots import latest_due_week
+
+    week = latest_due_week(organization)
+    if ReadinessSnapshot.objects.filter(organization=organization, week=week).exists():
+        queued = weekly_emails_queue(organization=organization, week=week)
+        if queued is not None:
+            logger.info(
+                "Weekly emails of %s, week of %s: %d digest(s), %d your-week",
+                organization.slug, week, queued.digests, queued.your_week,
+            )  # fmt: skip

@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.urls import URLPattern, URLResolver, include, path
 
-from compliance.views import account, auth, dashboard, organizations, weekly
+from compliance.views import account, auth, dashboard, email_settings, organizations, weekly
 from compliance.views.health import healthz
 
 # admin.site is compliance.admin_site.AttestAdminSite: operators sign in through Attest's own
@@ -75,6 +75,12 @@ urlpatterns = [
     path("account/password/", account.PasswordChangeView.as_view(), name="password_change"),
     path("account/two-factor/", account.two_factor, name="two_factor"),
     path("account/tokens/", account.api_tokens, name="api_tokens"),
+    path("account/email/", email_settings.email_settings, name="email_settings"),
+    path(
+        "email/unsubscribe/<str:token>/",
+        email_settings.email_unsubscribe,
+        name="email_unsubscribe",
+    ),
     path("account/tokens/<int:pk>/revoke/", account.api_token_revoke, name="api_token_revoke"),
     path("organizations/new/", organizations.organization_create, name="organization_create"),
     path("o/<slug:org>/", include(organization_patterns)),

@@ -1,6 +1,6 @@
 from compliance.models.accounts import ApiToken, RecoveryCode, ThrottleCount, TotpDevice, User
 from compliance.models.audit import AuditChainHead, AuditEvent, StatusChange
-from compliance.models.emails import OutboundEmail
+from compliance.models.emails import OutboundEmail, WeeklyDigest
 from compliance.models.meetings import (
     ActionItem,
     ActionItemStatus,
@@ -28,5 +28,6 @@ __all__ = [
     "ThrottleCount",
     "TotpDevice",
     "User",
+    "WeeklyDigest",
     "WeeklyMeeting",
 ]

@@ -81,6 +81,11 @@ class Membership(models.Model):
     # Auditor access ends on its own; other roles usually have no expiry.
     expires_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # The weekly emails this person gets from this organization (compliance.digest): the
+    # program's digest (admins) and "your week" (whoever has open items). Each email's
+    # unsubscribe link turns its own off; Account → Email turns them back on.
+    email_weekly_digest = models.BooleanField("weekly digest", default=True)
+    email_your_week = models.BooleanField("your week", default=True)
 
     objects = MembershipQuerySet.as_manager()
 
