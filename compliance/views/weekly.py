@@ -197,7 +197,33 @@ def readiness_section(view: WeeklyView, week: Week) -> dict[str, Any]:
                 "late_long_lead": program.long_lead_after_audit(user=view.actor, adoption=adoption),
             }
         )
+        frameworks[-1]["chart"] = _trend_chart(frameworks[-1])
     return {"readiness_frameworks": frameworks}
+
+
+def _trend_chart(framework: dict[str, Any]) -> dict[str, str] | None:
+    """The framework's trend drawn (``compliance.charts``, the drawing the PDF and the digest
+    use) as an image source and its text alternative; None without a snapshot."""
+    from compliance import charts
+
+    if not framework["trend"]:
+        return None
+    adoption, forecast = framework["adoption"], framework["forecast"]
+    series = [
+        charts.TrendSeries(
+            adoption.framework.name, [(s.week, s.percent) for s in framework["trend"]]
+        )
+    ]
+    line = (
+        charts.ForecastLine(forecast.ready_on, forecast.optimistic, forecast.pessimistic)
+        if forecast.ready_on and framework["trend"][-1].percent < 100
+        else None
+    )
+    svg = charts.readiness_trend_svg(series, target=adoption.target_audit_date, forecast=line)
+    return {
+        "src": charts.data_uri(svg),
+        "alt": charts.describe(series, target=adoption.target_audit_date),
+    }
 
 
 def _blocker_rows(snapshot: Any) -> list[tuple[str, int]]:

@@ -412,6 +412,10 @@ def test_the_page_shows_each_frameworks_weekly_readiness_and_its_forecast(world:
     assert framework["blockers"] == [("Evidence stale", 3), ("Automated test failing", 1)]
     assert "evidence_stale" not in page
     assert "2 of 5 not ready" in page and "1 past target" in page
+    # The trend drawn (compliance.charts) as an image, with the trend in words as its text.
+    assert framework["chart"]["src"].startswith("data:image/svg+xml;base64,")
+    assert 'data-testid="trend-chart"' in page
+    assert framework["chart"]["alt"].startswith(f"{world.adoption.framework.name}: 50% ready")
 
     # A past week shows the figures as they were then: the trend up to it, its forecast.
     past = Week(weeks[1])
@@ -425,3 +429,4 @@ def test_without_snapshots_the_page_says_when_the_first_is_taken(world: World) -
     assert "No weekly snapshot up to" in page
     assert "Mondays at 06:00" in page
     assert "Not enough data" in page
+    assert 'data-testid="trend-chart"' not in page
