@@ -41,7 +41,6 @@ from controls.models import (
     AdoptedFramework,
     BlockerKind,
     Control,
-    ControlReadiness,
     ControlRequirement,
     ControlStatus,
     Requirement,
@@ -194,13 +193,12 @@ def blocker_rows(*kinds: BlockerKind) -> Callable[[GapScope], Iterator[GapRow]]:
 
     def rows(scope: GapScope) -> Iterator[GapRow]:
         found = (
-            ControlReadiness.objects.filter(
-                blocked_stored(*kinds), control__in=scope.controls().values("pk")
-            )
-            .order_by("control__ref_id", "control_id")
+            scope.controls()
+            .filter(blocked_stored(*kinds))
+            .order_by("ref_id", "pk")
             .values_list(
-                "control_id", "control__ref_id", "control__name", "control__owner__full_name",
-                "control__owner__email", "blockers", "evidence_due",
+                "pk", "ref_id", "name", "owner__full_name", "owner__email",
+                "readiness__blockers", "readiness__evidence_due",
             )
         )  # fmt: skip
         for pk, ref_id, name, full_name, email, blockers, stale_on in found.iterator(
@@ -247,9 +245,10 @@ SECTIONS: list[GapSection] = [
     ),
     GapSection(
         "evidence",
-        "Evidence missing, stale or overdue",
+        "Evidence missing or stale",
         "Implemented controls without accepted evidence (none yet, or only rejected), with "
-        "stale evidence (due: the day it went stale), or with an overdue evidence request.",
+        "stale evidence (due: the day it went stale), or with an overdue evidence request "
+        "(its occurrence open, rejected or late).",
         "Blocker",
         blocker_rows(
             BlockerKind.EVIDENCE_MISSING, BlockerKind.EVIDENCE_STALE, BlockerKind.REQUEST_OVERDUE

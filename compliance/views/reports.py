@@ -9,7 +9,7 @@ from __future__ import annotations
 from functools import cached_property
 from typing import Any
 
-from django.http import HttpRequest, HttpResponseBase
+from django.http import Http404, HttpRequest, HttpResponseBase
 from django.views.generic import TemplateView
 
 from compliance.reports.downloads import gap_download
@@ -36,11 +36,20 @@ class GapAnalysisMixin(OrganizationMixin):
 
 
 class GapAnalysisView(GapAnalysisMixin, TemplateView):
+    """The page: a framework the organization did not adopt is explained, and every adopted
+    framework shown instead (the downloads answer 404 for it)."""
+
     template_name = "reports/gap_analysis.html"
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
-        reports = self.reports
+        problem = ""
+        try:
+            reports = self.reports
+        except Http404 as exc:
+            problem = f"{exc} Every adopted framework is shown."
+            self.framework_slug = ""
+            reports = framework_reports(user=self.actor, organization=self.organization)
         context.update(
             adoptions=adoptions_of(self.organization),
             chosen=self.framework_slug,
@@ -56,6 +65,7 @@ class GapAnalysisView(GapAnalysisMixin, TemplateView):
                 for report in reports
             ],
             query=f"?framework={self.framework_slug}" if self.framework_slug else "",
+            framework_problem=problem,
         )
         return context
 
