@@ -35,6 +35,7 @@ PAGE = "/o/acme/reports/gap-analysis/"
 XLSX = "/o/acme/reports/gap-analysis.xlsx"
 PDF = "/o/acme/reports/gap-analysis.pdf"
 API = "/api/organizations/acme/reports/gap-analysis"
+PDFTOTEXT = "/usr/bin/pdftotext"
 INJECTIONS = ['=HYPERLINK("http://evil.test","click")', "+1+2", "-3", "@SUM(A1)", "\tTab"]
 
 
@@ -247,8 +248,8 @@ def pdf_text(response: Any) -> str:
     with tempfile.NamedTemporaryFile(suffix=".pdf") as pdf:
         pdf.write(b"".join(response.streaming_content))
         pdf.flush()
-        return subprocess.run(
-            ["pdftotext", "-layout", pdf.name, "-"], capture_output=True, text=True, check=True
+        return subprocess.run(  # noqa: S603 - a fixed command line (poppler-utils)
+            [PDFTOTEXT, "-layout", pdf.name, "-"], capture_output=True, text=True, check=True
         ).stdout
 
 
