@@ -70,7 +70,7 @@ class GapAnalysisView(GapAnalysisMixin, TemplateView):
         return context
 
 
-class GapAnalysisDownloadView(GapAnalysisMixin, TemplateView):
+class GapAnalysisDownloadView(GapAnalysisMixin):
     kind = "xlsx"
 
     def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
