@@ -21,7 +21,6 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 from django.conf import settings
 from django.db.models import QuerySet
@@ -47,6 +46,8 @@ from controls.models import (
 )
 from controls.models import RequirementReadiness as StoredRequirementReadiness
 
+# A pk no object has, reversed in a link's URL and then replaced by each row's pk.
+_PK_PLACEHOLDER = 987654321
 # Rows fetched from the database at a time by each section's iterator.
 CHUNK = 2000
 # How many weekly snapshots the summary shows (the trend chart and the weekly page show more).
@@ -73,14 +74,20 @@ class GapScope:
     organization: Organization
     adoption: AdoptedFramework
     today: dt.date
+    _links: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def framework_name(self) -> str:
         return self.adoption.framework.name
 
-    def link(self, name: str, *args: Any, query: str = "") -> str:
-        path = reverse(name, args=[self.organization.slug, *args])
-        return absolute(path + (f"?{query}" if query else ""))
+    def link(self, name: str, pk: int) -> str:
+        """The absolute URL of the page ``name`` of the object ``pk`` in this organization
+        (reversed once per page name, then formatted: sections call it once per row)."""
+        template = self._links.get(name)
+        if template is None:
+            path = reverse(name, args=[self.organization.slug, _PK_PLACEHOLDER])
+            template = self._links[name] = absolute(path)
+        return template.replace(str(_PK_PLACEHOLDER), str(int(pk)), 1)
 
     def requirements(self) -> QuerySet[Requirement]:
         """The framework's assessable requirements in the adoption's scope."""

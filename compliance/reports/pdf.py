@@ -17,6 +17,7 @@ from typing import IO, Any
 
 from django.utils.formats import date_format
 from reportlab.lib.pagesizes import A4, landscape
+from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.lib.utils import ImageReader
 from reportlab.pdfgen.canvas import Canvas
@@ -106,19 +107,23 @@ def _summary(report: FrameworkReport, capped: list[CappedSection], styles: Any) 
         ),
         Spacer(1, 5 * mm),
     ]
-    if report.snapshots:
-        png = trend_png(report)
-        image = ImageReader(io.BytesIO(png))
-        width_px, height_px = image.getSize()
-        width = WIDTH * 0.8
-        story.append(Image(io.BytesIO(png), width=width, height=width * height_px / width_px))
-    else:
-        story.append(p("No weekly snapshots yet: the trend starts with the first weekly snapshot."))
-    story.append(Spacer(1, 4 * mm))
     counts = [[p("Section", "label"), p("Items", "label")]] + [
         [p(c.section.title), p(c.total)] for c in capped
     ]
-    story.append(_table(counts, [90 * mm, 30 * mm]))
+    counts_table = _table(counts, [70 * mm, 20 * mm])
+    chart_width = WIDTH - 100 * mm
+    if report.snapshots:
+        png = trend_png(report)
+        width_px, height_px = ImageReader(io.BytesIO(png)).getSize()
+        chart: Flowable = Image(
+            io.BytesIO(png), width=chart_width, height=chart_width * height_px / width_px
+        )
+    else:
+        chart = p("No weekly snapshots yet: the trend starts with the first weekly snapshot.")
+    # The chart and the section counts side by side: the summary is one page.
+    side_by_side = Table([[chart, counts_table]], colWidths=[chart_width + 5 * mm, 95 * mm])
+    side_by_side.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP")]))
+    story.append(side_by_side)
     return story
 
 
@@ -127,8 +132,7 @@ def _section(report: FrameworkReport, capped: CappedSection, styles: Any) -> lis
     p = lambda text, style="cell": Paragraph(escape(str(text)), styles[style])  # noqa: E731
     story: list[Flowable] = [
         Paragraph(escape(f"{section.title} ({capped.total})"), styles["h2"]),
-        p(section.description, "label"),
-        Spacer(1, 2 * mm),
+        Paragraph(escape(section.description), styles["intro"]),
     ]
     if not capped.rows:
         story.append(p("None."))
@@ -153,11 +157,20 @@ def _section(report: FrameworkReport, capped: CappedSection, styles: Any) -> lis
     return story
 
 
+def _report_styles() -> dict[str, ParagraphStyle]:
+    styles = _styles()
+    # A section's description stays with its table.
+    styles["intro"] = ParagraphStyle(
+        "Intro", parent=styles["label"], keepWithNext=True, spaceAfter=2 * mm
+    )
+    return styles
+
+
 def write_pdf(
     reports: Sequence[FrameworkReport], out: IO[bytes], *, generated: dt.datetime
 ) -> None:
     """The report's PDF, written to ``out``."""
-    styles = _styles()
+    styles = _report_styles()
     organization = reports[0].scope.organization.name if reports else ""
     document = SimpleDocTemplate(
         out,

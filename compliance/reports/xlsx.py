@@ -38,9 +38,13 @@ def safe_text(value: str) -> str:
     return "'" + value if value[:1] in FORMULA_PREFIXES else value
 
 
-def _cell(sheet: WriteOnlyWorksheet, value: Any, *, bold: bool = False) -> WriteOnlyCell:
+def _cell(sheet: WriteOnlyWorksheet, value: Any, *, bold: bool = False) -> Any:
+    """The value to append: text neutralised; a date (or a bold cell) as a cell with its
+    format; anything else as it is (openpyxl makes the cell)."""
     if isinstance(value, str):
         value = safe_text(value)
+    if not bold and not isinstance(value, dt.date):
+        return value
     cell = WriteOnlyCell(sheet, value=value)
     if isinstance(value, dt.date):
         cell.number_format = DATE_FORMAT

@@ -317,3 +317,28 @@ def test_query_count_does_not_grow_with_gaps(world: World, url: str) -> None:
     large, large_size = query_count(client, url)
     assert large == small, (small, large)
     assert large_size > small_size  # the rows are there
+
+
+def test_the_pdf_carries_the_trend_chart_and_the_summary_the_snapshots(world: World) -> None:
+    from compliance.snapshots import last_completed_week, snapshots_create, weeks_to_fill
+    from controls.models import AdoptedFramework
+
+    AdoptedFramework.objects.filter(organization=world.org).update(
+        adopted_at=timezone.now() - dt.timedelta(weeks=4)
+    )
+    snapshots_create(
+        organization=world.org,
+        weeks=weeks_to_fill(world.org, latest=last_completed_week(world.org), count=3),
+    )
+    response = world.client("viewer").get(PDF)
+    body = b"".join(response.streaming_content)
+    assert body.count(b"/Subtype /Image") == 1  # the chart, embedded once
+    text = pdf_text(world.client("viewer").get(PDF))
+    assert "No weekly snapshots yet" not in text
+    book = read_xlsx(world.client("viewer").get(XLSX))
+    weeks = [
+        row
+        for row in book["Summary"].iter_rows(values_only=True)
+        if row[0] and str(row[0])[:4].isdigit()
+    ]
+    assert len(weeks) == 3 and all(row[2] == 0 for row in weeks)  # three weeks at 0 %
