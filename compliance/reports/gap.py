@@ -76,13 +76,9 @@ class GapScope:
     today: dt.date
     _links: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
 
-    @property
-    def framework_name(self) -> str:
-        return self.adoption.framework.name
-
     def link(self, name: str, pk: int) -> str:
         """The absolute URL of the page ``name`` of the object ``pk`` in this organization
-        (reversed once per page name, then formatted: sections call it once per row)."""
+        (reversed once per page name, then the pk filled in: sections call it once per row)."""
         template = self._links.get(name)
         if template is None:
             path = reverse(name, args=[self.organization.slug, _PK_PLACEHOLDER])
