@@ -1,7 +1,15 @@
 from django.contrib import admin
 from django.urls import URLPattern, URLResolver, include, path
 
-from compliance.views import account, auth, dashboard, email_settings, organizations, weekly
+from compliance.views import (
+    account,
+    auth,
+    dashboard,
+    email_settings,
+    organizations,
+    reports,
+    weekly,
+)
 from compliance.views.health import healthz
 
 # admin.site is compliance.admin_site.AttestAdminSite: operators sign in through Attest's own
@@ -33,6 +41,17 @@ organization_patterns: list[URLPattern | URLResolver] = [
         "weekly/action-items/<int:pk>/delete/",
         weekly.ActionItemDeleteView.as_view(),
         name="action_item_delete",
+    ),
+    path("reports/gap-analysis/", reports.GapAnalysisView.as_view(), name="gap_analysis"),
+    path(
+        "reports/gap-analysis.xlsx",
+        reports.GapAnalysisDownloadView.as_view(kind="xlsx"),
+        name="gap_analysis_xlsx",
+    ),
+    path(
+        "reports/gap-analysis.pdf",
+        reports.GapAnalysisDownloadView.as_view(kind="pdf"),
+        name="gap_analysis_pdf",
     ),
     path("members/", organizations.MemberListView.as_view(), name="member_list"),
     path("members/<int:pk>/", organizations.MemberUpdateView.as_view(), name="member_update"),

@@ -6,4 +6,4 @@ class VendorsConfig(AppConfig):
     verbose_name = "Vendors"
 
     def ready(self) -> None:
-        from vendors import policies, snapshots, work  # noqa: F401  (registrations)
+        from vendors import policies, reports, snapshots, work  # noqa: F401  (registrations)

@@ -70,6 +70,11 @@ AREAS: list[tuple[str, str, tuple[str, ...]]] = [
         ("vendors",),
     ),
     (
+        "reports",
+        "Reports to download: the gap analysis of each adopted framework as XLSX or PDF.",
+        ("reports",),
+    ),
+    (
         "weekly",
         "The weekly program meeting's record: notes per ISO week, and action items that carry "
         "over from week to week until done.",

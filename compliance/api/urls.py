@@ -2,7 +2,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
 from rest_framework.routers import DefaultRouter
 
-from compliance.api import views, weekly
+from compliance.api import reports, views, weekly
 from compliance.api.base import ORG
 from compliance.api.docs import RedocView, SwaggerView
 from compliance.api.snapshots import ReadinessSnapshotListView
@@ -35,6 +35,16 @@ urlpatterns = [
         "organizations/<slug:org>/readiness/snapshots/",
         ReadinessSnapshotListView.as_view(),
         name="readiness-snapshots",
+    ),
+    path(
+        "organizations/<slug:org>/reports/gap-analysis.xlsx",
+        reports.GapAnalysisXlsxView.as_view(),
+        name="api-gap-analysis-xlsx",
+    ),
+    path(
+        "organizations/<slug:org>/reports/gap-analysis.pdf",
+        reports.GapAnalysisPdfView.as_view(),
+        name="api-gap-analysis-pdf",
     ),
     path("", include(router.urls)),
     path("", include("controls.api.urls")),

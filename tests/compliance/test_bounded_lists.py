@@ -47,6 +47,10 @@ API_NOT_LISTS = {
     "RedocView",
     "PushResultsView",  # POST only
     "CheckListView",  # the registry of checks, defined in code: as long as the code makes it
+    # The gap analysis downloads: files (the XLSX streams every row from a temporary file,
+    # the PDF caps each section), not JSON lists.
+    "GapAnalysisXlsxView",
+    "GapAnalysisPdfView",
 }
 # Objects a page may hand its template whole: forms' choices and short fixed sets.
 CONTEXT_ALLOWED = {

@@ -45,6 +45,7 @@ FILTERED_PAGES: list[tuple[str, dict[str, str]]] = [
     ("audit_trail", {}),
     ("framework_detail", {"slug": "tsc"}),
     ("weekly", {}),
+    ("gap_analysis", {}),
 ]
 TEMPLATES = Path(settings.BASE_DIR) / "templates"
 
@@ -89,6 +90,7 @@ def test_every_template_with_a_filter_form_is_checked_here() -> None:
             "people/completion.html",
             "people/person_list.html",
             "policies/policy_list.html",
+            "reports/gap_analysis.html",
             "vendors/vendor_list.html",
             "weekly/_action_items.html",
             "weekly/week.html",
