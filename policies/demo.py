@@ -185,7 +185,7 @@ def seed(
             if (person.pk, version.pk) in owed:
                 continue
             start = max(version.effective_date, person.start_date)
-            delay = rng.randint(0, 4 if version.policy.library_key == ACCEPTABLE_USE else 21)
+            delay = rng.randint(0, 4 if version.policy.library_key == ACCEPTABLE_USE else 10)
             moment = timeline.on(start + dt.timedelta(days=delay), 9)
             moment += dt.timedelta(minutes=rng.randint(0, 8 * 60))
             moment = max(moment, sent_at + dt.timedelta(minutes=rng.randint(5, 120)))
