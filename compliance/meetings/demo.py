@@ -4,7 +4,7 @@ the services at the times they happened.
 
 Each meeting is on Monday at 10:00 in the organization's time zone; items are raised there and
 closed by their owners on later days, never after now. Some were done on time, one late, and
-seven are still open this week (some overdue), so the current week opens with carried-over
+eight are still open this week (some overdue), so the current week opens with carried-over
 items and a fresh page for this week's notes.
 """
 
