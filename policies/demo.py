@@ -185,7 +185,10 @@ def seed(
             if (person.pk, version.pk) in owed:
                 continue
             start = max(version.effective_date, person.start_date)
-            delay = rng.randint(0, 4 if version.policy.library_key == ACCEPTABLE_USE else 10)
+            delay = rng.randint(0, 10)
+            if version.policy.library_key == ACCEPTABLE_USE:
+                # Within days of the kick-off; a later starter signs it on their first day.
+                delay = 0 if person.start_date > version.effective_date else delay % 5
             moment = timeline.on(start + dt.timedelta(days=delay), 9)
             moment += dt.timedelta(minutes=rng.randint(0, 8 * 60))
             moment = max(moment, sent_at + dt.timedelta(minutes=rng.randint(5, 120)))

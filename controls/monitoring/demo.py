@@ -1,7 +1,7 @@
 """Northwind Cloud's automated tests for the demo, built through the services.
 
 Tests on Attest's own data were set up in the program's third week (see
-compliance/demo_timeline.py) and ran every other Monday since, each run judged as of its morning
+compliance/demo_timeline.py) and ran every other Monday since, each run judged as of its moment
 (background checks fail once the account executive without one has started; training and the
 acceptable use policy's acknowledgements pass as people complete them; the critical-vendor review
 test fails once the identity provider's annual review is late), then run for real once while
@@ -94,11 +94,11 @@ def seed(
         created = timeline.at(SET_UP_IN, 1, 10)
         with stamped(created, (dates.tests, "created_at")):
             test = services.control_test_create(actor=dana, control=control, **kwargs)  # type: ignore[arg-type]
-        # A run right away, then every other Monday morning (the history the demo keeps; the
+        # A run right away, then every other Monday evening (the history the demo keeps; the
         # schedule itself is daily or weekly), each judged as of its moment, then one now.
         week = SET_UP_IN
         moments = [created + dt.timedelta(minutes=5)]
-        while (moment := timeline.at(week + 2, 0, 7)) < timeline.now:
+        while (moment := timeline.at(week + 2, 0, 18)) < timeline.now:
             moments.append(moment)
             week += 2
         for moment in moments:

@@ -62,7 +62,7 @@ def test_the_demo_snapshots_rise_over_ten_weeks_to_a_forecast(northwind: Organiz
     assert weeks == [last - dt.timedelta(weeks=n) for n in range(9, -1, -1)]
     assert percents[0] <= 20 and percents[-1] >= 55
     assert all(after - before >= -3 for before, after in pairwise(percents))  # small dips only
-    assert sum(after > before for before, after in pairwise(percents)) >= 7  # rising
+    assert sum(after > before for before, after in pairwise(percents)) >= 6  # rising
 
     dana = User.objects.get(email="dana@northwind.test")
     forecast = framework_forecast(user=dana, adoption=adoption)
