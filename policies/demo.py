@@ -171,9 +171,13 @@ def seed(
         return
     now = timeline.now
     laggards = rng.sample(people, k=max(1, round(len(people) * LAGGARD_SHARE)))
-    # Nobody owes the acceptable use policy: everyone signs it within days (HR-02's test).
-    chasing = [v for v in approved if v.policy.library_key != ACCEPTABLE_USE]
-    owed = {(p.pk, v.pk) for p in laggards for v in rng.sample(chasing, k=rng.randint(1, 2))}
+    # Each laggard still owes the passkeys revision and sometimes one more; nobody owes the
+    # acceptable use policy: everyone signs it within days (HR-02's test).
+    [revised] = [v for v in approved if v.policy.library_key == REVISED]
+    chasing = [v for v in approved if v.policy.library_key not in (ACCEPTABLE_USE, REVISED)]
+    owed = {(p.pk, revised.pk) for p in laggards} | {
+        (p.pk, v.pk) for p in laggards for v in rng.sample(chasing, k=rng.randint(0, 1))
+    }
     for version in approved:
         assert version.effective_date is not None and version.approved_at is not None
         # Sent an hour after the approval.
