@@ -9,6 +9,8 @@ queries. The weekly page calls:
 - :func:`snapshot_trend` — one framework's last weeks, oldest first (the trend chart);
 - :func:`framework_forecast` — the forecast ready date, its range and status against the
   adoption's target audit date (``compliance.forecast``);
+- :func:`long_lead_items` — a framework's long-lead controls not in place yet, against their
+  target dates and the target audit date;
 - :func:`long_lead_after_audit` — long-lead controls of a framework, not in place yet, whose
   target date falls after its target audit date.
 """
@@ -16,8 +18,9 @@ queries. The weekly page calls:
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
-from django.db.models import QuerySet
+from django.db.models import F, QuerySet
 
 from compliance.forecast import WINDOW, Forecast, WeekPercent, forecast
 from compliance.models import Organization, ReadinessSnapshot
@@ -49,7 +52,13 @@ def snapshot_list(
     if last_week is not None:
         rows = rows.filter(week__lte=last_week)
     rows = restrict(rows, user, organization=organization)
-    return rows.select_related("framework").order_by("-week", "framework__short_name", "pk")
+    # Per-control states are what compliance.changes reads, one week at a time; a trend or
+    # a page of the API never needs them (2,000 controls: ~70 KB a row).
+    return (
+        rows.select_related("framework")
+        .defer("control_states", "gap_requirements")
+        .order_by("-week", "framework__short_name", "pk")
+    )
 
 
 def snapshot_trend(
@@ -97,6 +106,60 @@ def framework_forecast(*, user: UserLike, adoption: AdoptedFramework) -> Forecas
     """The forecast of the adoption's framework from its last weekly snapshots: one query."""
     snapshots = snapshot_trend(user=user, adoption=adoption, weeks=WINDOW)
     return forecast_of(snapshots, adoption, organization_local_date(adoption.organization))
+
+
+@dataclass(frozen=True)
+class LongLeadItem:
+    """A long-lead control not in place yet, and what is wrong with its plan, in words."""
+
+    control: Control
+    after_audit: bool  # its target date falls after the framework's target audit date
+    late: bool  # its target date has passed
+    undated: bool  # it has no target date
+
+    @property
+    def flag(self) -> str:
+        if self.undated:
+            return "No target date"
+        if self.late:
+            return "Past its target date"
+        if self.after_audit:
+            return "Planned after the audit date"
+        return ""
+
+
+def long_lead_items(
+    *, user: UserLike, adoption: AdoptedFramework, today: dt.date, limit: int = LONG_LEAD_LIMIT
+) -> list[LongLeadItem]:
+    """Every long-lead control mapped to the adoption's in-scope requirements and not in place
+    yet (neither implemented nor not applicable), soonest target first (undated last), at most
+    ``limit``, each against its target date and the target audit date. One query (two with the
+    scope)."""
+    scope = [c.pk for c in adoption.scope.all()]
+    controls = (
+        Control.objects.filter(
+            organization=adoption.organization,
+            archived_at__isnull=True,
+            long_lead=True,
+            requirements__framework_id=adoption.framework_id,
+            requirements__category_id__in=scope,
+        )
+        .exclude(status__in=READY_CONTROL_STATUSES)
+        .distinct()
+    )
+    controls = restrict(controls, user, organization=adoption.organization)
+    audit = adoption.target_audit_date
+    return [
+        LongLeadItem(
+            control,
+            after_audit=bool(audit and control.target_date and control.target_date > audit),
+            late=bool(control.target_date and control.target_date < today),
+            undated=control.target_date is None,
+        )
+        for control in controls.select_related("owner").order_by(
+            F("target_date").asc(nulls_last=True), "ref_id"
+        )[:limit]
+    ]
 
 
 def long_lead_after_audit(

@@ -216,6 +216,17 @@ def snapshot_rows(
                 controls_by_status={s.value: statuses.get(s.value, 0) for s in ControlStatus},
                 controls_by_blocker={k.value: blocked.get(k.value, 0) for k in BlockerKind},
                 counts=dict(figures.counts),
+                control_states={
+                    str(c.id): [
+                        c.status,
+                        int(c.ready),
+                        ",".join(sorted({str(b.kind) for b in c.blockers})),
+                    ]
+                    for c in controls
+                },
+                gap_requirements=sorted(
+                    r.requirement.pk for r in framework.requirements if not r.controls
+                ),
             )
         )
     return rows

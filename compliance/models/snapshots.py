@@ -37,6 +37,13 @@ class ReadinessSnapshot(models.Model):
     # evidence due and overdue, tests passing / failing / erroring, open remediations, people
     # and vendor items overdue.
     counts = models.JSONField(default=dict)
+    # Per control of the framework (mapped to its in-scope requirements), its state then:
+    # {"<control id>": [status, ready (0/1), "blocker_kind,blocker_kind"]}: what "what changed
+    # since last week" compares (compliance.changes). Empty in snapshots taken before it was
+    # recorded (compliance 0008): their week's changes are not known.
+    control_states = models.JSONField(default=dict)
+    # The in-scope requirements that were gaps then (no active control mapped), by id.
+    gap_requirements = models.JSONField(default=list)
 
     class Meta:
         ordering = ["organization", "framework", "-week"]

@@ -1,9 +1,9 @@
 """The weekly page: the record of the program's weekly meeting, one ISO week at a time.
 
 The page is a list of sections, each drawn by its own template (``templates/weekly/``) from the
-context its own small function builds (``SECTIONS``). Today: the meeting's notes and its action
-items, and each adopted framework's weekly readiness with its forecast. What changed since
-last week is a further section of the same page.
+context its own small function builds (``sections``): each adopted framework's weekly readiness
+with its trend chart and forecast, what changed since last week (``compliance.changes``), the
+meeting's notes and its action items.
 """
 
 from __future__ import annotations
@@ -53,6 +53,12 @@ class WeeklyMixin(OrganizationMixin):
     @property
     def can_manage(self) -> bool:
         return self.can(Capability.MANAGE_MEETINGS)
+
+    @cached_property
+    def adoptions(self) -> list[Any]:
+        from compliance import selectors as program
+
+        return program.adoptions_of(self.organization)
 
     @cached_property
     def can_raise(self) -> bool:
@@ -180,7 +186,7 @@ def readiness_section(view: WeeklyView, week: Week) -> dict[str, Any]:
     from compliance import selectors as program
 
     frameworks = []
-    for adoption in program.adoptions_of(view.organization):
+    for adoption in view.adoptions:
         trend = program.snapshot_trend(
             user=view.actor, adoption=adoption, weeks=TREND_WEEKS, until=week.start
         )
@@ -194,10 +200,56 @@ def readiness_section(view: WeeklyView, week: Week) -> dict[str, Any]:
                 "frozen": latest,
                 "blockers": _blocker_rows(latest),
                 "forecast": program.forecast_of(trend, adoption, min(week.last_day, view.today)),
-                "late_long_lead": program.long_lead_after_audit(user=view.actor, adoption=adoption),
+                "long_lead": program.long_lead_items(
+                    user=view.actor, adoption=adoption, today=view.today
+                ),
             }
         )
+        frameworks[-1]["chart"] = _trend_chart(frameworks[-1])
     return {"readiness_frameworks": frameworks}
+
+
+def changes_section(view: WeeklyView, week: Week) -> dict[str, Any]:
+    """What changed in the week (``compliance.changes``): against the week before, or for the
+    week in progress, since the last snapshot."""
+    from compliance.changes import week_changes
+
+    current = week == view.this_week
+    return {
+        "changes": week_changes(
+            organization=view.organization,
+            user=view.actor,
+            adoptions=view.adoptions,
+            week=week.start,
+            current=current,
+        ),
+        "changes_current": current,
+    }
+
+
+def _trend_chart(framework: dict[str, Any]) -> dict[str, str] | None:
+    """The framework's trend drawn (``compliance.charts``, the drawing the PDF and the digest
+    use) as an image source and its text alternative; None without a snapshot."""
+    from compliance import charts
+
+    if not framework["trend"]:
+        return None
+    adoption, forecast = framework["adoption"], framework["forecast"]
+    series = [
+        charts.TrendSeries(
+            adoption.framework.name, [(s.week, s.percent) for s in framework["trend"]]
+        )
+    ]
+    line = (
+        charts.ForecastLine(forecast.ready_on, forecast.optimistic, forecast.pessimistic)
+        if forecast.ready_on and framework["trend"][-1].percent < 100
+        else None
+    )
+    svg = charts.readiness_trend_svg(series, target=adoption.target_audit_date, forecast=line)
+    return {
+        "src": charts.data_uri(svg),
+        "alt": charts.describe(series, target=adoption.target_audit_date),
+    }
 
 
 def _blocker_rows(snapshot: Any) -> list[tuple[str, int]]:
@@ -222,6 +274,7 @@ class WeeklyView(WeeklyMixin, TemplateView):
     template_name = "weekly/week.html"
     sections: list[Section] = [
         Section("readiness", "weekly/_readiness.html", readiness_section),
+        Section("changes", "weekly/_changes.html", changes_section),
         Section("notes", "weekly/_notes.html", notes_section),
         Section("action_items", "weekly/_action_items.html", action_items_section),
     ]

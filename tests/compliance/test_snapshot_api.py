@@ -14,7 +14,12 @@ from django.utils import timezone
 
 from compliance.forecast import ForecastStatus
 from compliance.models import AuditEvent, ReadinessSnapshot
-from compliance.selectors import framework_forecast, long_lead_after_audit, snapshot_trend
+from compliance.selectors import (
+    framework_forecast,
+    long_lead_after_audit,
+    long_lead_items,
+    snapshot_trend,
+)
 from compliance.snapshots import week_label, week_monday
 from controls import services as controls
 from controls.models import AdoptedFramework, ControlStatus
@@ -287,6 +292,14 @@ def test_long_lead_controls_due_after_the_audit_are_listed(world: World) -> None
     long_lead(out_of_scope, audit + dt.timedelta(days=90))
 
     flagged = long_lead_after_audit(user=world.users["viewer"], adoption=adoption)
+    # Every long-lead control not in place, soonest target first, each against its plan.
+    today = dt.date(2027, 3, 15)
+    items = long_lead_items(user=world.users["viewer"], adoption=adoption, today=today)
+    assert [(i.control.ref_id, i.flag) for i in items] == [
+        ("CHG-01", "Past its target date"),  # 1 March
+        ("IAM-01", "Planned after the audit date"),
+    ]
+    assert long_lead_items(user=world.users["auditor"], adoption=adoption, today=today) == []
 
     assert [c.ref_id for c in flagged] == ["IAM-01"]
     assert long_lead_after_audit(user=world.users["auditor"], adoption=adoption) == []

@@ -129,6 +129,18 @@ def test_a_snapshot_holds_the_readiness_as_of_the_end_of_its_week(blocked: Every
         kind for pk in mapped for kind in {str(b.kind) for b in expected.controls[pk].blockers}
     )
     assert snapshot.controls_by_blocker == {k.value: kinds.get(k.value, 0) for k in BlockerKind}
+    # Each control's state then, what "what changed since last week" compares.
+    assert snapshot.control_states == {
+        str(pk): [
+            expected.controls[pk].status,
+            int(expected.controls[pk].ready),
+            ",".join(sorted({str(b.kind) for b in expected.controls[pk].blockers})),
+        ]
+        for pk in mapped
+    }
+    assert snapshot.gap_requirements == sorted(
+        r.requirement.pk for r in framework.requirements if not r.controls
+    )
     # Every kind of blocker of the fixture shows, each on its control.
     assert all(snapshot.controls_by_blocker[k.value] >= 1 for k in BlockerKind), (
         snapshot.controls_by_blocker

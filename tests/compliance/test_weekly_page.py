@@ -412,6 +412,12 @@ def test_the_page_shows_each_frameworks_weekly_readiness_and_its_forecast(world:
     assert framework["blockers"] == [("Evidence stale", 3), ("Automated test failing", 1)]
     assert "evidence_stale" not in page
     assert "2 of 5 not ready" in page and "1 past target" in page
+    # Long-lead controls not in place, against their plan (here: none is long-lead).
+    assert framework["long_lead"] == [] and 'data-testid="long-lead"' not in page
+    # The trend drawn (compliance.charts) as an image, with the trend in words as its text.
+    assert framework["chart"]["src"].startswith("data:image/svg+xml;base64,")
+    assert 'data-testid="trend-chart"' in page
+    assert framework["chart"]["alt"].startswith(f"{world.adoption.framework.name}: 50% ready")
 
     # A past week shows the figures as they were then: the trend up to it, its forecast.
     past = Week(weeks[1])
@@ -425,3 +431,30 @@ def test_without_snapshots_the_page_says_when_the_first_is_taken(world: World) -
     assert "No weekly snapshot up to" in page
     assert "Mondays at 06:00" in page
     assert "Not enough data" in page
+    assert 'data-testid="trend-chart"' not in page
+
+
+def test_long_lead_controls_show_against_their_plan(world: World) -> None:
+    from controls import services as controls
+
+    week = this_week(world)
+    world.adoption.target_audit_date = week.start + dt.timedelta(weeks=8)
+    world.adoption.save()
+    controls.control_update(
+        actor=world.users["admin"],
+        control=world.control,
+        changes={"long_lead": True, "target_date": week.start + dt.timedelta(weeks=12)},
+    )
+    controls.control_update(
+        actor=world.users["admin"],
+        control=world.unowned_control,
+        changes={"long_lead": True, "target_date": week.start - dt.timedelta(days=3)},
+    )
+
+    page = world.client("viewer").get(URL).content.decode()
+
+    section = page[page.index('data-testid="long-lead"') :]
+    assert section.index("CHG-01") < section.index("IAM-01")  # soonest target first
+    assert "Past its target date" in section and "Planned after the audit date" in section
+    assert f"/controls/{world.control.pk}/" in section
+    assert "Owner" in section and "No owner" in section  # CHG-01 has none

@@ -20,10 +20,10 @@ from tests.conftest import PERSONAS, World
 from tests.matrix import (
     ADMIN_ONLY_READ,
     HIDDEN_FROM_ALL,
-    LOGIN,
     READ_PROGRAM,
     Case,
     admin_only_write,
+    check_page_case,
 )
 from tests.people.factories import PersonFactory
 
@@ -218,24 +218,7 @@ PAGE_PARAMS = [param for case in PAGE_CASES for param in case.params()]
     ("case", "persona"), PAGE_PARAMS, ids=[f"{c.name}-{p}" for c, p in PAGE_PARAMS]
 )
 def test_page_permissions(world: World, people: None, case: Case, persona: str) -> None:
-    client = world.client(persona)
-    before_state = case.state(world)
-    before_events = AuditEvent.objects.count()
-
-    response = getattr(client, case.method)(case.url(world), data=case.data(world))
-
-    expected = case.expected[persona]
-    if expected == LOGIN:
-        assert response.status_code == 302
-        assert response["Location"].startswith(reverse("login"))
-    else:
-        assert response.status_code == expected, response.content[:800]
-    if (response.status_code >= 300 and expected != 302) or expected == LOGIN:
-        assert AuditEvent.objects.count() == before_events, "a denied request wrote something"
-        assert case.state(world) == before_state, "a denied request changed the data"
-    elif case.method == "post":
-        assert AuditEvent.objects.count() > before_events, "an allowed write left no audit event"
-        assert case.state(world) != before_state, "an allowed write changed nothing"
+    check_page_case(world, case, persona)
 
 
 # --- the API ------------------------------------------------------------------------------------
