@@ -5,7 +5,7 @@ compliance/demo_timeline.py) and ran every other Monday since, each run judged a
 (background checks fail once the account executive without one has started; training and the
 acceptable use policy's acknowledgements pass as people complete them; the critical-vendor review
 test fails once the identity provider's annual review is late), then run for real once while
-seeding, and keep running on the demo's worker. A CI dependency scan pushes its results: twice a
+seeding, and keep running on the demo's worker. A CI dependency scan pushes its results: once a
 week with advisories to fix at first, then passing, and every day for the last two weeks with one
 bad day, which gives the dashboard a pass-rate trend. No GitHub or AWS integration is seeded: the
 demo has no credentials to give them.
@@ -195,13 +195,12 @@ def _seed_pushed_scan(
             interval_minutes=None,
             severity=Severity.HIGH,
         )
-    # Twice a week at first (the first two weeks with advisories to fix), then every day for
-    # the last two weeks, with one bad day.
+    # Weekly at first (the first two weeks with advisories to fix), then every day for the
+    # last two weeks, with one bad day.
     days = [
-        timeline.day(week, weekday)
+        timeline.day(week, 3)
         for week in range(SCAN_FROM, WEEKS)
-        for weekday in (3, 6)
-        if timeline.day(week, weekday) < timeline.today - dt.timedelta(days=13)
+        if timeline.day(week, 3) < timeline.today - dt.timedelta(days=13)
     ]
     days += [timeline.today - dt.timedelta(days=n) for n in range(13, -1, -1)]
     for day in days:
