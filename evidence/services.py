@@ -626,11 +626,7 @@ def evidence_record_snapshot(
                 item.save(update_fields=["effective_date"])
             upload = SimpleUploadedFile(filename, content, content_type="application/json")
             checked = _clean_content(EvidenceKind.FILE, upload, "", "")
-            accepted = {
-                "review_status": ReviewStatus.ACCEPTED,
-                "reviewed_at": timezone.now(),
-                "review_reason": note[:2000],
-            }
+            accepted = {"review_status": ReviewStatus.ACCEPTED, "review_reason": note[:2000]}
             last = item.revisions.order_by("-number").values_list("number", flat=True).first()
             revision, stored_key = _store_and_create_revision(
                 actor=None,
@@ -639,6 +635,10 @@ def evidence_record_snapshot(
                 content={**checked, **accepted},
                 upload=upload,
             )
+            # Accepted the moment it was stored: a review time taken before the row was written
+            # would precede its upload time.
+            revision.reviewed_at = revision.uploaded_at
+            EvidenceRevision.objects.filter(pk=revision.pk).update(reviewed_at=revision.reviewed_at)
             _readiness_changed(organization, _item_controls(item))
             return revision
     except BaseException:

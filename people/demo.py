@@ -12,11 +12,18 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from compliance.demo_timeline import Timeline
 from compliance.models import Organization, User
 from controls.models import Control
 from evidence.models import EvidenceItem
 from people import services
-from people.models import BackgroundCheckResult, EmploymentType, Person, RequirementKind
+from people.models import (
+    BackgroundCheckResult,
+    EmploymentType,
+    Person,
+    PersonnelRecord,
+    RequirementKind,
+)
 
 # Requirement → the starter control it feeds (by ref_id), when the organization has it.
 CONTROL_REFS: dict[str, str] = {
@@ -115,7 +122,13 @@ def _link_controls(organization: Organization, actor: User) -> None:
             )
 
 
-def seed(*, organization: Organization, users: dict[str, User], today: dt.date) -> list[Person]:
+def seed(
+    *,
+    organization: Organization,
+    users: dict[str, User],
+    today: dt.date,
+    timeline: Timeline | None = None,
+) -> list[Person]:
     actor = users["dana"]
     _link_controls(organization, actor)
     people: dict[str, Person] = {}
@@ -141,7 +154,21 @@ def seed(*, organization: Organization, users: dict[str, User], today: dt.date) 
     )
     for index, spec in enumerate(ROSTER):
         _records(actor, people[spec.key], spec, today, index, evidence)
+    _redate(organization, timeline or Timeline.of(organization))
     return list(people.values())
+
+
+def _redate(organization: Organization, timeline: Timeline) -> None:
+    """The roster was entered at the program's kick-off (someone hired since, three weeks before
+    their start), each record when it was completed (or at the kick-off, for one done before):
+    the one place this demo step re-dates the rows the services stamped "now"."""
+    kickoff = timeline.at(0, 0, 9, 45)
+    for person in Person.objects.filter(organization=organization):
+        entered = max(kickoff, timeline.on(person.start_date - dt.timedelta(days=21), 10))
+        Person.objects.filter(pk=person.pk).update(created_at=entered)
+        for record in PersonnelRecord.objects.filter(person=person):
+            recorded = max(entered, timeline.on(record.completed_on, 17))
+            PersonnelRecord.objects.filter(pk=record.pk).update(recorded_at=recorded)
 
 
 def _records(

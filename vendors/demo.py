@@ -12,10 +12,11 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
+from compliance.demo_timeline import Timeline
 from compliance.models import Organization, User
 from evidence.models import EvidenceItem
 from vendors import services
-from vendors.models import Category, ReviewOutcome, RiskTier
+from vendors.models import Category, ReviewOutcome, RiskTier, Vendor, VendorReview
 
 
 @dataclass(frozen=True)
@@ -87,7 +88,13 @@ SUMMARIES: dict[str, str] = {
 }
 
 
-def seed(*, organization: Organization, users: dict[str, User], today: dt.date) -> None:
+def seed(
+    *,
+    organization: Organization,
+    users: dict[str, User],
+    today: dt.date,
+    timeline: Timeline | None = None,
+) -> None:
     dana = users["dana"]
     reports = EvidenceItem.objects.filter(organization=organization)
     for spec in VENDORS:
@@ -122,3 +129,18 @@ def seed(*, organization: Organization, users: dict[str, User], today: dt.date) 
                 offboarded_on=today - dt.timedelta(days=spec.offboarded),
                 reason="Migrated the platform to AWS; Heroku apps and add-on data deleted.",
             )
+    _redate(organization, timeline or Timeline.of(organization))
+
+
+def _redate(organization: Organization, timeline: Timeline) -> None:
+    """The vendor register was built at the program's kick-off (a vendor onboarded since, on its
+    onboarding day), each review recorded when it was done (or at the kick-off, for one done
+    before): the one place this demo step re-dates the rows the services stamped "now"."""
+    kickoff = timeline.at(0, 1, 14)
+    for vendor in Vendor.objects.filter(organization=organization):
+        assert vendor.onboarded_on is not None
+        entered = max(kickoff, timeline.on(vendor.onboarded_on, 10))
+        Vendor.objects.filter(pk=vendor.pk).update(created_at=entered)
+        for review in VendorReview.objects.filter(vendor=vendor):
+            recorded = max(entered, timeline.on(review.reviewed_on, 16))
+            VendorReview.objects.filter(pk=review.pk).update(recorded_at=recorded)

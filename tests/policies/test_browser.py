@@ -104,9 +104,10 @@ def test_an_admin_follows_policies_from_the_list_to_the_public_acknowledgement(
     expect(page.locator("table.table tbody tr")).to_have_count(12)
     screenshot(page, "policies-list")
 
-    page.locator('a.stat-value[href="?review=overdue"]').click()
-    expect(page).to_have_url(re.compile(r"review=overdue"))
+    page.locator('a.stat-value[href="?status=in_review"]').click()
+    expect(page).to_have_url(re.compile(r"status=in_review"))
     expect(page.locator("table.table tbody tr")).to_have_count(1)
+    expect(page.locator("table.table tbody tr")).to_contain_text("Vendor Management Policy")
 
     page.goto(f"{base}/o/northwind/policies/")
     page.get_by_role("link", name="Access Control and Password Policy").click()

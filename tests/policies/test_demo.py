@@ -1,10 +1,12 @@
-"""The demo seed: the library imported, most policies approved by Dana, one overdue for review,
-one in review and one draft, and everyone acknowledged but a few laggards."""
+"""The demo seed: the library imported, most policies approved by Dana over the program's ten
+weeks (each effective the day it was approved), one in review and one draft, and everyone
+acknowledged but a few laggards."""
 
 from __future__ import annotations
 
 from django.utils import timezone
 
+from compliance.meetings.weeks import local_date
 from policies import demo
 from policies.dates import organization_today
 from policies.models import Acknowledgement, Distribution, Policy, PolicyVersion
@@ -36,8 +38,12 @@ def test_the_demo_seed_builds_a_believable_policy_program(world: World) -> None:
     approved = [r for r in rows if r.current is not None]
     assert len(approved) == len(rows) - 2
     assert all(r.current.approved_by == world.users["admin"] for r in approved)
-    assert all((today - r.current.effective_date).days <= 400 for r in approved)
-    assert [r.policy.library_key for r in rows if r.review_state == "overdue"] == [demo.OVERDUE]
+    for row in approved:
+        version = row.current
+        # Approved on the day it took effect, within the program's weeks (none in the future).
+        assert local_date(world.org, version.approved_at) == version.effective_date
+        assert 0 <= (today - version.effective_date).days <= 11 * 7
+    assert [r.policy.library_key for r in rows if r.review_state == "overdue"] == []
     open_states = {r.policy.library_key: r.open.status for r in rows if r.current is None}
     assert open_states == {demo.IN_REVIEW: "in_review", demo.DRAFT: "draft"}
     assert PolicyVersion.objects.filter(policy__library_key=demo.REVISED).count() == 2
