@@ -233,8 +233,12 @@ def _evidence_accepted(
     organization: Organization, user: UserLike, since: dt.datetime | None, until: dt.datetime | None
 ) -> Listed:
     revisions = _window(
+        # People's evidence: what Attest records itself (each automated test run's result,
+        # system_key set) is accepted as it is made and shows as the tests' changes instead.
         EvidenceRevision.objects.filter(
-            item__organization=organization, review_status=ReviewStatus.ACCEPTED
+            item__organization=organization,
+            item__system_key="",
+            review_status=ReviewStatus.ACCEPTED,
         ),
         "reviewed_at",
         since,

@@ -88,6 +88,17 @@ def test_the_weeks_events_are_listed_in_the_week_they_happened(story: Story) -> 
     week1, week2, week3 = (changes_of(story, w) for w in (1, 2, 3))
     item = story.objects["item"]
     assert item.title in titles(week1.evidence_accepted)
+    # What Attest records itself (each test run's result) is not listed as evidence accepted.
+    from evidence.models import EvidenceItem
+
+    system = set(
+        EvidenceItem.objects.filter(organization=story.world.org)
+        .exclude(system_key="")
+        .values_list("title", flat=True)
+    )
+    assert system, "the story's test runs record evidence"
+    for week in WEEKS[1:]:
+        assert not titles(changes_of(story, week).evidence_accepted) & system
     assert "Access Control Policy" in titles(week2.policies_approved)
     assert "Access Control Policy" not in titles(week3.policies_approved)
     assert titles(week2.tests_newly_failing) == {"CI scan"}
