@@ -165,7 +165,8 @@ def _reasons(state: State) -> str:
 def _was(state: State | None) -> str:
     if state is None:
         return "new in the program"
-    return f"was {_reasons(state) or 'not ready'}"
+    reasons = _reasons(state) or "not ready"
+    return f"was {reasons.removeprefix('status ')}"
 
 
 def _control_rows(organization: Organization, user: UserLike, changed: Mapping[int, str]) -> Listed:

@@ -15,7 +15,9 @@ can compare it and a cache can keep it.
 from __future__ import annotations
 
 import base64
+import contextlib
 import datetime as dt
+import hashlib
 import io
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -205,6 +207,33 @@ def readiness_trend_png(
     out = io.BytesIO()
     figure.savefig(out, format="png", dpi=dpi, metadata={"Software": "Attest"})
     return out.getvalue()
+
+
+CACHE_SECONDS = 7 * 24 * 3600
+
+
+def readiness_trend_svg_cached(
+    series: Sequence[TrendSeries],
+    *,
+    target: dt.date | None = None,
+    forecast: ForecastLine | None = None,
+) -> str:
+    """:func:`readiness_trend_svg`, kept in the cache under a digest of its input: drawing
+    costs tens of milliseconds and a week's chart does not change between page views. Without
+    the cache (Redis down) the chart is drawn every time."""
+    from django.core.cache import cache
+
+    key = "chart:trend:" + hashlib.sha256(repr((series, target, forecast)).encode()).hexdigest()
+    try:
+        svg = cache.get(key)
+    except Exception:  # an unreachable cache must not break the page
+        svg = None
+    if isinstance(svg, str):
+        return svg
+    svg = readiness_trend_svg(series, target=target, forecast=forecast)
+    with contextlib.suppress(Exception):  # the same: the page is drawn without the cache
+        cache.set(key, svg, CACHE_SECONDS)
+    return svg
 
 
 def data_uri(svg: str) -> str:

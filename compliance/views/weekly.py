@@ -245,7 +245,9 @@ def _trend_chart(framework: dict[str, Any]) -> dict[str, str] | None:
         if forecast.ready_on and framework["trend"][-1].percent < 100
         else None
     )
-    svg = charts.readiness_trend_svg(series, target=adoption.target_audit_date, forecast=line)
+    svg = charts.readiness_trend_svg_cached(
+        series, target=adoption.target_audit_date, forecast=line
+    )
     return {
         "src": charts.data_uri(svg),
         "alt": charts.describe(series, target=adoption.target_audit_date),

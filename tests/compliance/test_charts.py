@@ -7,6 +7,7 @@ import datetime as dt
 import io
 import xml.etree.ElementTree as ET
 
+import pytest
 from PIL import Image
 
 from compliance.charts import (
@@ -83,3 +84,28 @@ def test_the_data_uri_holds_the_svg() -> None:
 
     assert uri.startswith("data:image/svg+xml;base64,")
     assert base64.b64decode(uri.split(",", 1)[1]).decode() == svg
+
+
+def test_the_pages_chart_is_drawn_once_then_read_from_the_cache(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from django.core.cache import cache
+
+    from compliance import charts
+
+    cache.clear()
+    drawn: list[int] = []
+    real = charts.readiness_trend_svg
+
+    def counting(*args: object, **kwargs: object) -> str:
+        drawn.append(1)
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(charts, "readiness_trend_svg", counting)
+    series = [TrendSeries("SOC 2", POINTS)]
+    first = charts.readiness_trend_svg_cached(series, target=TARGET)
+    second = charts.readiness_trend_svg_cached(series, target=TARGET)
+    other = charts.readiness_trend_svg_cached(series, target=TARGET + dt.timedelta(days=1))
+
+    assert first == second != other
+    assert len(drawn) == 2  # the same input once, the changed one again
