@@ -163,3 +163,33 @@ def test_the_cfo_records_the_meeting_and_an_owner_closes_their_action_item(
     expect(page.get_by_test_id("action-item").filter(has_text=TITLE)).to_have_count(0)
     expect(page.get_by_text("go to this week")).to_be_visible()
     look(page, "weekly-last-week")
+
+
+def test_the_cfo_reads_the_trend_and_steps_back_to_last_weeks_changes(
+    page: Page, demo_company: str
+) -> None:
+    base = demo_company
+    northwind = Organization.objects.get(slug=demo.SLUG)
+    last = current_week(northwind).start - dt.timedelta(weeks=1)
+    sign_in(page, base, "dana@northwind.test")
+    page.goto(f"{base}/o/{demo.SLUG}/weekly/")
+
+    # The demo's ten weeks, drawn: the chart loads as an image and says the trend in words.
+    chart = page.get_by_test_id("trend-chart")
+    expect(chart).to_be_visible()
+    assert chart.evaluate("img => img.complete && img.naturalWidth > 0")
+    assert re.match(r"SOC 2 .*: \d+% ready, from \d+% in the week of", chart.get_attribute("alt"))
+    expect(page.get_by_test_id("forecast")).to_contain_text("Forecast ready date")
+    expect(page.get_by_test_id("long-lead")).to_contain_text("Planned after the audit date")
+
+    # The "← Week N" button goes to last week: its changes against the week before.
+    page.get_by_role("link", name=f"← Week {last.isocalendar().week}").click()
+    changes = page.get_by_test_id("weekly-changes")
+    expect(changes).to_contain_text(f"What changed in week {last.isocalendar().week}")
+    expect(changes).to_contain_text(
+        f"Against week {(last - dt.timedelta(weeks=1)).isocalendar().week}"
+    )
+    assert changes.get_by_role("link").count() >= 1  # at least one change, each a link
+    changes.get_by_role("link").first.click()
+    expect(page).not_to_have_url(re.compile(r"/weekly/"))  # it leads to the changed thing
+    look(page, "weekly-change-followed")
