@@ -63,16 +63,19 @@ if [ -z "${REDIS_URL:-}" ]; then
     fi
 fi
 
-# --- Chromium (browser journeys) --------------------------------------------------------------
-export CHROMIUM="${CHROMIUM:-/usr/bin/chromium}"
-if [ ! -x "$CHROMIUM" ]; then
+# --- Debian packages the tests run: Chromium (browser journeys), pdftotext (the PDF reports) ---
+need_package() {  # need_package BINARY PACKAGE WHY
+    [ -x "$1" ] && return 0
     if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-        echo "$ATTEST_TASK: installing Debian's chromium package for the browser tests"
-        DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null \
-            || { apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null; } \
-            || fail "could not install chromium with apt-get."
+        echo "$ATTEST_TASK: installing Debian's $2 package for $3"
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$2" >/dev/null \
+            || { apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$2" >/dev/null; } \
+            || fail "could not install $2 with apt-get."
     else
-        fail "Chromium is missing at $CHROMIUM: install Debian's chromium package or set CHROMIUM."
+        fail "$1 is missing: install Debian's $2 package ($3)."
     fi
-fi
+}
+export CHROMIUM="${CHROMIUM:-/usr/bin/chromium}"
+need_package "$CHROMIUM" chromium "the browser tests (or set CHROMIUM)"
+need_package /usr/bin/pdftotext poppler-utils "the tests that read the PDF reports"
 
