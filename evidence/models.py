@@ -247,6 +247,16 @@ class EvidenceRevision(models.Model):
                 fields=["storage_key"], condition=~Q(storage_key=""), name="revision_file_unique"
             ),
         ]
+        indexes = [
+            # "What changed" on the weekly page and in the digest: evidence accepted in a
+            # week, a range of review times (was a scan of every revision: ~25 ms at 20,000
+            # items, twice a page).
+            models.Index(
+                fields=["reviewed_at"],
+                condition=Q(review_status="accepted"),
+                name="revision_accepted_at",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.item} r{self.number}"
