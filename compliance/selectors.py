@@ -128,13 +128,9 @@ class LongLeadItem:
         return ""
 
 
-def long_lead_items(
-    *, user: UserLike, adoption: AdoptedFramework, today: dt.date, limit: int = LONG_LEAD_LIMIT
-) -> list[LongLeadItem]:
-    """Every long-lead control mapped to the adoption's in-scope requirements and not in place
-    yet (neither implemented nor not applicable), soonest target first (undated last), at most
-    ``limit``, each against its target date and the target audit date. One query (two with the
-    scope)."""
+def _long_lead_not_in_place(user: UserLike, adoption: AdoptedFramework) -> QuerySet[Control]:
+    """Long-lead controls mapped to the adoption's in-scope requirements, neither implemented
+    nor not applicable, that the user may see (one query for the scope)."""
     scope = [c.pk for c in adoption.scope.all()]
     controls = (
         Control.objects.filter(
@@ -147,7 +143,17 @@ def long_lead_items(
         .exclude(status__in=READY_CONTROL_STATUSES)
         .distinct()
     )
-    controls = restrict(controls, user, organization=adoption.organization)
+    return restrict(controls, user, organization=adoption.organization)
+
+
+def long_lead_items(
+    *, user: UserLike, adoption: AdoptedFramework, today: dt.date, limit: int = LONG_LEAD_LIMIT
+) -> list[LongLeadItem]:
+    """Every long-lead control mapped to the adoption's in-scope requirements and not in place
+    yet (neither implemented nor not applicable), soonest target first (undated last), at most
+    ``limit``, each against its target date and the target audit date. One query (two with the
+    scope)."""
+    controls = _long_lead_not_in_place(user, adoption)
     audit = adoption.target_audit_date
     return [
         LongLeadItem(
@@ -171,18 +177,7 @@ def long_lead_after_audit(
     (two with the scope)."""
     if adoption.target_audit_date is None:
         return []
-    scope = [c.pk for c in adoption.scope.all()]
-    controls = (
-        Control.objects.filter(
-            organization=adoption.organization,
-            archived_at__isnull=True,
-            long_lead=True,
-            target_date__gt=adoption.target_audit_date,
-            requirements__framework_id=adoption.framework_id,
-            requirements__category_id__in=scope,
-        )
-        .exclude(status__in=READY_CONTROL_STATUSES)
-        .distinct()
+    controls = _long_lead_not_in_place(user, adoption).filter(
+        target_date__gt=adoption.target_audit_date
     )
-    controls = restrict(controls, user, organization=adoption.organization)
     return list(controls.select_related("owner").order_by("-target_date", "ref_id")[:limit])

@@ -27,13 +27,13 @@ def free_port() -> int:
 
 
 @contextmanager
-def moto_server(start_timeout: float = 30) -> Iterator[str]:
-    """Run ``python -m moto.server`` for the block; yields its address."""
-    port = free_port()
-    process = subprocess.Popen(  # noqa: S603 - our own interpreter running moto's server
-        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+def loopback_process(
+    command: list[str], port: int, name: str, start_timeout: float = 30
+) -> Iterator[None]:
+    """Run ``command`` (a server that will listen on 127.0.0.1:``port``) for the block: wait
+    until the port accepts a connection, then stop the process at the end."""
+    process = subprocess.Popen(  # noqa: S603 - our own interpreter running a test server
+        command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
     try:
         deadline = time.monotonic() + start_timeout
@@ -42,9 +42,9 @@ def moto_server(start_timeout: float = 30) -> Iterator[str]:
                 if sock.connect_ex(("127.0.0.1", port)) == 0:
                     break
             if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("moto's server did not start")
+                raise RuntimeError(f"{name} did not start")
             time.sleep(0.1)
-        yield f"http://127.0.0.1:{port}"
+        yield
     finally:
         process.terminate()
         try:
@@ -52,6 +52,15 @@ def moto_server(start_timeout: float = 30) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+@contextmanager
+def moto_server(start_timeout: float = 30) -> Iterator[str]:
+    """Run ``python -m moto.server`` for the block; yields its address."""
+    port = free_port()
+    command = [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)]
+    with loopback_process(command, port, "moto's server", start_timeout):
+        yield f"http://127.0.0.1:{port}"
 
 
 def moto_reset(endpoint: str) -> None:

@@ -7,17 +7,14 @@ from __future__ import annotations
 import email
 import email.policy
 import mailbox
-import socket
-import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from email.message import EmailMessage
 from pathlib import Path
 
-from tests.moto_server import free_port
+from tests.moto_server import free_port, loopback_process
 
 
 @dataclass(frozen=True)
@@ -39,28 +36,9 @@ class SmtpServer:
 def smtp_server(maildir: Path, start_timeout: float = 30) -> Iterator[SmtpServer]:
     """Run ``python -m aiosmtpd`` with its Maildir handler for the block."""
     port = free_port()
-    process = subprocess.Popen(  # noqa: S603 - our own interpreter running aiosmtpd
-        [
-            sys.executable, "-m", "aiosmtpd", "-n", "-l", f"127.0.0.1:{port}",
-            "-c", "aiosmtpd.handlers.Mailbox", str(maildir),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    try:
-        deadline = time.monotonic() + start_timeout
-        while True:
-            with socket.socket() as sock:
-                if sock.connect_ex(("127.0.0.1", port)) == 0:
-                    break
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("aiosmtpd did not start")
-            time.sleep(0.1)
+    command = [
+        sys.executable, "-m", "aiosmtpd", "-n", "-l", f"127.0.0.1:{port}",
+        "-c", "aiosmtpd.handlers.Mailbox", str(maildir),
+    ]  # fmt: skip
+    with loopback_process(command, port, "aiosmtpd", start_timeout):
         yield SmtpServer("127.0.0.1", port, maildir)
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
