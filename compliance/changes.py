@@ -21,7 +21,7 @@ number of queries whatever the size (a guard test runs it at two sizes); lists a
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -220,6 +220,12 @@ def _requirement_rows(organization: Organization, ids: set[int]) -> Listed:
     )
 
 
+def _listed(rows: Any, row: Callable[[Any], Row]) -> Listed:
+    """The first :data:`LIMIT` of the ordered ``rows`` as ``row`` draws them, and how many
+    there are: two queries."""
+    return Listed([row(x) for x in rows[:LIMIT]], rows.count())
+
+
 def _window(
     rows: Any, field_name: str, since: dt.datetime | None, until: dt.datetime | None
 ) -> Any:
@@ -250,22 +256,15 @@ def _evidence_accepted(
             EvidenceItem.objects.filter(organization=organization), user, organization=organization
         )
     )
-    shown = list(
-        revisions.select_related("item", "reviewed_by").order_by("-reviewed_at", "-pk")[:LIMIT]
-    )
-    count = revisions.count()
-    return Listed(
-        [
-            Row(
-                r.item.title,
-                reverse("evidence_detail", args=[organization.slug, r.item_id]),
-                f"version {r.number}",
-                who=_name(r.reviewed_by),
-                when=r.reviewed_at,
-            )
-            for r in shown
-        ],
-        count,
+    return _listed(
+        revisions.select_related("item", "reviewed_by").order_by("-reviewed_at", "-pk"),
+        lambda r: Row(
+            r.item.title,
+            reverse("evidence_detail", args=[organization.slug, r.item_id]),
+            f"version {r.number}",
+            who=_name(r.reviewed_by),
+            when=r.reviewed_at,
+        ),
     )
 
 
@@ -281,23 +280,16 @@ def _policies_approved(
         since,
         until,
     )
-    shown = list(
-        versions.select_related("policy", "approved_by").order_by("-approved_at", "-pk")[:LIMIT]
-    )
-    count = versions.count()
-    return Listed(
-        [
-            Row(
-                v.policy.title,
-                reverse("policy_detail", args=[organization.slug, v.policy_id]),
-                f"version {v.number}"
-                + (f", effective {v.effective_date:%d %b %Y}" if v.effective_date else ""),
-                who=_name(v.approved_by),
-                when=v.approved_at,
-            )
-            for v in shown
-        ],
-        count,
+    return _listed(
+        versions.select_related("policy", "approved_by").order_by("-approved_at", "-pk"),
+        lambda v: Row(
+            v.policy.title,
+            reverse("policy_detail", args=[organization.slug, v.policy_id]),
+            f"version {v.number}"
+            + (f", effective {v.effective_date:%d %b %Y}" if v.effective_date else ""),
+            who=_name(v.approved_by),
+            when=v.approved_at,
+        ),
     )
 
 
@@ -305,7 +297,7 @@ def _tests_newly_failing(
     organization: Organization, user: UserLike, since: dt.datetime | None, until: dt.datetime | None
 ) -> Listed:
     """Enabled tests whose latest run by ``until`` failed and whose latest run by ``since``
-    did not (it passed, could not run, or there was none): one query (two over the limit)."""
+    did not (it passed, could not run, or there was none)."""
 
     def latest(by: dt.datetime | None) -> Subquery:
         runs = TestRun.objects.filter(
@@ -328,18 +320,13 @@ def _tests_newly_failing(
             Q(then_status__isnull=True) | ~Q(then_status=RunStatus.FAILED)
         )
     tests = restrict(tests, user, organization=organization)
-    shown = list(tests.select_related("control").order_by("name", "pk")[:LIMIT])
-    count = tests.count()
-    return Listed(
-        [
-            Row(
-                t.name,
-                reverse("control_test_detail", args=[organization.slug, t.pk]),
-                f"{t.control.ref_id} {t.control.name}",
-            )
-            for t in shown
-        ],
-        count,
+    return _listed(
+        tests.select_related("control").order_by("name", "pk"),
+        lambda t: Row(
+            t.name,
+            reverse("control_test_detail", args=[organization.slug, t.pk]),
+            f"{t.control.ref_id} {t.control.name}",
+        ),
     )
 
 
