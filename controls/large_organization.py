@@ -1,11 +1,21 @@
 """A large organization for benchmarks and capacity checks, written in bulk.
 
-``manage.py generate_large_organization`` builds the shape of issue 10: SOC 2 adopted, 2,000
-controls (two SOC 2 mappings each, five owners), 20,000 evidence items (ten per control) with
-revisions and reviews, evidence requests with occurrences, an audit trail, and 50 automated
-tests x 400 hourly runs x 50 resources = 1,000,000 per-resource results, each run frozen as a
-revision of its test's evidence like the runner does. ``Size`` scales every figure; the "year of
-hourly tests" preset is one test per control, run every hour for a year, one resource each.
+``manage.py generate_large_organization`` builds the shape of issues 10 and 11: three frameworks
+adopted (SOC 2, ISO/IEC 27001 and a synthetic third catalog, the library holding two), 2,000
+controls (two mappings into each framework, five owners), 20,000 evidence items (ten per
+control) with two years of revisions and reviews (nine each: 180,000, plus one per test run:
+200,000 in all), evidence requests with occurrences, an audit trail, 50 automated tests x 400
+hourly runs x 50 resources = 1,000,000 per-resource results, each run frozen as a revision of
+its test's evidence like the runner does, and two years of weekly readiness snapshots.
+``Size`` scales every figure; the "year of hourly tests" preset is one test per control, run
+every hour for a year, one resource each.
+
+The history is recorded the way the services record it, so readiness as of any past date is
+computed, not invented: controls and their mappings exist from the start of the two years, each
+control's status changes (not started → in progress → implemented) are spread over them, every
+revision has its upload, review and effective date, and the tests exist from their first run.
+The weekly snapshots are then computed by the weekly job's own code (``snapshots_create``,
+readiness as of each week's end), oldest first.
 
 Rows are written with ``bulk_create`` and, for the big tables, PostgreSQL's ``COPY`` with ids
 taken from the tables' sequences: the services would take hours (one audit event, one file and
@@ -39,6 +49,7 @@ from controls.models import (
     ControlTest,
     Finding,
     Framework,
+    FrameworkCategory,
     Integration,
     IntegrationKind,
     Requirement,
@@ -64,16 +75,31 @@ class Size:
     resources_per_run: int = 50
     run_interval_hours: int = 1
     audit_events_per_control: int = 10
+    # Frameworks adopted: SOC 2, then ISO/IEC 27001, then the synthetic third catalog.
+    frameworks: int = 3
+    # Revisions of each person's evidence item, spread over ``history_days``.
+    revisions_per_item: int = 9
+    history_days: int = 730
+    # Weekly readiness snapshots, the newest being last week's.
+    snapshot_weeks: int = 104
 
     @property
     def results(self) -> int:
         return self.tests * self.runs_per_test * self.resources_per_run
 
+    @property
+    def revisions(self) -> int:
+        """Evidence revisions: people's (``revisions_per_item`` each) and one per test run."""
+        items = self.controls * self.evidence_per_control
+        return items * self.revisions_per_item + self.tests * self.runs_per_test
+
     def describe(self) -> str:
         return (
-            f"{self.controls:,} controls, {self.controls * self.evidence_per_control:,} evidence "
-            f"items, {self.tests:,} tests x {self.runs_per_test:,} runs x "
-            f"{self.resources_per_run:,} resources = {self.results:,} results"
+            f"{self.controls:,} controls, {self.frameworks} frameworks, "
+            f"{self.controls * self.evidence_per_control:,} evidence items, "
+            f"{self.revisions:,} revisions, {self.tests:,} tests x {self.runs_per_test:,} runs x "
+            f"{self.resources_per_run:,} resources = {self.results:,} results, "
+            f"{self.snapshot_weeks} weeks of snapshots"
         )
 
     def scaled(self, factor: float) -> Size:
@@ -116,22 +142,81 @@ def generate_large_organization(
     progress: Callable[[str], None] = lambda _: None,
 ) -> Generated:
     """Build the organization ``slug`` of ``size``; refuses a slug that exists."""
+    if not 1 <= size.frameworks <= 3:
+        raise ValueError("frameworks: 1 (SOC 2), 2 (and ISO/IEC 27001) or 3 (and a synthetic one).")
     if Organization.objects.filter(slug=slug).exists():
         raise AlreadyGenerated(
             f"An organization with the slug {slug!r} exists already; nothing was changed. "
             "Choose another --slug (or delete that organization) to generate again."
         )
     catalog_load()
-    soc2 = Framework.objects.filter(slug="soc2").first()
-    if soc2 is None:
-        raise RuntimeError("The SOC 2 catalog did not load (controls/library/frameworks).")
+    frameworks = [Framework.objects.filter(slug=s).first() for s in ("soc2", "iso27001")]
+    if None in frameworks:
+        raise RuntimeError("The catalogs did not load (controls/library/frameworks).")
     with transaction.atomic():
         generator = _Generator(slug=slug, size=size, rng=random.Random(seed), progress=progress)
-        result = generator.run(soc2)
+        result = generator.run([f for f in frameworks if f is not None] + [_synthetic_framework()])
     _recompute_readiness(result.organization)
     # The runs' closed days, rolled up as the hourly beat job would (controls.monitoring.history).
     history.roll_up(result.organization)
+    if size.snapshot_weeks:
+        with transaction.atomic():
+            result.counts["weekly snapshots"] = _snapshots(result.organization, size.snapshot_weeks)
+        progress(f"{result.counts['weekly snapshots']:,} weekly snapshots")
     return result
+
+
+SYNTHETIC_KEY = "attest.generated.benchmark-catalog"
+SYNTHETIC_CATEGORIES = 4
+SYNTHETIC_REQUIREMENTS = 60  # per category
+
+
+def _synthetic_framework() -> Framework:
+    """A third catalog for generated organizations (the library holds SOC 2 and ISO/IEC 27001):
+    four categories of sixty requirements, shared by every generated organization."""
+    framework, created = Framework.objects.get_or_create(
+        key=SYNTHETIC_KEY,
+        defaults={
+            "slug": "generated-catalog",
+            "name": "Generated benchmark catalog",
+            "short_name": "Generated",
+            "publisher": "Attest (synthetic, for benchmarks)",
+            "version": 1,
+            "content_sha256": _sha(SYNTHETIC_KEY, SYNTHETIC_CATEGORIES, SYNTHETIC_REQUIREMENTS),
+        },
+    )
+    if created:
+        categories = FrameworkCategory.objects.bulk_create(
+            FrameworkCategory(
+                framework=framework, code=f"G{c + 1}", name=f"Generated area {c + 1}", order=c
+            )
+            for c in range(SYNTHETIC_CATEGORIES)
+        )
+        Requirement.objects.bulk_create(
+            Requirement(
+                framework=framework,
+                key=f"{SYNTHETIC_KEY}:G{c + 1}.{r + 1}",
+                ref_id=f"G{c + 1}.{r + 1}",
+                title=f"Generated requirement {c + 1}.{r + 1}",
+                category=category,
+                order=c * SYNTHETIC_REQUIREMENTS + r,
+            )
+            for c, category in enumerate(categories)
+            for r in range(SYNTHETIC_REQUIREMENTS)
+        )
+    return framework
+
+
+def _snapshots(organization: Organization, weeks: int) -> int:
+    """The weekly snapshots of the last ``weeks`` weeks, computed as the weekly job does
+    (readiness as of each week's end, from the generated history)."""
+    from compliance.snapshots import last_completed_week, snapshots_create
+
+    last = last_completed_week(organization)
+    return snapshots_create(
+        organization=organization,
+        weeks=[last - dt.timedelta(weeks=n) for n in range(weeks)],
+    ).created
 
 
 def _recompute_readiness(organization: Organization) -> None:
@@ -194,16 +279,22 @@ class _Generator:
         self.today = self.now.date()
         self.counts: dict[str, int] = {}
 
-    def run(self, soc2: Framework) -> Generated:
+    def run(self, frameworks: Sequence[Framework]) -> Generated:
         self.organization = Organization.objects.create(
             name=f"Large organization {self.slug}", slug=self.slug
         )
         self.owners = self._owners()
-        adoption = AdoptedFramework.objects.create(
-            organization=self.organization, framework=soc2, adopted_by=self.owners[0]
+        frameworks = frameworks[: self.size.frameworks]
+        for framework in frameworks:
+            adoption = AdoptedFramework.objects.create(
+                organization=self.organization, framework=framework, adopted_by=self.owners[0]
+            )
+            adoption.scope.set(framework.categories.all())
+        # Adopted when the history starts, so the weekly snapshots of those weeks are in place.
+        AdoptedFramework.objects.filter(organization=self.organization).update(
+            adopted_at=self.now - dt.timedelta(days=self.size.history_days)
         )
-        adoption.scope.set(soc2.categories.all())
-        self.controls = self._controls(soc2)
+        self.controls = self._controls(frameworks)
         self._evidence()
         self._requests()
         self._tests()
@@ -224,10 +315,11 @@ class _Generator:
             users.append(user)
         return users
 
-    def _controls(self, soc2: Framework) -> list[Control]:
-        requirements = list(
-            Requirement.objects.filter(framework=soc2, assessable=True, withdrawn=False)
-        )
+    def _controls(self, frameworks: Sequence[Framework]) -> list[Control]:
+        catalogs = [
+            list(Requirement.objects.filter(framework=f, assessable=True, withdrawn=False))
+            for f in frameworks
+        ]
         statuses = ["implemented"] * 93 + ["in_progress"] * 5 + ["not_started"] * 2
         frequencies = ["quarterly", "annual", "monthly", "continuous", "event_driven"]
         controls = [
@@ -243,19 +335,49 @@ class _Generator:
             for i in range(self.size.controls)
         ]
         Control.objects.bulk_create(controls, batch_size=BATCH)
-        per = min(self.size.mappings_per_control, len(requirements))
-        ControlRequirement.objects.bulk_create(
-            (
-                ControlRequirement(control=control, requirement=requirement)
-                for control in controls
-                for requirement in self.rng.sample(requirements, per)
-            ),
-            batch_size=BATCH,
+        mappings = [
+            ControlRequirement(control=control, requirement=requirement)
+            for control in controls
+            for requirements in catalogs
+            for requirement in self.rng.sample(
+                requirements, min(self.size.mappings_per_control, len(requirements))
+            )
+        ]
+        ControlRequirement.objects.bulk_create(mappings, batch_size=BATCH)
+        # Everything exists from the start of the history; statuses moved over it.
+        start = self.now - dt.timedelta(days=self.size.history_days)
+        Control.objects.filter(organization=self.organization).update(created_at=start)
+        ControlRequirement.objects.filter(control__organization=self.organization).update(
+            created_at=start
         )
+        self._status_history(controls, start)
+        self.counts["frameworks"] = len(frameworks)
         self.counts["controls"] = len(controls)
-        self.counts["mappings"] = len(controls) * per
+        self.counts["mappings"] = len(mappings)
         self.progress(f"{len(controls):,} controls")
         return controls
+
+    def _status_history(self, controls: Sequence[Control], start: dt.datetime) -> None:
+        """Each control not started at ``start``; an implemented one went in progress and then
+        implemented at moments spread over the history (a steady rise), one in progress went in
+        progress."""
+        from controls.models import ControlStatusChange
+
+        span = (self.now - start) - dt.timedelta(days=37)
+        rows = []
+        for control in controls:
+            if control.status == "not_started":
+                continue
+            done = start + dt.timedelta(days=30) + span * self.rng.random()
+            began = done - dt.timedelta(days=self.rng.randrange(7, 30))
+            rows.append((control.pk, "not_started", "in_progress", self.owners[0].pk, "", began))
+            if control.status == "implemented":
+                rows.append((control.pk, "in_progress", "implemented", control.owner_id, "", done))
+        self.counts["status changes"] = _copy(
+            ControlStatusChange,
+            ["control", "from_status", "to_status", "actor", "reason", "created_at"],
+            rows,
+        )
 
     # --- evidence ---------------------------------------------------------------------------------
 
@@ -270,22 +392,37 @@ class _Generator:
         from evidence.services import evidence_refresh_latest
 
         per = self.size.evidence_per_control
-        n = len(self.controls) * per
-        item_ids = _next_ids(EvidenceItem, n)
+        item_ids = _next_ids(EvidenceItem, len(self.controls) * per)
         kinds = [EvidenceKind.FILE] * 6 + [EvidenceKind.LINK] * 3 + [EvidenceKind.NOTE]
         items = []  # (id, control, kind, owner)
         for index, item_id in enumerate(item_ids):
             control = self.controls[index // per]
             items.append((item_id, control, kinds[index % len(kinds)], control.owner_id))
         org = self.organization.pk
+        # Each item's revisions are spread from the start of the history to the item's effective
+        # date (within the last 400 days, so some are stale): revision k of n on the k-th step.
+        first_day = self.today - dt.timedelta(days=self.size.history_days)
+        n = max(1, self.size.revisions_per_item)
+        effective = [self.today - dt.timedelta(days=self.rng.randrange(0, 400)) for _ in items]
+
+        def day_of(i: int, k: int) -> dt.date:
+            if n == 1:
+                return effective[i]
+            return first_day + (effective[i] - first_day) * k // (n - 1)
+
+        def at(day: dt.date, hours: float) -> dt.datetime:
+            moment = (
+                self.now - dt.timedelta(days=(self.today - day).days) + dt.timedelta(hours=hours)
+            )
+            return min(moment, self.now)
+
         self.counts["evidence items"] = _copy(
             EvidenceItem,
             ["id", "organization", "title", "kind", "effective_date", "created_by", "created_at",
              "system_key", "review_status"],
             (
-                (item_id, org, f"Evidence {i + 1} of {control.ref_id}", kind,
-                 self.today - dt.timedelta(days=self.rng.randrange(0, 400)), owner, self.now, "",
-                 "")
+                (item_id, org, f"Evidence {i + 1} of {control.ref_id}", kind, effective[i], owner,
+                 at(day_of(i, 0), -8), "", "")
                 for i, (item_id, control, kind, owner) in enumerate(items)
             ),
         )  # fmt: skip
@@ -294,24 +431,34 @@ class _Generator:
             ["evidenceitem", "control"],
             ((item_id, control.pk) for item_id, control, _, _ in items),
         )
-        # One revision each, a second on every fourth item: the first accepted, a second one
-        # pending or (one in ten) rejected; every decision also has its review row.
-        revisions = []  # (item, number, kind, uploader, status)
+        # Earlier revisions were accepted (one in twenty rejected); the newest is accepted, or
+        # waiting for review on every fourth item (rejected on every fortieth). Each decision
+        # is taken one to three days after the upload and has its review row.
+        revisions = []  # (item, number, kind, uploader, status, uploaded, reviewed, day)
         for i, (item_id, _, kind, owner) in enumerate(items):
-            revisions.append((item_id, 1, kind, owner, ReviewStatus.ACCEPTED))
-            if i % 4 == 0:
-                second = ReviewStatus.REJECTED if i % 40 == 0 else ReviewStatus.PENDING
-                revisions.append((item_id, 2, kind, owner, second))
+            for k in range(n):
+                newest = k == n - 1
+                if newest and i % 4 == 0:
+                    status = ReviewStatus.REJECTED if i % 40 == 0 else ReviewStatus.PENDING
+                elif not newest and (i + k) % 20 == 0:
+                    status = ReviewStatus.REJECTED
+                else:
+                    status = ReviewStatus.ACCEPTED
+                day = day_of(i, k)
+                uploaded = at(day, -self.rng.uniform(0, 8))
+                reviewed = (
+                    None if status == ReviewStatus.PENDING
+                    else min(uploaded + dt.timedelta(hours=self.rng.uniform(1, 72)), self.now)
+                )  # fmt: skip
+                revisions.append((item_id, k + 1, kind, owner, status, uploaded, reviewed, day))
         revision_ids = _next_ids(EvidenceRevision, len(revisions))
         reviewer = self.owners[0].pk
-        uploaded = self.now - dt.timedelta(days=1)
 
         def revision_rows() -> Iterator[tuple[Any, ...]]:
-            for rid, (item_id, number, kind, owner, status) in zip(
+            for rid, (item_id, number, kind, owner, status, uploaded, reviewed, day) in zip(
                 revision_ids, revisions, strict=True
             ):
                 is_file = kind == EvidenceKind.FILE
-                decided = status != ReviewStatus.PENDING
                 yield (
                     rid, item_id, number,
                     f"generated/{self.slug}/{rid}" if is_file else "",
@@ -322,30 +469,33 @@ class _Generator:
                     f"https://docs.example.com/evidence/{rid}" if kind == EvidenceKind.LINK else "",
                     "Reviewed in the weekly meeting." if kind == EvidenceKind.NOTE else "",
                     owner, uploaded, status,
-                    reviewer if decided else None,
-                    uploaded if decided else None,
+                    reviewer if reviewed else None,
+                    reviewed,
                     "Screenshot is unreadable." if status == ReviewStatus.REJECTED else "",
+                    day,
                 )  # fmt: skip
 
         self.counts["evidence revisions"] = _copy(
             EvidenceRevision,
             ["id", "item", "number", "storage_key", "original_name", "size", "content_type",
              "sha256", "url", "note", "uploaded_by", "uploaded_at", "review_status",
-             "reviewed_by", "reviewed_at", "review_reason"],
+             "reviewed_by", "reviewed_at", "review_reason", "effective_date"],
             revision_rows(),
         )  # fmt: skip
         self.counts["revision reviews"] = _copy(
             RevisionReview,
             ["revision", "from_status", "to_status", "actor", "reason", "created_at"],
             (
-                (rid, ReviewStatus.PENDING, status, reviewer, "", uploaded)
-                for rid, (_, _, _, _, status) in zip(revision_ids, revisions, strict=True)
-                if status != ReviewStatus.PENDING
+                (rid, ReviewStatus.PENDING, status, reviewer, "", reviewed)
+                for rid, (_, _, _, _, status, _, reviewed, _) in zip(
+                    revision_ids, revisions, strict=True
+                )
+                if reviewed is not None
             ),
         )
         # Each item's latest revision and its status, as the services keep them.
         evidence_refresh_latest(items=EvidenceItem.objects.filter(organization=self.organization))
-        self.progress(f"{n:,} evidence items, {len(revisions):,} revisions")
+        self.progress(f"{len(items):,} evidence items, {len(revisions):,} revisions")
 
     def _requests(self) -> None:
         """One quarterly evidence request per ten controls, two years of occurrences each."""
@@ -472,6 +622,8 @@ class _Generator:
                 failing.append({f for f in fails if f < len(resources)})
             start = self.now - interval * size.runs_per_test
             slots = [start + interval * (r + 1) for r in range(size.runs_per_test)]
+            # The test was set up just before its first run.
+            ControlTest.objects.filter(pk=test.pk).update(created_at=start)
 
             _copy(
                 EvidenceRevision,

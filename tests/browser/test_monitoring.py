@@ -122,7 +122,8 @@ def test_a_run_whose_results_were_summarised_shows_its_outcome_and_why_they_are_
     generated = generate_large_organization(
         slug="kept",
         size=Size(controls=4, evidence_per_control=1, tests=1, runs_per_test=10,
-                  resources_per_run=3, run_interval_hours=24, audit_events_per_control=1),
+                  resources_per_run=3, run_interval_hours=24, audit_events_per_control=1,
+                  snapshot_weeks=0),
     )  # fmt: skip
     generated.admin.set_password(PASSWORD)
     generated.admin.save()

@@ -30,6 +30,7 @@ SIZE = Size(
     runs_per_test=1500,
     resources_per_run=1,
     audit_events_per_control=40,
+    snapshot_weeks=0,
 )
 
 

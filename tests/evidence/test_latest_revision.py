@@ -240,7 +240,7 @@ def test_a_generated_large_organization_names_every_latest_revision(world: World
     generate_large_organization(
         slug="big",
         size=Size(controls=8, evidence_per_control=4, tests=2, runs_per_test=3,
-                  resources_per_run=2, audit_events_per_control=1),
+                  resources_per_run=2, audit_events_per_control=1, snapshot_weeks=0),
     )  # fmt: skip
     statuses = {status for _, status in assert_in_step().values()}
     assert statuses == {ACCEPTED, PENDING, REJECTED}

@@ -21,12 +21,27 @@ def _positive(raw: str) -> int:
     return value
 
 
+def _frameworks(raw: str) -> int:
+    value = int(raw)
+    if not 1 <= value <= 3:
+        raise ValueError(raw)
+    return value
+
+
+def _weeks(raw: str) -> int:
+    value = int(raw)
+    if value < 0:
+        raise ValueError(raw)
+    return value
+
+
 class Command(BaseCommand):
     help = (
-        "Build a large synthetic organization for benchmarks (issue 10's shape: SOC 2, 2,000 "
-        "controls, 20,000 evidence items, 50 tests x 400 runs x 50 resources). Writes in bulk in "
-        "one transaction; refuses a slug that exists. Evidence files are not stored: use a "
-        "database made for measuring, never a production one."
+        "Build a large synthetic organization for benchmarks (the shape of issues 10 and 11: "
+        "three frameworks, 2,000 controls, 20,000 evidence items with 200,000 revisions, 50 "
+        "tests x 400 runs x 50 resources, two years of weekly snapshots). Writes in bulk; "
+        "refuses a slug that exists. Evidence files are not stored: use a database made for "
+        "measuring, never a production one."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -49,10 +64,23 @@ class Command(BaseCommand):
             ("runs-per-test", None),
             ("resources-per-run", None),
             ("evidence-per-control", None),
+            ("revisions-per-item", None),
         ]:
             parser.add_argument(
                 f"--{name}", type=_positive, default=default, help="Override this count."
             )
+        parser.add_argument(
+            "--frameworks",
+            type=_frameworks,
+            default=None,
+            help="1 (SOC 2), 2 (and ISO/IEC 27001) or 3 (and a synthetic catalog; the default).",
+        )
+        parser.add_argument(
+            "--snapshot-weeks",
+            type=_weeks,
+            default=None,
+            help="Weeks of weekly readiness snapshots (104 by default; 0 for none).",
+        )
         parser.add_argument("--seed", type=int, default=10)
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -69,6 +97,9 @@ class Command(BaseCommand):
                 ("runs_per_test", "runs_per_test"),
                 ("resources_per_run", "resources_per_run"),
                 ("evidence_per_control", "evidence_per_control"),
+                ("revisions_per_item", "revisions_per_item"),
+                ("frameworks", "frameworks"),
+                ("snapshot_weeks", "snapshot_weeks"),
             ]
             if options[option] is not None
         }

@@ -27,6 +27,7 @@ DAILY = Size(
     resources_per_run=3,
     run_interval_hours=24,
     audit_events_per_control=1,
+    snapshot_weeks=0,
 )
 
 
