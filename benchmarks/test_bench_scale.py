@@ -48,8 +48,9 @@ TARGET_KB = 300
 
 def _slug(size: Size) -> str:
     return (
-        f"scale-{size.controls}-{size.evidence_per_control}-{size.tests}x{size.runs_per_test}"
-        f"x{size.resources_per_run}"
+        f"scale-{size.controls}-{size.evidence_per_control}x{size.revisions_per_item}-"
+        f"{size.tests}x{size.runs_per_test}x{size.resources_per_run}-{size.frameworks}f-"
+        f"{size.snapshot_weeks}w"
     )
 
 
@@ -238,11 +239,19 @@ def _queries() -> Iterator[list[tuple[float, str, Any]]]:
         yield sent
 
 
+def _get(client: Client, url: str) -> tuple[int, bytes]:
+    """A request and its whole body (a streamed one read to its end)."""
+    response = client.get(url)
+    if response.streaming:
+        return response.status_code, b"".join(response.streaming_content)  # type: ignore[attr-defined]
+    return response.status_code, response.content
+
+
 def _measure(client: Client, page: Page, n: int) -> Measure:
-    client.get(page.url)  # warm up: templates, caches, the plan cache
+    _get(client, page.url)  # warm up: templates, caches, the plan cache
     with _queries() as queries:
-        response = client.get(page.url)
-    ms = median_ms(lambda: client.get(page.url), n)
+        status, body = _get(client, page.url)
+    ms = median_ms(lambda: _get(client, page.url), n)
 
     def run_sql() -> None:
         with connection.cursor() as cursor:
@@ -253,9 +262,9 @@ def _measure(client: Client, page: Page, n: int) -> Measure:
     run_sql()
     sql_ms = median_ms(run_sql, n)
     return Measure(
-        response.status_code,
+        status,
         len(queries),
-        len(response.content),
+        len(body),
         ms,
         sql_ms,
         _above_jit_threshold([(sql, params) for _, sql, params in queries]),

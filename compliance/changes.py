@@ -169,30 +169,46 @@ def _was(state: State | None) -> str:
     return f"was {reasons.removeprefix('status ')}"
 
 
-def _control_rows(organization: Organization, user: UserLike, changed: Mapping[int, str]) -> Listed:
-    """``changed``: control id → detail. The first :data:`LIMIT` by reference: one query (none
-    when nothing changed)."""
-    if not changed:
-        return Listed()
-    controls = restrict(
-        Control.objects.filter(organization=organization, pk__in=list(changed)),
-        user,
-        organization=organization,
-    )
-    shown = list(controls.select_related("owner").order_by("ref_id", "pk")[:LIMIT])
+def _control_rows(
+    organization: Organization, user: UserLike, *lists: Mapping[int, str]
+) -> list[Listed]:
+    """Each of ``lists`` (control id → detail, disjoint) as a :class:`Listed` of its first
+    :data:`LIMIT` controls by reference: one query for them all (a union of each list's first
+    rows; none when nothing changed), so the count does not depend on which lists have rows."""
+    parts = [
+        restrict(
+            Control.objects.filter(organization=organization, pk__in=list(changed)),
+            user,
+            organization=organization,
+        )
+        .order_by("ref_id", "pk")
+        .values_list("pk", "ref_id", "name", "owner__full_name", "owner__email")[:LIMIT]
+        for changed in lists
+        if changed
+    ]
+    found: dict[int, tuple[Any, ...]] = {}
+    if parts:
+        query = parts[0].union(*parts[1:], all=True) if len(parts) > 1 else parts[0]
+        found = {row[0]: row for row in query}
     org = organization.slug
-    return Listed(
-        [
-            Row(
-                f"{c.ref_id} {c.name}",
-                reverse("control_detail", args=[org, c.pk]),
-                changed[c.pk],
-                who=_name(c.owner),
+    listed = []
+    for changed in lists:
+        shown = sorted((found[pk] for pk in changed if pk in found), key=lambda r: (r[1], r[0]))
+        listed.append(
+            Listed(
+                [
+                    Row(
+                        f"{ref_id} {name}",
+                        reverse("control_detail", args=[org, pk]),
+                        changed[pk],
+                        who=full_name or email or "",
+                    )
+                    for pk, ref_id, name, full_name, email in shown
+                ],
+                len(changed),
             )
-            for c in shown
-        ],
-        len(changed),
-    )
+        )
+    return listed
 
 
 def _name(user: Any) -> str:
@@ -387,8 +403,7 @@ def week_changes(
             for pk, state in after_states.items()
             if not state[1] and pk in before_states and before_states[pk][1]
         }
-        changes.newly_ready = _control_rows(organization, user, newly)
-        changes.regressed = _control_rows(organization, user, regressed)
+        changes.newly_ready, changes.regressed = _control_rows(organization, user, newly, regressed)
         changes.new_gaps = _requirement_rows(organization, after_gaps - before_gaps)
     return changes
 

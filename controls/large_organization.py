@@ -364,7 +364,7 @@ class _Generator:
         from controls.models import ControlStatusChange
 
         span = (self.now - start) - dt.timedelta(days=37)
-        rows = []
+        rows: list[tuple[int, str, str, int | None, str, dt.datetime]] = []
         for control in controls:
             if control.status == "not_started":
                 continue
