@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import os
+import statistics
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -219,6 +220,7 @@ class Measure:
     ms: float
     sql_ms: float
     jit_queries: int
+    db_ms: float = 0.0  # the page's own queries: their time summed, median over the requests
 
 
 @contextmanager
@@ -252,6 +254,11 @@ def _measure(client: Client, page: Page, n: int) -> Measure:
     with _queries() as queries:
         status, body = _get(client, page.url)
     ms = median_ms(lambda: _get(client, page.url), n)
+    db_times = []
+    for _ in range(n):
+        with _queries() as sent:
+            _get(client, page.url)
+        db_times.append(sum(t for t, _, _ in sent))
 
     def run_sql() -> None:
         with connection.cursor() as cursor:
@@ -268,6 +275,7 @@ def _measure(client: Client, page: Page, n: int) -> Measure:
         ms,
         sql_ms,
         _above_jit_threshold([(sql, params) for _, sql, params in queries]),
+        statistics.median(db_times),
     )
 
 
