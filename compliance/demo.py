@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.utils import timezone
 
+from audits import demo as audits_demo
 from compliance import services as core
 from compliance import snapshots
 from compliance.demo_timeline import WEEKS, Timeline, stamped
@@ -147,6 +148,9 @@ def _seed_demo(*, today: dt.date) -> Organization:
     vendors_demo.seed(organization=org, users=users, today=today, timeline=timeline)
     monitoring_demo.seed(organization=org, users=users, timeline=timeline)
     meetings_demo.seed(organization=org, users=users)
+    audits_demo.seed(
+        organization=org, users=users, timeline=timeline, audit_date=timeline.day(AUDIT_WEEK, 4)
+    )
 
     # A second, smaller organization to show switching: an ISO 27001 effort at the R&D arm.
     labs = core.organization_create(

@@ -55,6 +55,8 @@ class Capability(StrEnum):
     # The weekly meeting's record: write its notes; raise action items for anyone, reassign and
     # delete them (a member raises, edits and closes only their own).
     MANAGE_MEETINGS = "manage_meetings"
+    # Audit engagements: create and edit them, share them with auditors, read their access log.
+    MANAGE_AUDITS = "manage_audits"
 
 
 ROLE_CAPABILITIES: dict[str, frozenset[Capability]] = {
@@ -147,10 +149,25 @@ class ObjectPolicy:
 
 _POLICIES: dict[type[models.Model], ObjectPolicy] = {}
 
+# What an auditor may see of a model: the rows within the scope and window of the engagements
+# granted to them (the audits app registers one per model an auditor can reach), in place of
+# the model's policy; auditors never change such a model. A model without one follows its
+# policy (which gives auditors nothing of the program: their organization, their membership).
+_AUDITOR_SCOPES: dict[type[models.Model], RoleFilter] = {}
+
 
 def register_policy(policy: ObjectPolicy) -> ObjectPolicy:
     _POLICIES[policy.model] = policy
     return policy
+
+
+def register_auditor_scope(model: type[models.Model], scope: RoleFilter) -> RoleFilter:
+    _AUDITOR_SCOPES[model] = scope
+    return scope
+
+
+def auditor_scoped_models() -> list[type[models.Model]]:
+    return list(_AUDITOR_SCOPES)
 
 
 def policy_for(model: type[models.Model]) -> ObjectPolicy:
@@ -174,7 +191,11 @@ def _permitted(
     condition: Q | None = None
     whole_organizations = True
     for membership in selected:
-        role_filter = getattr(policy, action)(membership)
+        if membership.role == Role.AUDITOR and model in _AUDITOR_SCOPES:
+            # Within the engagements granted to them, and never a change.
+            role_filter = _AUDITOR_SCOPES[model](membership) if action == "view" else None
+        else:
+            role_filter = getattr(policy, action)(membership)
         if role_filter is None:
             continue
         whole_organizations = whole_organizations and role_filter == Q()

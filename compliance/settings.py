@@ -79,6 +79,7 @@ INSTALLED_APPS = [
     "policies",
     "people",
     "vendors",
+    "audits",
 ]
 
 MIDDLEWARE = [

@@ -71,6 +71,7 @@ organization_patterns: list[URLPattern | URLResolver] = [
     path("", include("policies.urls")),
     path("", include("people.urls")),
     path("", include("vendors.urls")),
+    path("", include("audits.urls")),
 ]
 
 urlpatterns = [

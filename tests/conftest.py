@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import datetime as dt
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -81,6 +82,18 @@ class World:
         return client
 
 
+def enable_mfa(user: User, secret: str = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP") -> str:
+    """Turn on two-factor sign-in for ``user`` with ``secret``; returns the secret."""
+    import pyotp
+    from django.utils import timezone
+
+    from compliance import mfa
+
+    earlier = timezone.now() - dt.timedelta(minutes=2)
+    mfa.mfa_enable(user=user, secret=secret, code=pyotp.TOTP(secret).at(earlier), now=earlier)
+    return secret
+
+
 def build_world() -> World:
     org = OrganizationFactory(name="Acme", slug="acme")
     other_org = OrganizationFactory(name="Globex", slug="globex")
@@ -117,6 +130,9 @@ def build_world() -> World:
         elif persona == "expired_auditor":
             expires = days_from_now(-1)
         MembershipFactory(user=user, organization=org, role=role, expires_at=expires)
+        if role == Role.AUDITOR:
+            # Auditors see nothing before they turn on two-factor sign-in (audits app).
+            enable_mfa(user)
         users[persona] = user
     outsider = UserFactory(email="outsider@globex.test", full_name="Outsider")
     MembershipFactory(user=outsider, organization=other_org, role=Role.ADMIN)

@@ -4,7 +4,7 @@ from typing import Any
 
 from django.db.models import Count, F, Q, QuerySet
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
 from django.views.generic import TemplateView
@@ -36,11 +36,8 @@ class DashboardView(OrganizationMixin, TemplateView):
 
     def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if not self.can(Capability.VIEW_PROGRAM):
-            return render(
-                request,
-                "dashboard/auditor_home.html",
-                {"organization": self.organization, "membership": self.membership},
-            )
+            # Auditors land on the engagements shared with them (the audits app).
+            return redirect("audit_list", self.organization.slug)
         return super().get(request, *args, **kwargs)
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:

@@ -124,6 +124,12 @@ def walk(user: User, slug: str) -> Walk:
         if response.status_code in BAD or response.status_code >= 500:
             result.failures.append(f"GET {path} → {response.status_code} (shown on {origin})")
             return None
+        if response.status_code in (301, 302) and response["Location"].startswith(inside):
+            # A landing that sends this persona elsewhere (an auditor's dashboard → audits).
+            target = response["Location"]
+            if target not in fetched:
+                queue.append((target, path))
+            return None
         if response.status_code != 200 or "text/html" not in response.get("Content-Type", ""):
             return None
         return read_page(ORIGIN + path, response.content.decode())

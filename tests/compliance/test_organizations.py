@@ -124,9 +124,12 @@ def test_an_expired_auditor_loses_access(world: World) -> None:
 
 def test_an_auditor_lands_on_the_engagements_page_and_sees_no_program(world: World) -> None:
     client = world.client("auditor")
-    page = client.get(reverse("dashboard", args=["acme"]))
+    landing = client.get(reverse("dashboard", args=["acme"]))
+    assert landing.status_code == 302
+    assert landing["Location"] == reverse("audit_list", args=["acme"])
+    page = client.get(landing["Location"])
     assert page.status_code == 200
-    assert "Audit engagements" in page.content.decode()
+    assert "No engagement has been shared with you yet" in page.content.decode()
     assert "MFA everywhere" not in page.content.decode()
     assert client.get(reverse("control_list", args=["acme"])).status_code == 403
 

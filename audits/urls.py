@@ -1,0 +1,35 @@
+from django.urls import path
+
+from audits.views import engagements, portal
+
+urlpatterns = [
+    path("audits/", engagements.AuditListView.as_view(), name="audit_list"),
+    path("audits/new/", engagements.AuditCreateView.as_view(), name="audit_create"),
+    path("audits/<int:audit>/", engagements.AuditDetailView.as_view(), name="audit_detail"),
+    path("audits/<int:audit>/edit/", engagements.AuditEditView.as_view(), name="audit_edit"),
+    path(
+        "audits/<int:audit>/auditors/",
+        engagements.AuditorInviteView.as_view(),
+        name="audit_auditor_invite",
+    ),
+    path(
+        "audits/<int:audit>/auditors/<int:pk>/revoke/",
+        engagements.AuditorRevokeView.as_view(),
+        name="audit_auditor_revoke",
+    ),
+    path(
+        "audits/<int:audit>/access-log/",
+        engagements.AccessLogView.as_view(),
+        name="audit_access_log",
+    ),
+    path("audits/<int:audit>/controls/", portal.ControlsView.as_view(), name="audit_controls"),
+    path("audits/<int:audit>/evidence/", portal.EvidenceView.as_view(), name="audit_evidence"),
+    path(
+        "audits/<int:audit>/evidence/revisions/<int:pk>/download/",
+        portal.EvidenceDownloadView.as_view(),
+        name="audit_evidence_download",
+    ),
+    path("audits/<int:audit>/tests/", portal.TestRunsView.as_view(), name="audit_tests"),
+    path("audits/<int:audit>/policies/", portal.PoliciesView.as_view(), name="audit_policies"),
+    path("audits/<int:audit>/people/", portal.PeopleView.as_view(), name="audit_people"),
+]
