@@ -53,7 +53,7 @@ def access_log(audit: Audit) -> QuerySet[AccessLogEntry]:
 
 
 def in_scope_requirements(audit: Audit) -> QuerySet[Any]:
-    from controls.models import Control, Requirement
+    from controls.models import ControlRequirement, Requirement
 
     window = scope.window_of(audit)
     return (
@@ -64,10 +64,10 @@ def in_scope_requirements(audit: Audit) -> QuerySet[Any]:
         .order_by("order", "ref_id")
         .prefetch_related(
             Prefetch(
-                "mappings__control",
-                queryset=Control.objects.filter(organization=audit.organization).select_related(
-                    "owner"
-                ),
+                "mappings",
+                queryset=ControlRequirement.objects.filter(
+                    control__organization=audit.organization
+                ).select_related("control__owner"),
             )
         )
     )

@@ -1,0 +1,198 @@
+"""The engagement pages (issue 12, items 3 and 5): who may open and post what (every view,
+every persona), what an auditor's visit and download leave in the access log and the audit
+trail, and a fixed number of queries whatever the evidence."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from audits.models import AccessLogEntry, Audit, AuditorAccess
+from compliance.models import AuditEvent
+from evidence.models import EvidenceItem
+from tests.conftest import World
+
+pytestmark = pytest.mark.django_db
+
+READERS = {"admin": 200, "owner": 200, "viewer": 200, "auditor": 200}
+ADMIN_ONLY = {"admin": 200, "owner": 403, "viewer": 403, "auditor": 403}
+NOBODY_ELSE = {"expired_auditor": 404, "outsider": 404, "anonymous": 302}
+
+PAGES = {
+    "audit_list": READERS,
+    "audit_create": ADMIN_ONLY,
+    "audit_detail": READERS,
+    "audit_edit": ADMIN_ONLY,
+    "audit_controls": READERS,
+    "audit_evidence": READERS,
+    "audit_tests": READERS,
+    "audit_policies": READERS,
+    "audit_people": READERS,
+    "audit_access_log": ADMIN_ONLY,
+    "audit_evidence_download": READERS,
+}
+
+
+def client_of(world: World, persona: str) -> Client:
+    return Client() if persona == "anonymous" else world.client(persona)
+
+
+def url(name: str, audit: Audit, revision_pk: int = 0) -> str:
+    if name in ("audit_list", "audit_create"):
+        return reverse(name, args=["acme"])
+    if name == "audit_evidence_download":
+        return reverse(name, args=["acme", audit.pk, revision_pk])
+    return reverse(name, args=["acme", audit.pk])
+
+
+@pytest.mark.parametrize("name", sorted(PAGES))
+def test_who_may_open_each_page(
+    world: World,
+    engagement: Audit,
+    make_evidence: Callable[..., EvidenceItem],
+    name: str,
+) -> None:
+    item = make_evidence(dt.date(2026, 3, 1))
+    expected = {**PAGES[name], **NOBODY_ELSE}
+    got = {
+        persona: client_of(world, persona)
+        .get(url(name, engagement, item.latest_revision_id or 0))
+        .status_code
+        for persona in expected
+    }
+    assert got == expected
+
+
+@pytest.mark.parametrize(
+    "name", ["audit_create", "audit_edit", "audit_auditor_invite", "audit_auditor_revoke"]
+)
+def test_only_admins_change_an_engagement_or_its_auditors(
+    world: World, engagement: Audit, name: str
+) -> None:
+    access = AuditorAccess.objects.get(audit=engagement)
+    if name == "audit_create":
+        target = reverse(name, args=["acme"])
+    elif name == "audit_auditor_revoke":
+        target = reverse(name, args=["acme", engagement.pk, access.pk])
+    else:
+        target = reverse(name, args=["acme", engagement.pk])
+    data = {"email": "new@cpa.test", "name": "Changed"}
+    events = AuditEvent.objects.count()
+    for persona, status in {
+        "owner": 403, "viewer": 403, "auditor": 403, "expired_auditor": 404, "outsider": 404,
+    }.items():  # fmt: skip
+        assert client_of(world, persona).post(target, data).status_code == status, persona
+    assert AuditEvent.objects.count() == events
+    engagement.refresh_from_db()
+    assert engagement.name == "SOC 2 Type II 2026"
+    assert AuditorAccess.objects.get(pk=access.pk).revoked_at is None
+
+
+def test_the_admin_creates_an_engagement_from_the_form_and_bad_input_is_explained(
+    world: World, adoption: object
+) -> None:
+    client = world.client("admin")
+    bad = client.post(
+        reverse("audit_create", args=["acme"]),
+        {"name": "Type II", "adoption": world.org.adopted_frameworks.get().pk,
+         "scope": [world.security.pk], "kind": "type2", "period_start": "2026-01-01",
+         "period_end": "2026-02-01", "status": "planning"},
+    )  # fmt: skip
+    assert bad.status_code == 400
+    assert "at least 3 months" in bad.content.decode()
+    assert not Audit.objects.exists()
+    good = client.post(
+        reverse("audit_create", args=["acme"]),
+        {"name": "Type II", "adoption": world.org.adopted_frameworks.get().pk,
+         "scope": [world.security.pk], "kind": "type2", "period_start": "2026-01-01",
+         "period_end": "2026-06-30", "status": "planning", "report_date": "2026-08-15"},
+    )  # fmt: skip
+    audit = Audit.objects.get()
+    assert good.status_code == 302 and good["Location"] == url("audit_detail", audit)
+
+
+def test_an_auditors_visits_and_downloads_are_logged_and_shown_to_admins(
+    world: World, engagement: Audit, make_evidence: Callable[..., EvidenceItem]
+) -> None:
+    item = make_evidence(dt.date(2026, 3, 1), title="Quarterly access review")
+    auditor = world.client("auditor")
+    page = auditor.get(url("audit_evidence", engagement), HTTP_USER_AGENT="Firefox test")
+    assert "Quarterly access review" in page.content.decode()
+    download = auditor.get(url("audit_evidence_download", engagement, item.latest_revision_id))
+    assert download.status_code == 200
+    assert download["Content-Disposition"].startswith("attachment")
+    assert download["X-Content-Type-Options"] == "nosniff"
+    entries = list(AccessLogEntry.objects.order_by("pk"))
+    assert [(e.action, e.user_label) for e in entries] == [
+        ("view", "auditor@acme.test"),
+        ("download", "auditor@acme.test"),
+    ]
+    assert entries[0].user_agent == "Firefox test" and entries[0].ip == "127.0.0.1"
+    assert entries[0].path == url("audit_evidence", engagement)
+    assert "Quarterly access review" in entries[1].object_repr
+    assert AuditEvent.objects.filter(action="evidence.download").count() == 1
+    # The organization's own readers are not logged as auditors.
+    world.client("viewer").get(url("audit_evidence", engagement))
+    assert AccessLogEntry.objects.count() == 2
+    log = world.client("admin").get(url("audit_access_log", engagement)).content.decode()
+    assert "Downloaded" in log and "auditor@acme.test" in log
+    # The tab is offered to admins only.
+    assert (
+        "Access log" in world.client("admin").get(url("audit_detail", engagement)).content.decode()
+    )
+    assert "Access log" not in auditor.get(url("audit_detail", engagement)).content.decode()
+
+
+def test_a_file_outside_the_window_cannot_be_downloaded_even_by_its_id(
+    world: World, engagement: Audit, make_evidence: Callable[..., EvidenceItem]
+) -> None:
+    outside = make_evidence(dt.date(2026, 7, 1))
+    response = world.client("auditor").get(
+        url("audit_evidence_download", engagement, outside.latest_revision_id)
+    )
+    assert response.status_code == 404
+    assert not AccessLogEntry.objects.filter(action="download").exists()
+    # Nor through the program's own download: auditors have no program pages.
+    program = world.client("auditor").get(
+        reverse("evidence_download", args=["acme", outside.latest_revision_id])
+    )
+    assert program.status_code in (403, 404)
+
+
+def test_an_auditor_is_offered_no_button_that_changes_anything(
+    world: World, engagement: Audit, make_evidence: Callable[..., EvidenceItem]
+) -> None:
+    make_evidence(dt.date(2026, 3, 1))
+    auditor = world.client("auditor")
+    for name in ("audit_list", "audit_detail", "audit_controls", "audit_evidence", "audit_tests",
+                 "audit_policies", "audit_people"):  # fmt: skip
+        html = auditor.get(url(name, engagement)).content.decode()
+        forms = [f.split("</form>")[0] for f in html.split("<form")[1:]]
+        posting = [f for f in forms if 'method="post"' in f and "Sign out" not in f]
+        assert not posting, (name, posting)
+        for label in ("New engagement", "Edit engagement", "Share with auditor", "Revoke"):
+            assert label not in html, (name, label)
+
+
+@pytest.mark.parametrize("name", ["audit_evidence", "audit_controls", "audit_detail"])
+def test_queries_do_not_grow_with_the_evidence(
+    world: World, engagement: Audit, make_evidence: Callable[..., EvidenceItem], name: str
+) -> None:
+    def count() -> int:
+        client = world.client("auditor")
+        client.get(url(name, engagement))
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(url(name, engagement)).status_code == 200
+        return len(captured.captured_queries)
+
+    make_evidence(dt.date(2026, 2, 1))
+    few = count()
+    for day in range(2, 14):
+        make_evidence(dt.date(2026, 3, day))
+    assert count() == few
