@@ -465,6 +465,19 @@ def evidence_refresh_latest(*, items: QuerySet[EvidenceItem]) -> int:
     )
 
 
+@transaction.atomic
+def revision_download_record(*, actor: User, revision: EvidenceRevision, via: str) -> None:
+    """A file downloaded, by anyone: an event of the audit trail (who, which file, through what:
+    ``web``, ``api`` or an audit engagement's pages)."""
+    audit_record(
+        actor=actor,
+        organization=revision.item.organization,
+        action="evidence.download",
+        obj=revision,
+        after={"file": revision.original_name, "sha256": revision.sha256, "via": via},
+    )
+
+
 def _revision_facts(revision: EvidenceRevision) -> dict[str, Any]:
     facts: dict[str, Any] = {"revision": revision.number}
     if revision.storage_key:

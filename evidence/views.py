@@ -305,10 +305,12 @@ class RevisionDownloadView(OrganizationMixin):
         if not revision.storage_key:
             raise Http404("This revision is a link or a note, not a file.")
         try:
-            return file_response(revision)
+            response = file_response(revision)
         except EvidenceFileMissing:
             context = {"organization": self.organization, "revision": revision}
             return render(request, "evidence/file_missing.html", context, status=404)
+        services.revision_download_record(actor=self.actor, revision=revision, via="web")
+        return response
 
 
 class RevisionReviewView(OrganizationMixin):

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db import transaction
 from django.http import HttpRequest, HttpResponseBase
 from django.shortcuts import render
 from django.views.generic import TemplateView
@@ -16,8 +15,8 @@ from audits import selectors
 from audits.models import AccessAction
 from audits.services import access_log_record
 from audits.views.base import AuditMixin
-from compliance.audit import audit_record
 from compliance.views.mixins import paginate
+from evidence.services import revision_download_record
 
 
 class ControlsView(AuditMixin, TemplateView):
@@ -84,14 +83,9 @@ class EvidenceDownloadView(AuditMixin):
             obj=revision,
             object_repr=f"{revision.item.title} r{revision.number} ({revision.original_name})",
         )
-        with transaction.atomic():
-            audit_record(
-                actor=self.actor,
-                organization=self.organization,
-                action="evidence.download",
-                obj=revision,
-                after={"audit": self.audit.pk, "file": revision.original_name},
-            )
+        revision_download_record(
+            actor=self.actor, revision=revision, via=f"audit engagement {self.audit.pk}"
+        )
         return response
 
 

@@ -230,7 +230,9 @@ class RevisionViewSet(OrganizationScopedMixin, mixins.RetrieveModelMixin, viewse
         revision = self.get_object()
         if not revision.storage_key:
             raise exceptions.NotFound("This revision is a link or a note, not a file.")
-        return file_response(revision)
+        response = file_response(revision)
+        services.revision_download_record(actor=self.actor, revision=revision, via="api")
+        return response
 
     @extend_schema(request=ReviewSerializer, responses={200: RevisionSerializer})
     @action(detail=True, methods=["post"])

@@ -196,3 +196,23 @@ def test_queries_do_not_grow_with_the_evidence(
     for day in range(2, 14):
         make_evidence(dt.date(2026, 3, day))
     assert count() == few
+
+
+def test_every_evidence_download_by_anyone_is_an_audit_event(
+    world: World, make_evidence: Callable[..., EvidenceItem]
+) -> None:
+    item = make_evidence(dt.date(2026, 3, 1))
+    revision = item.latest_revision
+    assert revision is not None
+    web = world.client("viewer").get(reverse("evidence_download", args=["acme", revision.pk]))
+    assert web.status_code == 200
+    api = world.api("owner").get(
+        reverse("api-evidence-revision-download", args=["acme", revision.pk])
+    )
+    assert api.status_code == 200
+    events = AuditEvent.objects.filter(action="evidence.download").order_by("seq")
+    assert [(e.actor.email, e.after["via"]) for e in events] == [
+        ("viewer@acme.test", "web"),
+        ("owner@acme.test", "api"),
+    ]
+    assert events[0].after["sha256"] == revision.sha256
