@@ -216,3 +216,25 @@ def test_every_evidence_download_by_anyone_is_an_audit_event(
         ("owner@acme.test", "api"),
     ]
     assert events[0].after["sha256"] == revision.sha256
+
+
+def test_the_api_lists_the_engagements_each_may_see(
+    world: World, engagement: Audit, make_audit: Callable[..., Audit]
+) -> None:
+    private = make_audit(name="Internal review")
+    listed = world.api("auditor").get("/api/organizations/acme/audits/")
+    assert listed.status_code == 200
+    assert [row["id"] for row in listed.json()["results"]] == [engagement.pk]
+    assert listed.json()["results"][0]["scope"] == ["SEC"]
+    assert (
+        world.api("auditor").get(f"/api/organizations/acme/audits/{private.pk}/").status_code == 404
+    )
+    both = world.api("viewer").get("/api/organizations/acme/audits/").json()["results"]
+    assert {row["id"] for row in both} == {engagement.pk, private.pk}
+    assert world.api("expired_auditor").get("/api/organizations/acme/audits/").status_code == 404
+    assert world.api("outsider").get("/api/organizations/acme/audits/").status_code == 404
+    from compliance import mfa
+
+    mfa.mfa_disable(user=world.users["auditor"])
+    refused = world.api("auditor").get("/api/organizations/acme/audits/")
+    assert refused.status_code == 403 and "two-factor" in refused.json()["detail"]
