@@ -344,6 +344,10 @@ class ControlAsOf:
         return control_is_ready(self.status, self.blockers)
 
     @property
+    def status_label(self) -> str:
+        return str(ControlStatus(self.status).label) if self.status in ControlStatus.values else ""
+
+    @property
     def in_place(self) -> bool:
         """Implemented or not applicable: what a target date is about."""
         return self.status in READY_CONTROL_STATUSES

@@ -5,10 +5,12 @@ the organization's own readers (who see what the auditors see)."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django.http import HttpRequest, HttpResponseBase
 from django.shortcuts import render
+from django.utils import timezone
 from django.views.generic import TemplateView
 
 from audits import selectors
@@ -42,8 +44,21 @@ class ControlsView(AuditMixin, TemplateView):
                 key=lambda c: c.ref_id,
             )
             rows.append((requirement, controls))
-        context.update(page=page, rows=rows)
+        context.update(page=page, rows=rows, as_of=self.type_1_states())
         return context
+
+    def type_1_states(self) -> dict[int, Any] | None:
+        """For a Type I engagement, each control as it stood at the end of its date (readiness
+        as of then, the one definition; up to now while the date is ahead): status and
+        blockers. A fixed number of queries for any number of controls."""
+        from compliance.readiness import readiness_as_of
+        from compliance.snapshots import week_end
+
+        if not self.audit.is_type_1 or self.audit.as_of is None:
+            return None
+        end_of_day = week_end(self.organization, self.audit.as_of - dt.timedelta(days=6))
+        at = min(end_of_day, timezone.now())
+        return readiness_as_of(organization=self.organization, at=at).controls
 
 
 class EvidenceView(AuditMixin, TemplateView):

@@ -108,3 +108,12 @@ def percent_of(part: int, whole: int) -> float:
 @register.filter
 def field_has_error(field: Any) -> str:
     return " has-error" if getattr(field, "errors", None) else ""
+
+
+@register.filter
+def get_item(mapping: Any, key: Any) -> Any:
+    """``mapping[key]`` in a template, or None when it is not there."""
+    try:
+        return mapping.get(key)
+    except AttributeError:
+        return None

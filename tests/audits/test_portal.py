@@ -12,6 +12,7 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from audits.models import AccessLogEntry, Audit, AuditorAccess
 from compliance.models import AuditEvent
@@ -238,3 +239,39 @@ def test_the_api_lists_the_engagements_each_may_see(
     mfa.mfa_disable(user=world.users["auditor"])
     refused = world.api("auditor").get("/api/organizations/acme/audits/")
     assert refused.status_code == 403 and "two-factor" in refused.json()["detail"]
+
+
+def test_a_type_1_engagement_shows_each_control_as_it_stood_on_the_date(
+    world: World, make_audit: Callable[..., Audit], engagement: Audit
+) -> None:
+    from audits import services
+    from audits.models import AuditType
+    from controls.models import Control
+
+    as_of = dt.date.today() - dt.timedelta(days=1)
+    type_1 = make_audit(name="Type I", kind=AuditType.TYPE_1, as_of=as_of, report_date=None)
+    services.auditor_invite(
+        actor=world.users["admin"],
+        audit=type_1,
+        email="auditor@acme.test",
+        expires_on=dt.date.today() + dt.timedelta(days=30),
+    )
+    # The world's controls exist since last month; one created today did not exist on the date.
+    from controls.models import ControlRequirement
+
+    month_ago = timezone.now() - dt.timedelta(days=30)
+    Control.objects.filter(organization=world.org).update(created_at=month_ago)
+    ControlRequirement.objects.filter(control__organization=world.org).update(created_at=month_ago)
+    newer = Control.objects.create(
+        organization=world.org, ref_id="NEW-01", name="New control", category="access"
+    )
+    from tests.factories import map_control
+
+    map_control(newer, world.req_a)
+    html = world.client("auditor").get(url("audit_controls", type_1)).content.decode()
+    assert html.count('data-testid="as-of-state"') == 3
+    assert f"Did not exist on {as_of:%-d %b %Y}" in html
+    assert "Not ready on" in html or "Ready on" in html
+    # A Type II engagement has no single date to show.
+    period = world.client("auditor").get(url("audit_controls", engagement)).content.decode()
+    assert 'data-testid="as-of-state"' not in period
