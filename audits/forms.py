@@ -70,8 +70,4 @@ class AuditForm(forms.Form):
 
 class InviteAuditorForm(forms.Form):
     email = forms.EmailField(label="Auditor's email")
-    expires_on = DateField(
-        label="Access until",
-        required=False,
-        help_text="Empty: the report date plus 30 days.",
-    )
+    expires_on = DateField(label="Access until", required=False)

@@ -113,13 +113,25 @@ def evidence(*, user: User, audit: Audit) -> QuerySet[Any]:
     )
 
 
+REVISIONS_PER_ITEM = 5
+
+
 def revisions(*, user: User, audit: Audit, items: list[Any]) -> dict[int, list[Any]]:
-    """The revisions of ``items`` within the window, newest first, by item (one query)."""
+    """The newest :data:`REVISIONS_PER_ITEM` revisions of each of ``items`` within the window,
+    by item, each with ``in_window`` (how many the item has in it): one query, capped rows."""
+    from django.db.models import Count, F, Window
+    from django.db.models.functions import RowNumber
+
     from evidence.models import EvidenceRevision
 
     rows = (
         EvidenceRevision.objects.filter(item__in=[i.pk for i in items])
         .filter(scope.revisions_q(scope.window_of(audit)))
+        .annotate(
+            rank=Window(RowNumber(), partition_by=[F("item_id")], order_by=F("number").desc()),
+            in_window=Window(Count("pk"), partition_by=[F("item_id")]),
+        )
+        .filter(rank__lte=REVISIONS_PER_ITEM)
         .order_by("item_id", "-number")
     )
     found: dict[int, list[Any]] = {}

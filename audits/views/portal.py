@@ -70,7 +70,11 @@ class EvidenceView(AuditMixin, TemplateView):
         page = paginate(self.request, selectors.evidence(user=self.actor, audit=self.audit))
         items = list(page.object_list)
         revisions = selectors.revisions(user=self.actor, audit=self.audit, items=items)
-        context.update(page=page, rows=[(item, revisions.get(item.pk, [])) for item in items])
+        rows = []
+        for item in items:
+            shown = revisions.get(item.pk, [])
+            rows.append((item, shown, shown[0].in_window - len(shown) if shown else 0))
+        context.update(page=page, rows=rows)
         return context
 
 

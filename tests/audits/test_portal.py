@@ -275,3 +275,22 @@ def test_a_type_1_engagement_shows_each_control_as_it_stood_on_the_date(
     # A Type II engagement has no single date to show.
     period = world.client("auditor").get(url("audit_controls", engagement)).content.decode()
     assert 'data-testid="as-of-state"' not in period
+
+
+def test_an_item_shows_its_newest_revisions_in_the_window_and_counts_the_rest(
+    world: World, engagement: Audit, make_evidence: Callable[..., EvidenceItem]
+) -> None:
+    from evidence import services as evidence_services
+    from tests.evidence.conftest import pdf_upload
+
+    item = make_evidence(dt.date(2026, 1, 5), title="Weekly log review")
+    for week in range(1, 8):
+        evidence_services.evidence_add_revision(
+            actor=world.users["admin"],
+            item=item,
+            upload=pdf_upload(f"week-{week}.pdf", b"%PDF-1.4 week " + bytes([48 + week])),
+            effective_date=dt.date(2026, 1, 5) + dt.timedelta(weeks=week),
+        )
+    html = world.client("auditor").get(url("audit_evidence", engagement)).content.decode()
+    assert html.count('data-testid="download"') == 5
+    assert "and 3 older in the window" in html
