@@ -80,6 +80,12 @@ AREAS: list[tuple[str, str, tuple[str, ...]]] = [
         "over from week to week until done.",
         ("weekly",),
     ),
+    (
+        "audits",
+        "Audit engagements (Type I as of a date, Type II over a period) and, for their "
+        "auditors, what lies within each engagement's scope and window.",
+        ("audits",),
+    ),
 ]
 AREA_OF = {resource: tag for tag, _, resources in AREAS for resource in resources}
 

@@ -140,6 +140,17 @@ class Scene:
             actor=admin, organization=world.org, title="Name the owners", owner=owner,
             due_on=timezone.localdate() + dt.timedelta(days=7),
         )  # fmt: skip
+        from audits import services as audits_services
+        from audits.models import AuditType
+
+        audit = audits_services.audit_create(
+            actor=admin, organization=world.org, adoption=world.adoption,
+            scope=[world.security], name="Type I", kind=AuditType.TYPE_1,
+            as_of=timezone.localdate(), report_date=timezone.localdate() + dt.timedelta(days=30),
+        )  # fmt: skip
+        access = audits_services.auditor_invite(
+            actor=admin, audit=audit, email=world.users["auditor"].email
+        )
         self.by_segment: dict[str, Any] = {
             "o": world.org.slug,
             "organizations": world.org.slug,
@@ -169,6 +180,8 @@ class Scene:
             "reviews": VendorReview.objects.get(pk=review.pk).pk,
             "action-items": action_item.pk,
             "notes": current_week(world.org).key,
+            "audits": audit.pk,
+            "auditors": access.pk,
         }
         self.by_name: dict[str, Any] = {
             "format": "json",
