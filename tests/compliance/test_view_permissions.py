@@ -42,7 +42,7 @@ def edit_data(world: World) -> dict:
 
 
 CASES = [
-    Case("dashboard", "get", lambda w: u("dashboard", "acme"), {**READ_PROGRAM, "auditor": 200}),
+    Case("dashboard", "get", lambda w: u("dashboard", "acme"), {**READ_PROGRAM, "auditor": 302}),
     Case("my work", "get", lambda w: u("my_work", "acme"), READ_PROGRAM),
     Case("control list", "get", lambda w: u("control_list", "acme"), READ_PROGRAM),
     Case("control export", "get", lambda w: u("control_export", "acme"), READ_PROGRAM),
