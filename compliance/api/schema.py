@@ -70,6 +70,12 @@ AREAS: list[tuple[str, str, tuple[str, ...]]] = [
         ("vendors",),
     ),
     (
+        "audits",
+        "Audit engagements: the auditors' requests for evidence (the PBC list) with their "
+        "answers and threads, and their findings with management's responses.",
+        ("audits",),
+    ),
+    (
         "reports",
         "Reports to download: the gap analysis of each adopted framework as XLSX or PDF.",
         ("reports",),

@@ -52,4 +52,5 @@ urlpatterns = [
     path("", include("policies.api.urls")),
     path("", include("people.api.urls")),
     path("", include("vendors.api.urls")),
+    path("", include("audits.api.urls")),
 ]
