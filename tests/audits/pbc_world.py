@@ -67,8 +67,8 @@ def soon(days: int = 10) -> dt.date:
     return timezone.localdate() + dt.timedelta(days=days)
 
 
-@pytest.fixture
-def pbc(
+@pytest.fixture(name="pbc")
+def pbc_fixture(
     world: World,
     engagement: Audit,
     make_audit: Callable[..., Audit],

@@ -20,7 +20,7 @@ from audits.models import (
 from compliance.models import AuditEvent
 from compliance.permissions import restrict
 from evidence.models import EvidenceItem
-from tests.audits.pbc_world import Pbc, pbc, soon  # noqa: F401  (the fixture)
+from tests.audits.pbc_world import Pbc, pbc_fixture, soon  # noqa: F401  (the fixture)
 from tests.evidence.conftest import pdf_upload
 from tests.factories import ControlFactory, map_control
 
