@@ -94,6 +94,8 @@ class OrganizationRelated(serializers.PrimaryKeyRelatedField):
 
     def __init__(self, model: type[Any], **kwargs: Any) -> None:
         self.model = model
+        # The schema reads the model from here; requests are checked against get_queryset.
+        kwargs.setdefault("queryset", model.objects.all())
         super().__init__(**kwargs)
 
     def get_queryset(self) -> Any:
@@ -119,7 +121,9 @@ class AssigneeField(serializers.PrimaryKeyRelatedField):
 
 
 class AssignSerializer(StrictFieldsMixin, serializers.Serializer):
-    assignee = AssigneeField(help_text="A member's or an admin's user id.")
+    assignee = AssigneeField(
+        queryset=User.objects.all(), help_text="A member's or an admin's user id."
+    )
     due_date = serializers.DateField(required=False, allow_null=True)
 
 
