@@ -307,8 +307,17 @@ def request_upload(
             url=url,
             note=note,
         )
-        request.evidence.add(item)
-        _record(actor, request, "attach", evidence=[item.title], uploaded=True)
+        try:
+            request.evidence.add(item)
+            _record(actor, request, "attach", evidence=[item.title], uploaded=True)
+        except BaseException:
+            # The rows roll back with this transaction; the stored file goes with them.
+            from evidence.services import _discard_file
+
+            revision = item.latest_revision
+            if revision is not None and revision.storage_key:
+                _discard_file(revision.storage_key)
+            raise
         return item
 
 
