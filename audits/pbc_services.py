@@ -11,9 +11,11 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Max
+from django.urls import reverse
 from django.utils import timezone
 
 from audits import scope
@@ -28,6 +30,7 @@ from audits.models import (
 )
 from audits.policies import auditor_windows
 from compliance.audit import audit_record
+from compliance.emails import email_queue
 from compliance.models import Role, User
 from compliance.permissions import Capability, has_capability, membership_for, restrict
 from controls.models import Control
@@ -138,6 +141,40 @@ def _move(actor: User, request: AuditRequest, new: str, body: str = "") -> Audit
     )
 
 
+# What the email says of each change: (subject's headline, the sentence's verb phrase).
+EMAILS = {
+    "assign": ("assigned to you", "assigned you"),
+    "submit": ("answered", "submitted the answer to"),
+    "return": ("returned", "returned"),
+}
+
+
+def _email(
+    actor: User, request: AuditRequest, event: str, to: User | None, comment: str = ""
+) -> None:
+    """Tell the other side (after commit, through the outbox)."""
+    if to is None or to.pk == actor.pk or not to.email:
+        return
+    headline, sentence = EMAILS[event]
+    organization = request.audit.organization
+    email_queue(
+        template="audit_request",
+        to=[to.email],
+        context={
+            "request": request,
+            "actor": actor,
+            "organization": organization,
+            "headline": headline,
+            "sentence": sentence,
+            "comment": comment,
+            "url": settings.SITE_URL
+            + reverse(
+                "audit_request_detail", args=[organization.slug, request.audit_id, request.pk]
+            ),
+        },
+    )
+
+
 def _comment_body(body: Any, *, required: bool) -> str:
     body = _text(body)
     if required and not body:
@@ -230,6 +267,7 @@ def request_assign(
         before=before,
         after={"assignee": assignee.email, "due_date": request.due_date},
     )
+    _email(actor, request, "assign", assignee)
     return request
 
 
@@ -342,6 +380,7 @@ def request_submit(*, actor: User, request: AuditRequest, body: str = "") -> Aud
         raise ValidationError({"evidence": "Attach the evidence that answers the request first."})
     _move(actor, request, RequestStatus.SUBMITTED, body)
     _record(actor, request, "submit", evidence=request.evidence.count())
+    _email(actor, request, "submit", request.requested_by, body)
     return request
 
 
@@ -358,6 +397,8 @@ def _auditor_decision(
         )
     _move(actor, request, new, body)
     _record(actor, request, "accept" if new == RequestStatus.ACCEPTED else "return", comment=body)
+    if new == RequestStatus.OPEN:
+        _email(actor, request, "return", request.assignee, body)
     return request
 
 

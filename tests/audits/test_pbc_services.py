@@ -373,3 +373,21 @@ def test_findings_refuse_whoever_may_not_and_bad_input_changing_nothing(pbc: Pbc
     )
     assert AuditFinding.objects.count() == 1
     unchanged(pbc, events)
+
+
+def test_the_other_side_is_emailed_when_a_request_is_assigned_answered_or_returned(
+    pbc: Pbc,
+) -> None:
+    from compliance.models import OutboundEmail
+
+    answered(pbc)
+    pbc_services.request_return(actor=pbc.users["auditor"], request=pbc.request, body="Q4 please")
+    sent = [(e.to, e.subject) for e in OutboundEmail.objects.order_by("pk")]
+    assert sent == [
+        (["owner@acme.test"], "PBC-1 assigned to you: Q1 access review"),
+        (["auditor@acme.test"], "PBC-1 answered: Q1 access review"),
+        (["owner@acme.test"], "PBC-1 returned: Q1 access review"),
+    ]
+    returned = OutboundEmail.objects.order_by("pk").last()
+    assert returned is not None and "Q4 please" in returned.text_body
+    assert f"/audits/{pbc.audit.pk}/requests/{pbc.request.pk}/" in returned.html_body
