@@ -244,3 +244,32 @@ def test_the_list_costs_the_same_queries_for_few_or_many_requests(pbc: Pbc) -> N
             actor=pbc.users["admin"], request=made, assignee=pbc.users["owner"]
         )
     assert {p: queries(p) for p in ("admin", "auditor")} == few
+
+
+def test_the_findings_list_and_a_request_page_cost_the_same_queries_at_any_size(
+    pbc: Pbc, make_evidence: Callable[..., EvidenceItem]
+) -> None:
+    findings = reverse("audit_findings", args=["acme", pbc.audit.pk])
+    detail = reverse("audit_request_detail", args=["acme", pbc.audit.pk, pbc.request.pk])
+    prepare(pbc, "assigned")
+    pbc_services.request_attach(actor=pbc.users["owner"], request=pbc.request, items=[pbc.evidence])
+    finding_of(pbc)
+
+    def queries(persona: str, url: str) -> int:
+        client = pbc.client(persona)
+        client.get(url)
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(url).status_code == 200
+        return len(captured)
+
+    cases = [(p, u) for p in ("admin", "auditor", "owner") for u in (findings, detail)]
+    few = [queries(p, u) for p, u in cases]
+    for n in range(8):
+        pbc_services.finding_create(
+            actor=pbc.users["auditor"], audit=pbc.audit, title=f"Finding {n}", severity="low",
+            controls=[pbc.world.control, pbc.world.unowned_control],
+        )  # fmt: skip
+        item = make_evidence(dt.date(2026, 4, 1 + n), title=f"Evidence {n}")
+        pbc_services.request_attach(actor=pbc.users["owner"], request=pbc.request, items=[item])
+        pbc_services.request_comment(actor=pbc.users["owner"], request=pbc.request, body=f"{n}")
+    assert [queries(p, u) for p, u in cases] == few
