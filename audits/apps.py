@@ -6,4 +6,4 @@ class AuditsConfig(AppConfig):
     verbose_name = "Audits"
 
     def ready(self) -> None:
-        from audits import policies, services  # noqa: F401  (registrations, signal receivers)
+        from audits import pbc_policies, policies, services, work  # noqa: F401  (registrations, signal receivers)

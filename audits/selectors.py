@@ -148,10 +148,23 @@ def revision_get(*, user: User, audit: Audit, pk: Any) -> Any:
         pk = int(pk)
     except (TypeError, ValueError):
         raise Http404("No such revision.") from None
+    from django.db.models import Q
+
+    from audits.pbc_selectors import attached_item_ids
+    from evidence.models import EvidenceItem
+
     items = evidence(user=user, audit=audit).values("pk")
+    # Evidence attached to one of the engagement's requests: every revision (the answer).
+    attached = restrict(
+        EvidenceItem.objects.filter(pk__in=attached_item_ids(audit)),
+        user,
+        organization=audit.organization,
+    ).values("pk")
     revision = (
-        EvidenceRevision.objects.filter(pk=pk, item__in=items)
-        .filter(scope.revisions_q(scope.window_of(audit)))
+        EvidenceRevision.objects.filter(pk=pk)
+        .filter(
+            (Q(item__in=items) & scope.revisions_q(scope.window_of(audit))) | Q(item__in=attached)
+        )
         .select_related("item", "item__organization")
         .first()
     )

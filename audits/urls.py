@@ -1,6 +1,6 @@
 from django.urls import path
 
-from audits.views import engagements, portal
+from audits.views import engagements, findings, portal, requests
 
 urlpatterns = [
     path("audits/", engagements.AuditListView.as_view(), name="audit_list"),
@@ -32,4 +32,36 @@ urlpatterns = [
     path("audits/<int:audit>/tests/", portal.TestRunsView.as_view(), name="audit_tests"),
     path("audits/<int:audit>/policies/", portal.PoliciesView.as_view(), name="audit_policies"),
     path("audits/<int:audit>/people/", portal.PeopleView.as_view(), name="audit_people"),
+    path("audits/<int:audit>/requests/", requests.RequestListView.as_view(), name="audit_requests"),
+    path(
+        "audits/<int:audit>/requests/new/",
+        requests.RequestCreateView.as_view(),
+        name="audit_request_create",
+    ),
+    path(
+        "audits/<int:audit>/requests/<int:pk>/",
+        requests.RequestDetailView.as_view(),
+        name="audit_request_detail",
+    ),
+    path(
+        "audits/<int:audit>/requests/<int:pk>/<slug:action>/",
+        requests.RequestActionView.as_view(),
+        name="audit_request_action",
+    ),
+    path("audits/<int:audit>/findings/", findings.FindingListView.as_view(), name="audit_findings"),
+    path(
+        "audits/<int:audit>/findings/new/",
+        findings.FindingCreateView.as_view(),
+        name="audit_finding_create",
+    ),
+    path(
+        "audits/<int:audit>/findings/<int:pk>/",
+        findings.FindingDetailView.as_view(),
+        name="audit_finding_detail",
+    ),
+    path(
+        "audits/<int:audit>/findings/<int:pk>/<slug:action>/",
+        findings.FindingActionView.as_view(),
+        name="audit_finding_action",
+    ),
 ]

@@ -82,7 +82,7 @@ class World:
         return client
 
 
-def enable_mfa(user: User, secret: str = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP") -> str:
+def enable_mfa(user: User, secret: str = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP") -> str:  # noqa: S107
     """Turn on two-factor sign-in for ``user`` with ``secret``; returns the secret."""
     import pyotp
     from django.utils import timezone

@@ -10,14 +10,28 @@ from audits.models.engagements import (
     AuditType,
     AuditUserObjectPermission,
 )
+from audits.models.requests import (
+    AuditFinding,
+    AuditRequest,
+    AuditRequestComment,
+    FindingSeverity,
+    FindingStatus,
+    RequestStatus,
+)
 
 __all__ = [
     "AccessAction",
     "AccessLogEntry",
     "Audit",
+    "AuditFinding",
     "AuditGroupObjectPermission",
+    "AuditRequest",
+    "AuditRequestComment",
     "AuditStatus",
     "AuditType",
     "AuditUserObjectPermission",
     "AuditorAccess",
+    "FindingSeverity",
+    "FindingStatus",
+    "RequestStatus",
 ]

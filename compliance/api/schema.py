@@ -70,6 +70,13 @@ AREAS: list[tuple[str, str, tuple[str, ...]]] = [
         ("vendors",),
     ),
     (
+        "audits",
+        "Audit engagements (Type I as of a date, Type II over a period); the auditors' "
+        "requests for evidence (the PBC list) with their answers and threads, and their "
+        "findings with management's responses.",
+        ("audits",),
+    ),
+    (
         "reports",
         "Reports to download: the gap analysis of each adopted framework as XLSX or PDF.",
         ("reports",),
@@ -79,12 +86,6 @@ AREAS: list[tuple[str, str, tuple[str, ...]]] = [
         "The weekly program meeting's record: notes per ISO week, and action items that carry "
         "over from week to week until done.",
         ("weekly",),
-    ),
-    (
-        "audits",
-        "Audit engagements (Type I as of a date, Type II over a period) and, for their "
-        "auditors, what lies within each engagement's scope and window.",
-        ("audits",),
     ),
 ]
 AREA_OF = {resource: tag for tag, _, resources in AREAS for resource in resources}

@@ -52,7 +52,14 @@ OWN_OR_PUBLIC = {
     "api-push-test-results",
 }
 # What an auditor creates within their engagement (their own work, never program data).
-AUDITOR_WORKSPACE: set[str] = set()
+AUDITOR_WORKSPACE = {
+    # Requests (the PBC list): raise, comment, accept, return, close; findings: raise, edit,
+    # close. Who may take which step is tested in tests/audits/test_pbc_*.py.
+    "audit_request_create", "audit_request_action", "audit_finding_create",
+    "audit_finding_action", "api-audit-request-list", "api-audit-request-comment",
+    "api-audit-request-accept", "api-audit-request-return-", "api-audit-request-close",
+    "api-audit-finding-list", "api-audit-finding-detail", "api-audit-finding-close",
+}  # fmt: skip
 # Every other route is denied to auditors for every unsafe method.
 DENIED = {
     "action_item_close", "action_item_create", "action_item_delete", "action_item_edit",
@@ -71,6 +78,9 @@ DENIED = {
     "api-test-run-detail", "api-test-run-list", "api-vendor-detail", "api-vendor-list",
     "api-vendor-offboard", "api-vendor-reinstate", "api-vendor-review-detail",
     "api-vendor-review-list", "api-weekly-notes-detail", "api-weekly-notes-list",
+    "audit_requests", "audit_request_detail", "audit_findings", "audit_finding_detail",
+    "api-audit-request-detail", "api-audit-request-assign", "api-audit-request-attach",
+    "api-audit-request-submit", "api-audit-finding-management-response",
     "audit_access_log", "audit_auditor_invite", "audit_auditor_revoke", "audit_controls",
     "audit_create", "audit_detail", "audit_edit", "audit_evidence", "audit_evidence_download",
     "audit_list", "audit_people", "audit_policies", "audit_tests", "audit_trail",
@@ -153,6 +163,8 @@ def _value(name: str, parameter: str, ids: dict[str, int]) -> Any:
         return "2026-W10"
     if parameter == "audit":
         return ids["audit"]
+    if parameter == "action":
+        return "assign"
     for prefix, key in (("audit_auditor", "access"), ("evidence_review", "revision"),
                         ("evidence_download", "revision"), ("audit_evidence", "revision"),
                         ("api-evidence-revision", "revision"), ("evidence", "evidence"),

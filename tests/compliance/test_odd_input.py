@@ -151,6 +151,13 @@ class Scene:
         access = audits_services.auditor_invite(
             actor=admin, audit=audit, email=world.users["auditor"].email
         )
+        from audits import pbc_services
+
+        auditor = world.users["auditor"]
+        pbc = pbc_services.request_create(actor=auditor, audit=audit, title="Access reviews")
+        finding = pbc_services.finding_create(
+            actor=auditor, audit=audit, title="Late review", severity="low"
+        )
         self.by_segment: dict[str, Any] = {
             "o": world.org.slug,
             "organizations": world.org.slug,
@@ -182,12 +189,15 @@ class Scene:
             "notes": current_week(world.org).key,
             "audits": audit.pk,
             "auditors": access.pk,
+            "requests": pbc.pk,
+            "findings": finding.pk,
         }
         self.by_name: dict[str, Any] = {
             "format": "json",
             "uidb64": "MQ",
             "token": "not-a-real-token",
             "kind": requirement_kind,
+            "action": "comment",
         }
         self.ack_token = links.make_token(version_id=first_version(policy).pk, person_id=person.pk)
 

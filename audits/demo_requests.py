@@ -1,0 +1,83 @@
+"""The demo's PBC list and findings: on Northwind's SOC 2 Type I, the auditor (jordan) asked
+for three things: one answered by priya with existing evidence and accepted, one assigned to
+priya, one still open; and raised one finding that dana answered for management."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.utils import timezone
+
+from audits import pbc_services, selectors
+from audits.models import Audit, FindingSeverity
+from compliance.models import Organization, User
+from compliance.permissions import forget_memberships
+
+
+def seed(organization: Organization, users: dict[str, User], audits: list[Audit]) -> None:
+    dana, priya, jordan = users["dana"], users["priya"], users["jordan"]
+    for user in (dana, priya, jordan):
+        forget_memberships(user)  # the auditor's access was granted just now
+    type_1 = audits[0]
+    today = timezone.localdate()
+    # Requests are due by the start of fieldwork (or within two weeks if it is close).
+    due = max(type_1.fieldwork_start or today, today + dt.timedelta(days=14))
+    controls = {c.ref_id: c for c in selectors.controls(user=jordan, audit=type_1)}
+    review = controls.get("IAM-04")  # quarterly user access reviews (priya's, with evidence)
+    privileged = controls.get("IAM-05")  # privileged access (priya's)
+    roles = controls.get("GOV-03")  # security roles and responsibilities
+
+    answered = pbc_services.request_create(
+        actor=jordan,
+        audit=type_1,
+        title="Latest quarterly user access review",
+        description="The most recent review of user access to critical systems, with sign-off.",
+        control=review,
+        due_date=due,
+    )
+    pbc_services.request_assign(actor=dana, request=answered, assignee=priya)
+    item = pbc_services.answerable_evidence(user=priya, request=answered).first()
+    if item is not None:
+        pbc_services.request_attach(actor=priya, request=answered, items=[item])
+        pbc_services.request_submit(
+            actor=priya, request=answered, body="The latest evidence is attached."
+        )
+        pbc_services.request_accept(actor=jordan, request=answered, body="Thank you, received.")
+
+    assigned = pbc_services.request_create(
+        actor=jordan,
+        audit=type_1,
+        title="List of privileged accounts",
+        description="Every account with production or administrator access, with its approval "
+        "and expiry.",
+        control=privileged,
+        due_date=due,
+    )
+    pbc_services.request_assign(actor=dana, request=assigned, assignee=priya)
+    pbc_services.request_comment(
+        actor=priya, request=assigned, body="Exporting it from the identity provider this week."
+    )
+
+    pbc_services.request_create(
+        actor=jordan,
+        audit=type_1,
+        title="Organization chart and security roles",
+        description="Current organization chart with who holds the security responsibilities.",
+        control=roles,
+        due_date=due,
+    )
+
+    finding = pbc_services.finding_create(
+        actor=jordan,
+        audit=type_1,
+        title="Quarterly access review not evidenced for one system",
+        severity=FindingSeverity.MODERATE,
+        description="No review record was provided for the billing database in the last quarter.",
+        controls=[review] if review else [],
+    )
+    pbc_services.finding_respond(
+        actor=dana,
+        finding=finding,
+        response="The review took place but was not recorded. The billing database is now in "
+        "the quarterly review checklist, and the review was re-performed and recorded.",
+    )
