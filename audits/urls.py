@@ -1,6 +1,6 @@
 from django.urls import path
 
-from audits.views import engagements, portal
+from audits.views import engagements, package, portal
 
 urlpatterns = [
     path("audits/", engagements.AuditListView.as_view(), name="audit_list"),
@@ -32,4 +32,15 @@ urlpatterns = [
     path("audits/<int:audit>/tests/", portal.TestRunsView.as_view(), name="audit_tests"),
     path("audits/<int:audit>/policies/", portal.PoliciesView.as_view(), name="audit_policies"),
     path("audits/<int:audit>/people/", portal.PeopleView.as_view(), name="audit_people"),
+    path("audits/<int:audit>/package/", package.PackageView.as_view(), name="audit_package"),
+    path(
+        "audits/<int:audit>/package/new/",
+        package.PackageStartView.as_view(),
+        name="audit_package_start",
+    ),
+    path(
+        "audits/<int:audit>/package/<int:pk>/download/",
+        package.PackageDownloadView.as_view(),
+        name="audit_package_download",
+    ),
 ]

@@ -10,14 +10,18 @@ from audits.models.engagements import (
     AuditType,
     AuditUserObjectPermission,
 )
+from audits.models.package import AuditPackage, PackageStatus, SigningKey
 
 __all__ = [
     "AccessAction",
     "AccessLogEntry",
     "Audit",
     "AuditGroupObjectPermission",
+    "AuditPackage",
     "AuditStatus",
     "AuditType",
     "AuditUserObjectPermission",
     "AuditorAccess",
+    "PackageStatus",
+    "SigningKey",
 ]
