@@ -103,8 +103,8 @@ def _zip_time(moment: dt.datetime) -> tuple[int, int, int, int, int, int]:
 
 
 class _Writer:
-    def __init__(self, out: IO[bytes], entries: IO[bytes], moment: dt.datetime) -> None:
-        self.zip = zipfile.ZipFile(out, "w", allowZip64=True)
+    def __init__(self, archive: zipfile.ZipFile, entries: IO[bytes], moment: dt.datetime) -> None:
+        self.zip = archive
         self.entries = entries  # the manifest's file list, one JSON object a line
         self.moment = moment
         self.count = 0
@@ -172,8 +172,11 @@ def write_package(
     last_report = time.monotonic()
     if progress:
         progress(0, total)
-    with tempfile.TemporaryFile(prefix="attest-manifest-") as entries:
-        writer = _Writer(out, entries, moment)
+    with (
+        tempfile.TemporaryFile(prefix="attest-manifest-") as entries,
+        zipfile.ZipFile(out, "w", allowZip64=True) as archive,
+    ):
+        writer = _Writer(archive, entries, moment)
         for revision in revisions.iterator(chunk_size=500):
             path = evidence_path(revision)
             try:
@@ -233,7 +236,6 @@ def write_package(
             manifest.seek(0)
             writer.add_raw(MANIFEST, manifest)
         writer.add_raw(SIGNATURE, signature.encode() + b"\n")
-        writer.zip.close()
     if progress:
         progress(done, total)
     return Built(files=writer.count, evidence_files=done - 2, matrix_rows=rows)
