@@ -3,9 +3,10 @@ chunks and hashed on the way), then ``manifest.json`` (every file's path, size a
 and the engagement) signed with the organization's Ed25519 key (``manifest.sig``: base64 of
 the raw signature over the manifest's exact bytes).
 
-Memory stays flat whatever the number of files: rows come from querysets in chunks, the
-manifest's file list is written to a temporary file as the files go in, and it is signed from
-a memory map of that file rather than a copy.
+Memory stays flat whatever the number of files: rows come from querysets in chunks, the ZIP's
+central directory waits in a temporary file (audits.package.spool), the manifest's file list is
+written to a temporary file as the files go in, and it is signed from a memory map of that file
+rather than a copy.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from django.utils.text import slugify
 
 from audits.models import Audit
 from audits.package import content, keys, matrix
+from audits.package.spool import SpooledZipFile
 from compliance.models import User
 from evidence import storage
 from evidence.uploads import sanitize_filename
@@ -37,6 +39,9 @@ SIGNATURE = "manifest.sig"
 MATRIX_XLSX = "controls-matrix.xlsx"
 MATRIX_CSV = "controls-matrix.csv"
 CHUNK = 1024 * 1024
+# The manifest's own copies (its file list into it, it into the ZIP) use smaller pieces: it
+# grows with the files (~150 bytes each), and a megabyte piece of it would be most of the peak.
+MANIFEST_CHUNK = 64 * 1024
 PROGRESS_EVERY = 100  # files between two progress reports (or a second, whichever first)
 
 Progress = Callable[[int, int], None]
@@ -144,7 +149,7 @@ class _Writer:
             if isinstance(data_file, bytes):
                 dst.write(data_file)
             else:
-                while chunk := data_file.read(CHUNK):
+                while chunk := data_file.read(MANIFEST_CHUNK):
                     dst.write(chunk)
 
 
@@ -174,7 +179,7 @@ def write_package(
         progress(0, total)
     with (
         tempfile.TemporaryFile(prefix="attest-manifest-") as entries,
-        zipfile.ZipFile(out, "w", allowZip64=True) as archive,
+        SpooledZipFile(out, allowZip64=True) as archive,
     ):
         writer = _Writer(archive, entries, moment)
         for revision in revisions.iterator(chunk_size=500):
@@ -224,7 +229,7 @@ def write_package(
         with tempfile.TemporaryFile(prefix="attest-manifest-") as manifest:
             manifest.write(json.dumps(header, sort_keys=True)[:-1].encode() + b', "files": [\n')
             entries.seek(0)
-            while chunk := entries.read(CHUNK):
+            while chunk := entries.read(MANIFEST_CHUNK):
                 manifest.write(chunk)
             manifest.write(b"\n]}\n")
             manifest.flush()

@@ -369,3 +369,16 @@ def test_the_export_command_refuses_bad_arguments_and_writes_nothing(
     if case == "exists":
         assert target.read_bytes() == b"keep me"
     assert not AuditEvent.objects.filter(action="audit.package_export").exists()
+
+
+def test_the_zip_is_well_formed_for_other_tools(world: World, package_file: Path) -> None:
+    """The central directory is written from the spooled entries (audits.package.spool)."""
+    import subprocess
+
+    with zipfile.ZipFile(package_file) as archive:
+        assert archive.testzip() is None
+        assert len(archive.infolist()) == 6  # 2 evidence files, 2 matrices, manifest, signature
+    listing = subprocess.run(  # noqa: S603 - Info-ZIP's own test of the archive
+        ["/usr/bin/unzip", "-tq", str(package_file)], capture_output=True, text=True, check=False
+    )
+    assert listing.returncode == 0, listing.stdout + listing.stderr
