@@ -382,3 +382,60 @@ def test_the_zip_is_well_formed_for_other_tools(world: World, package_file: Path
         ["/usr/bin/unzip", "-tq", str(package_file)], capture_output=True, text=True, check=False
     )
     assert listing.returncode == 0, listing.stdout + listing.stderr
+
+
+def test_the_matrix_counts_the_test_runs_of_the_window(world: World, engagement: Audit) -> None:
+    import zoneinfo
+
+    from controls.models import TestRun, Trigger
+    from controls.monitoring.services import control_test_create
+
+    test = control_test_create(
+        actor=world.users["admin"], control=world.control, name="Background checks",
+        check_key="attest.personnel_requirement", parameters={"requirement": "background_check"},
+    )  # fmt: skip
+    zone = zoneinfo.ZoneInfo(world.org.time_zone)
+    for day, status in [
+        (dt.date(2026, 2, 1), "passed"), (dt.date(2026, 5, 1), "passed"),
+        (dt.date(2026, 6, 30), "failed"), (dt.date(2026, 7, 1), "failed"),  # the last: outside
+    ]:  # fmt: skip
+        moment = dt.datetime.combine(day, dt.time(12), tzinfo=zone)
+        TestRun.objects.create(
+            control_test=test, organization=world.org, trigger=Trigger.SCHEDULE, status=status,
+            started_at=moment, finished_at=moment,
+        )  # fmt: skip
+    rows = list(csv.reader(io.StringIO(entries(build_zip(engagement, world))[MATRIX_CSV].decode())))
+    assert rows[0][7:] == [
+        "Test runs passed", "Test runs failed", "Test runs in error", "Last test run",
+    ]  # fmt: skip
+    row = next(r for r in rows if r[2] == "IAM-01")
+    assert row[7:] == ["2", "1", "0", "2026-06-30"]
+
+
+def test_other_parts_of_the_app_add_matrix_columns(world: World, engagement: Audit) -> None:
+    from audits.package import matrix
+
+    def load(context: matrix.MatrixContext) -> matrix.RowValues:
+        assert context.audit == engagement
+        return lambda row: [f"+{row.requirement.ref_id}"]
+
+    matrix.register_matrix_columns(matrix.MatrixColumns("findings", ("Findings",), 30, load))
+    try:
+        rows = list(
+            csv.reader(io.StringIO(entries(build_zip(engagement, world))[MATRIX_CSV].decode()))
+        )
+    finally:
+        matrix.MATRIX_COLUMNS[:] = [c for c in matrix.MATRIX_COLUMNS if c.key != "findings"]
+    assert rows[0][-1] == "Findings"
+    assert rows[1][-1] == "'+SEC1.1"  # a formula-looking value is neutralised too
+
+
+def test_a_type_1_manifest_names_its_date(world: World, make_audit: Callable[..., Audit]) -> None:
+    audit = make_audit(
+        name="SOC 2 Type I", kind="type1", as_of=dt.date(2026, 3, 31), period_start=None,
+        period_end=None, report_date=None,
+    )  # fmt: skip
+    manifest = json.loads(entries(build_zip(audit, world))[MANIFEST])
+    assert manifest["engagement"]["type"] == "Type I (as of a date)"
+    assert manifest["engagement"]["as_of"] == "2026-03-31"
+    assert "period_start" not in manifest["engagement"]

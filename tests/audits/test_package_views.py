@@ -6,6 +6,7 @@ and the build itself (the task's function, and once on a real Celery worker)."""
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import io
 import zipfile
 from collections.abc import Callable, Iterator
@@ -25,11 +26,15 @@ from compliance.models import AuditEvent, Role, User
 from evidence import storage
 from evidence.models import EvidenceItem
 from tests.conftest import World, enable_mfa
+from tests.evidence import test_storage_s3
 from tests.factories import MembershipFactory, UserFactory, days_from_now
 
 pytestmark = pytest.mark.django_db
 
 ALLOWED = ("admin", "auditor")
+# Evidence on S3-compatible storage (moto's server on loopback), as the evidence tests have it.
+moto_endpoint = test_storage_s3.moto_endpoint
+bucket = test_storage_s3.bucket
 
 
 @pytest.fixture
@@ -309,3 +314,18 @@ def test_a_real_worker_builds_the_package_asked_for_on_the_page(
     assert package.status == PackageStatus.DONE, package.error
     assert package.files_total == 3  # one evidence file and the matrix's two files
     assert AuditEvent.objects.filter(action="audit.package_done").count() == 1
+
+
+def test_on_object_storage_a_package_is_served_and_is_no_orphan(
+    world: World, engagement: Audit, make_evidence: Callable[..., EvidenceItem],
+    bucket: object, monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    from evidence import services as evidence_services
+
+    make_evidence(dt.date(2026, 3, 1))
+    package = built_package(world, engagement)
+    url = reverse("audit_package_download", args=["acme", engagement.pk, package.pk])
+    body = b"".join(world.client("admin").get(url).streaming_content)  # type: ignore[attr-defined]
+    assert hashlib.sha256(body).hexdigest() == package.sha256
+    monkeypatch.setattr(evidence_services, "ORPHAN_MIN_AGE", dt.timedelta(0))
+    assert evidence_services.integrity_sweep().orphaned == 0
