@@ -7,3 +7,4 @@ class AuditsConfig(AppConfig):
 
     def ready(self) -> None:
         from audits import pbc_policies, policies, services, work  # noqa: F401  (registrations, signal receivers)
+        from audits.package import policies as package_policies  # noqa: F401

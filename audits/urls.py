@@ -1,6 +1,6 @@
 from django.urls import path
 
-from audits.views import engagements, findings, portal, requests
+from audits.views import engagements, findings, package, portal, requests
 
 urlpatterns = [
     path("audits/", engagements.AuditListView.as_view(), name="audit_list"),
@@ -63,5 +63,16 @@ urlpatterns = [
         "audits/<int:audit>/findings/<int:pk>/<slug:action>/",
         findings.FindingActionView.as_view(),
         name="audit_finding_action",
+    ),
+    path("audits/<int:audit>/package/", package.PackageView.as_view(), name="audit_package"),
+    path(
+        "audits/<int:audit>/package/new/",
+        package.PackageStartView.as_view(),
+        name="audit_package_start",
+    ),
+    path(
+        "audits/<int:audit>/package/<int:pk>/download/",
+        package.PackageDownloadView.as_view(),
+        name="audit_package_download",
     ),
 ]

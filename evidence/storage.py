@@ -157,4 +157,5 @@ def all_keys() -> Iterator[str]:
     prefix = storage.location  # type: ignore[attr-defined]
     for obj in bucket.objects.filter(Prefix=prefix):
         key = obj.key[len(prefix) :].lstrip("/") if prefix else obj.key
-        yield key
+        if not key.startswith("."):  # as on disk: "." folders are not evidence (audit packages)
+            yield key

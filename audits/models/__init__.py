@@ -10,6 +10,7 @@ from audits.models.engagements import (
     AuditType,
     AuditUserObjectPermission,
 )
+from audits.models.package import AuditPackage, PackageStatus, SigningKey
 from audits.models.requests import (
     AuditFinding,
     AuditRequest,
@@ -25,6 +26,7 @@ __all__ = [
     "Audit",
     "AuditFinding",
     "AuditGroupObjectPermission",
+    "AuditPackage",
     "AuditRequest",
     "AuditRequestComment",
     "AuditStatus",
@@ -33,5 +35,7 @@ __all__ = [
     "AuditorAccess",
     "FindingSeverity",
     "FindingStatus",
+    "PackageStatus",
     "RequestStatus",
+    "SigningKey",
 ]

@@ -59,6 +59,8 @@ AUDITOR_WORKSPACE = {
     "audit_finding_action", "api-audit-request-list", "api-audit-request-comment",
     "api-audit-request-accept", "api-audit-request-return-", "api-audit-request-close",
     "api-audit-finding-list", "api-audit-finding-detail", "api-audit-finding-close",
+    # Asking for the engagement's package writes the package row (the export), nothing else.
+    "audit_package_start",
 }  # fmt: skip
 # Every other route is denied to auditors for every unsafe method.
 DENIED = {
@@ -83,7 +85,8 @@ DENIED = {
     "api-audit-request-submit", "api-audit-finding-management-response",
     "audit_access_log", "audit_auditor_invite", "audit_auditor_revoke", "audit_controls",
     "audit_create", "audit_detail", "audit_edit", "audit_evidence", "audit_evidence_download",
-    "audit_list", "audit_people", "audit_policies", "audit_tests", "audit_trail",
+    "audit_list", "audit_package", "audit_package_download", "audit_people", "audit_policies",
+    "audit_tests", "audit_trail",
     "control-archive", "control-detail", "control-list", "control-restore", "control_access",
     "control_archive", "control_create", "control_detail", "control_edit", "control_export",
     "control_list", "control_restore", "control_test_choose", "control_test_create",

@@ -152,6 +152,9 @@ class Scene:
             actor=admin, audit=audit, email=world.users["auditor"].email
         )
         from audits import pbc_services
+        from audits.models import AuditPackage
+
+        package = AuditPackage.objects.create(audit=audit, requested_by=admin)
 
         auditor = world.users["auditor"]
         pbc = pbc_services.request_create(actor=auditor, audit=audit, title="Access reviews")
@@ -191,6 +194,7 @@ class Scene:
             "auditors": access.pk,
             "requests": pbc.pk,
             "findings": finding.pk,
+            "package": package.pk,
         }
         self.by_name: dict[str, Any] = {
             "format": "json",
