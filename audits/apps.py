@@ -7,3 +7,4 @@ class AuditsConfig(AppConfig):
 
     def ready(self) -> None:
         from audits import policies, services  # noqa: F401  (registrations, signal receivers)
+        from audits.sampling import policies as sampling_policies  # noqa: F401

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from audits.views import engagements, portal
+from audits.views import engagements, portal, sampling
 
 urlpatterns = [
     path("audits/", engagements.AuditListView.as_view(), name="audit_list"),
@@ -32,4 +32,15 @@ urlpatterns = [
     path("audits/<int:audit>/tests/", portal.TestRunsView.as_view(), name="audit_tests"),
     path("audits/<int:audit>/policies/", portal.PoliciesView.as_view(), name="audit_policies"),
     path("audits/<int:audit>/people/", portal.PeopleView.as_view(), name="audit_people"),
+    path("audits/<int:audit>/samples/", sampling.SamplesView.as_view(), name="audit_samples"),
+    path(
+        "audits/<int:audit>/samples/<int:pk>/",
+        sampling.PopulationView.as_view(),
+        name="audit_population",
+    ),
+    path(
+        "audits/<int:audit>/samples/<int:population>/drawn/<int:pk>/",
+        sampling.SampleView.as_view(),
+        name="audit_sample",
+    ),
 ]

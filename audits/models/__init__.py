@@ -10,6 +10,7 @@ from audits.models.engagements import (
     AuditType,
     AuditUserObjectPermission,
 )
+from audits.models.sampling import Population, PopulationItem, PopulationKind, Sample, SampleItem
 
 __all__ = [
     "AccessAction",
@@ -20,4 +21,9 @@ __all__ = [
     "AuditType",
     "AuditUserObjectPermission",
     "AuditorAccess",
+    "Population",
+    "PopulationItem",
+    "PopulationKind",
+    "Sample",
+    "SampleItem",
 ]
