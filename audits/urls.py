@@ -1,6 +1,6 @@
 from django.urls import path
 
-from audits.views import engagements, portal, sampling
+from audits.views import effectiveness, engagements, portal, sampling
 
 urlpatterns = [
     path("audits/", engagements.AuditListView.as_view(), name="audit_list"),
@@ -32,6 +32,11 @@ urlpatterns = [
     path("audits/<int:audit>/tests/", portal.TestRunsView.as_view(), name="audit_tests"),
     path("audits/<int:audit>/policies/", portal.PoliciesView.as_view(), name="audit_policies"),
     path("audits/<int:audit>/people/", portal.PeopleView.as_view(), name="audit_people"),
+    path(
+        "audits/<int:audit>/effectiveness/",
+        effectiveness.EffectivenessView.as_view(),
+        name="audit_effectiveness",
+    ),
     path("audits/<int:audit>/samples/", sampling.SamplesView.as_view(), name="audit_samples"),
     path(
         "audits/<int:audit>/samples/<int:pk>/",

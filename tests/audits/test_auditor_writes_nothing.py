@@ -52,7 +52,9 @@ OWN_OR_PUBLIC = {
     "api-push-test-results",
 }
 # What an auditor creates within their engagement (their own work, never program data).
-AUDITOR_WORKSPACE: set[str] = set()
+AUDITOR_WORKSPACE: set[str] = {
+    "audit_samples", "audit_population", "api-audit-population-list", "api-audit-sample-list",
+}  # fmt: skip
 # Every other route is denied to auditors for every unsafe method.
 DENIED = {
     "action_item_close", "action_item_create", "action_item_delete", "action_item_edit",
@@ -74,6 +76,8 @@ DENIED = {
     "audit_access_log", "audit_auditor_invite", "audit_auditor_revoke", "audit_controls",
     "audit_create", "audit_detail", "audit_edit", "audit_evidence", "audit_evidence_download",
     "audit_list", "audit_people", "audit_policies", "audit_tests", "audit_trail",
+    "audit_sample", "api-audit-population-detail", "api-audit-population-item-list",
+    "api-audit-sample-detail", "audit_effectiveness",
     "control-archive", "control-detail", "control-list", "control-restore", "control_access",
     "control_archive", "control_create", "control_detail", "control_edit", "control_export",
     "control_list", "control_restore", "control_test_choose", "control_test_create",
