@@ -10,7 +10,7 @@ import pyotp
 from dateutil.relativedelta import relativedelta
 from django.utils import timezone
 
-from audits import services
+from audits import demo_sampling, services
 from audits.models import Audit, AuditStatus, AuditType
 from compliance import mfa
 from compliance.demo_timeline import Timeline
@@ -76,4 +76,5 @@ def seed(
     framework_set_target_audit_date(actor=dana, adoption=adoption, target_audit_date=audit_date)
     for audit in (type_1, type_2):
         services.auditor_invite(actor=dana, audit=audit, email=jordan.email)
+    demo_sampling.seed(organization=organization, users=users, audits=[type_1, type_2])
     return [type_1, type_2]
