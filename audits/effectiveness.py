@@ -27,6 +27,7 @@ from typing import Any
 from cronsim import CronSim, CronSimError
 from django.db.models import Count, F, Q, Window
 from django.db.models.functions import Lag
+from django.utils import timezone
 
 from audits import scope
 from audits.models import Audit
@@ -66,6 +67,8 @@ def period_name(start: dt.date, end: dt.date) -> str:
         return f"the week of {start:%-d %b %Y}"
     if start == end:
         return f"{start:%-d %b %Y}"
+    if start.year != end.year:
+        return f"{start:%-d %b %Y} to {end:%-d %b %Y}"
     return f"{start:%-d %b} to {end:%-d %b %Y}"
 
 
@@ -93,7 +96,8 @@ class Due:
 class RequestRow:
     request: Any
     controls: list[Any]
-    dues: list[Due]
+    dues: list[Due]  # fallen due by today
+    upcoming: int = 0  # due later in the window, after today
 
     @property
     def expected(self) -> int:
@@ -129,8 +133,11 @@ def expected_dues(request: Any, first: dt.date, last: dt.date) -> list[Due]:
         sequence += 1
 
 
-def request_rows(*, user: UserLike, audit: Audit, w: scope.Window) -> tuple[list[RequestRow], int]:
-    """Three queries: the requests, their controls, their occurrences due in the window."""
+def request_rows(
+    *, user: UserLike, audit: Audit, w: scope.Window, today: dt.date
+) -> tuple[list[RequestRow], int]:
+    """Three queries: the requests, their controls, their occurrences due in the window (up
+    to ``today``: later ones are counted as not due yet)."""
     from evidence.models import EvidenceRequest, RequestOccurrence
 
     first, last = w.days(scope.TYPE_1_REVIEW_DAYS)
@@ -160,7 +167,8 @@ def request_rows(*, user: UserLike, audit: Audit, w: scope.Window) -> tuple[list
     found = {(o["request_id"], o["sequence"]): o for o in occurrences}
     rows = []
     for request in shown:
-        dues = expected_dues(request, first, last)
+        every = expected_dues(request, first, last)
+        dues = [d for d in every if d.end <= today]
         for due in dues:
             occurrence = found.get((request.pk, due.sequence))
             if occurrence is not None:
@@ -170,7 +178,7 @@ def request_rows(*, user: UserLike, audit: Audit, w: scope.Window) -> tuple[list
             (c for c in request.controls.all() if c.organization_id == audit.organization_id),
             key=lambda c: c.ref_id,
         )
-        rows.append(RequestRow(request, controls, dues))
+        rows.append(RequestRow(request, controls, dues, len(every) - len(dues)))
     return rows, total
 
 
@@ -237,7 +245,9 @@ class TestRow:
         return self.passed / self.finished if self.finished else None
 
 
-def test_rows(*, user: UserLike, audit: Audit, w: scope.Window) -> tuple[list[TestRow], int]:
+def test_rows(
+    *, user: UserLike, audit: Audit, w: scope.Window, now: dt.datetime
+) -> tuple[list[TestRow], int]:
     """Five queries: the tests, their runs' counts, the runs where the outcome changed, the
     findings opened and the exceptions in force in the window."""
     from controls.models import ControlTest, Finding, TestException, TestRun
@@ -256,7 +266,7 @@ def test_rows(*, user: UserLike, audit: Audit, w: scope.Window) -> tuple[list[Te
     total = tests.count()
     shown = list(tests[:MAX_ROWS])
     ids = [t.pk for t in shown]
-    rows = {t.pk: TestRow(t, expected_slots(t, since, until, w.zone)) for t in shown}
+    rows = {t.pk: TestRow(t, expected_slots(t, since, min(until, now), w.zone)) for t in shown}
     in_window = TestRun.objects.filter(
         control_test__in=ids,
         finished_at__gte=since,
@@ -326,13 +336,22 @@ class Effectiveness:
     tests_total: int
     request_days: tuple[dt.date, dt.date]
     test_days: tuple[dt.date, dt.date]
+    today: dt.date
+
+    @property
+    def ongoing(self) -> bool:
+        """Whether the window reaches past today (expected figures stop at today)."""
+        return self.request_days[1] > self.today
 
 
-def effectiveness(*, user: UserLike, audit: Audit) -> Effectiveness:
-    """The engagement's figures for ``user`` (eight queries whatever the sizes)."""
+def effectiveness(*, user: UserLike, audit: Audit, now: dt.datetime | None = None) -> Effectiveness:
+    """The engagement's figures for ``user`` as of ``now`` (eight queries whatever the sizes):
+    what falls due after ``now`` is not expected yet."""
     w = scope.window_of(audit)
-    requests, requests_total = request_rows(user=user, audit=audit, w=w)
-    tests, tests_total = test_rows(user=user, audit=audit, w=w)
+    now = now or timezone.now()
+    today = now.astimezone(zoneinfo.ZoneInfo(w.zone)).date()
+    requests, requests_total = request_rows(user=user, audit=audit, w=w, today=today)
+    tests, tests_total = test_rows(user=user, audit=audit, w=w, now=now)
     return Effectiveness(
         w,
         requests,
@@ -341,4 +360,5 @@ def effectiveness(*, user: UserLike, audit: Audit) -> Effectiveness:
         tests_total,
         w.days(scope.TYPE_1_REVIEW_DAYS),
         w.days(scope.TYPE_1_RUN_DAYS),
+        today,
     )

@@ -10,7 +10,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.urls import reverse
-from drf_spectacular.utils import extend_schema, extend_schema_view
+from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_view
 from rest_framework import exceptions, mixins, serializers, status, viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -45,6 +45,22 @@ class PopulationSerializer(StrictFieldsMixin, serializers.ModelSerializer):
         return population.created_by.email if population.created_by else None
 
 
+class PopulationItemSerializer(serializers.Serializer):
+    """One frozen item (rendered by ``item_json``; documents its fields)."""
+
+    id = serializers.IntegerField()
+    position = serializers.IntegerField()
+    object_type = serializers.CharField()
+    object_id = serializers.CharField()
+    label = serializers.CharField()  # type: ignore[assignment]  # a field named "label"
+    occurred_on = serializers.DateField()
+    evidence = serializers.IntegerField(allow_null=True)
+    evidence_title = serializers.CharField(allow_null=True)
+    download_url = serializers.CharField(
+        allow_null=True, help_text="The engagement's logged download of its file, if any."
+    )
+
+
 class SampleSerializer(StrictFieldsMixin, serializers.ModelSerializer):
     size = serializers.IntegerField(required=False, allow_null=True)
     seed = serializers.IntegerField(required=False, allow_null=True)
@@ -59,6 +75,7 @@ class SampleSerializer(StrictFieldsMixin, serializers.ModelSerializer):
     def get_created_by(self, sample: Sample) -> str | None:
         return sample.created_by.email if sample.created_by else None
 
+    @extend_schema_field(PopulationItemSerializer(many=True))
     def get_items(self, sample: Sample) -> list[dict[str, Any]]:
         drawn = self.context.get("drawn", {}).get(sample.pk, [])
         return [item_json(item, self.context) for item in drawn]
@@ -159,11 +176,14 @@ class PopulationViewSet(
         return Response(self.get_serializer(population).data, status=status.HTTP_201_CREATED)
 
 
+@extend_schema_view(
+    list=extend_schema(tags=["audits"], description="The frozen items of one population."),
+)
 class PopulationItemViewSet(EngagementMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
     """The frozen items of one population, in order."""
 
     filter_backends: list[Any] = []
-    serializer_class = serializers.Serializer  # items are rendered by item_json
+    serializer_class = PopulationItemSerializer
 
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         population = sampling.population_get(

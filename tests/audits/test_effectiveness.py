@@ -218,3 +218,24 @@ def test_the_page_in_a_fixed_number_of_queries(world: World, engagement: Audit) 
     grow(2, 6)
     assert measure() == small
     assert len(figures(world, engagement).tests) == 7
+
+
+def test_what_falls_due_after_today_is_not_expected_yet(
+    world: World, make_audit: Callable[..., Audit]
+) -> None:
+    from audits import services as audit_services
+
+    audit = make_audit(name="Ongoing", report_date=dt.date(2027, 6, 30))
+    audit_services.auditor_invite(
+        actor=world.users["admin"], audit=audit, email="auditor@acme.test"
+    )
+    review = request(world, "Quarterly access review", "quarterly", dt.date(2026, 3, 31))
+    due(review, 1, dt.date(2026, 3, 31), "accepted")
+    test = make_test(world, interval_minutes=60 * 24)
+    run(test, utc(dt.date(2026, 1, 10), 0))
+    now = utc(dt.date(2026, 5, 1), 0)
+    result = effectiveness(user=fresh(world.users["auditor"]), audit=audit, now=now)
+    (row,) = result.requests
+    assert (row.expected, row.delivered, row.upcoming) == (1, 1, 1)
+    assert result.ongoing
+    assert result.tests[0].expected == 120  # 1 Jan to 30 Apr, daily
