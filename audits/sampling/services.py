@@ -186,7 +186,9 @@ def _runs(actor: User, audit: Audit, control: Any) -> Any:
 
 
 def _test_runs(actor: User, audit: Audit, w: scope.Window, control: Any) -> list[Fact]:
-    runs = _runs(actor, audit, control).order_by("finished_at", "pk")
+    runs = _runs(actor, audit, control)
+    _refuse_above_maximum(runs.count())
+    runs = runs.select_related("evidence_revision").order_by("finished_at", "pk")
     zone = zoneinfo.ZoneInfo(w.zone)
     return [
         Fact(
@@ -195,8 +197,11 @@ def _test_runs(actor: User, audit: Audit, w: scope.Window, control: Any) -> list
             f"{run.control_test.name}, {run.finished_at.astimezone(zone):%d %b %Y %H:%M} "
             f"({run.get_status_display().lower()})",
             _local_day(run.finished_at, w.zone),
+            # The run's frozen outcome (a JSON snapshot kept as evidence).
+            run.evidence_revision.item_id if run.evidence_revision else None,
+            run.evidence_revision_id,
         )
-        for run in runs
+        for run in runs.iterator(chunk_size=2000)
     ]
 
 
@@ -212,7 +217,7 @@ def _merged_pull_requests(actor: User, audit: Audit, w: scope.Window, control: A
     results = (
         TestResult.objects.filter(run__in=runs.values("pk"))
         .exclude(raw__merged_at=None)
-        .select_related("run")
+        .select_related("run__evidence_revision")
         .order_by("-run__finished_at", "-pk")
     )
     seen: dict[str, Fact] = {}
@@ -226,11 +231,15 @@ def _merged_pull_requests(actor: User, audit: Audit, w: scope.Window, control: A
         day = _local_day(merged, w.zone)
         if not first <= day <= last:
             continue
+        revision = result.run.evidence_revision
         seen[result.resource_id] = Fact(
             "controls.testresult",
             str(result.pk),
             (result.resource_name or result.resource_id)[:500],
             day,
+            # The snapshot of the run that saw it merged (kept as evidence).
+            revision.item_id if revision else None,
+            revision.pk if revision else None,
         )
     return sorted(seen.values(), key=lambda f: (f.occurred_on, f.label))
 
@@ -275,6 +284,16 @@ def population_facts(*, actor: User, audit: Audit, kind: str, control: Any = Non
     raise ValueError(kind)
 
 
+def _refuse_above_maximum(count: int) -> None:
+    if count > MAX_POPULATION_ITEMS:
+        raise ValidationError(
+            {
+                "kind": f"{count:,} items: more than {MAX_POPULATION_ITEMS:,}. "
+                "Narrow it to one control."
+            }
+        )
+
+
 def _require_auditor(actor: User, audit: Audit) -> None:
     if not may_sample(actor, audit):
         raise PermissionDenied("Only the engagement's auditors create populations and samples.")
@@ -301,13 +320,7 @@ def population_create(
     if errors:
         raise ValidationError(errors)
     facts = population_facts(actor=actor, audit=audit, kind=kind, control=control)
-    if len(facts) > MAX_POPULATION_ITEMS:
-        raise ValidationError(
-            {
-                "kind": f"{len(facts):,} items: more than {MAX_POPULATION_ITEMS:,}. "
-                "Narrow it to one control."
-            }
-        )
+    _refuse_above_maximum(len(facts))
     population = Population.objects.create(
         audit=audit,
         name=name,

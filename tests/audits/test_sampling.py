@@ -175,6 +175,35 @@ def test_test_runs_of_one_control(world: World, engagement: Audit) -> None:
     assert create(world, engagement, PopulationKind.TEST_RUNS).item_count == 2
 
 
+def test_a_runs_item_keeps_the_runs_frozen_outcome_as_its_evidence(
+    world: World, engagement: Audit, make_evidence: Callable[..., EvidenceItem]
+) -> None:
+    snapshot = make_evidence(dt.date(2026, 3, 1), title="Run snapshot")
+    run(make_test(world), utc(dt.date(2026, 3, 1)), evidence_revision=snapshot.latest_revision)
+    (item,) = create(world, engagement, PopulationKind.TEST_RUNS).items.all()
+    assert (item.evidence_id, item.evidence_revision_id) == (
+        snapshot.pk,
+        snapshot.latest_revision_id,
+    )
+
+
+def test_a_population_above_the_maximum_is_refused(
+    world: World, engagement: Audit, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(services, "MAX_POPULATION_ITEMS", 2)
+    test = make_test(world)
+    for hour in range(3):
+        run(test, utc(dt.date(2026, 3, 1), hour))
+    with pytest.raises(ValidationError) as caught:
+        create(world, engagement, PopulationKind.TEST_RUNS)
+    assert "more than 2" in caught.value.message_dict["kind"][0]
+    for n in range(3):
+        person(world, f"Hire {n}", dt.date(2026, 3, 1))
+    with pytest.raises(ValidationError):
+        create(world, engagement, PopulationKind.NEW_HIRES)
+    assert not Population.objects.exists()
+
+
 def test_a_control_out_of_scope_is_refused(world: World, engagement: Audit) -> None:
     with pytest.raises(ValidationError) as caught:
         create(world, engagement, PopulationKind.TEST_RUNS, control=world.foreign_control)
