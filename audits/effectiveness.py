@@ -4,6 +4,8 @@
   to fall due in the window (evidence.schedule, from each request's first due date) against the
   ones delivered (submitted or accepted, or fulfilled by evidence), and the missing periods named
   in words ("Q2 2026", "March 2026").
+- **Recurring controls that no request follows** (weekly to annual): each calendar period of
+  their frequency in the window, delivered when evidence of the control is effective in it.
 - **Automated tests** of the scope's controls: the schedule's slots in the window against the
   scheduled runs that finished, the share of finished runs that passed, and the failing
   intervals (from a failing run to the next passing one) with the findings opened and the
@@ -182,6 +184,115 @@ def request_rows(
     return rows, total
 
 
+# --- recurring controls without a request ------------------------------------------------------
+
+CALENDAR_MONTHS = {"monthly": 1, "quarterly": 3, "annual": 12}
+PERIODIC = ("weekly", *CALENDAR_MONTHS)
+
+
+def calendar_periods(
+    frequency: str, first: dt.date, last: dt.date
+) -> list[tuple[dt.date, dt.date]]:
+    """The calendar weeks (Monday to Sunday), months, quarters or years overlapping
+    [first, last]."""
+    from dateutil.relativedelta import relativedelta
+
+    if frequency == "weekly":
+        start = first - dt.timedelta(days=first.weekday())
+        step: Any = dt.timedelta(days=7)
+    else:
+        months = CALENDAR_MONTHS[frequency]
+        start = first.replace(month=(first.month - 1) // months * months + 1, day=1)
+        step = relativedelta(months=months)
+    periods = []
+    while start <= last:
+        following = start + step
+        periods.append((start, following - dt.timedelta(days=1)))
+        start = following
+    return periods
+
+
+@dataclass
+class ControlRow:
+    control: Any
+    dues: list[Due]
+    upcoming: int = 0
+
+    @property
+    def expected(self) -> int:
+        return len(self.dues)
+
+    @property
+    def delivered(self) -> int:
+        return sum(1 for d in self.dues if d.delivered)
+
+    @property
+    def missing(self) -> list[Due]:
+        return [d for d in self.dues if not d.delivered]
+
+
+def control_rows(
+    *, user: UserLike, audit: Audit, w: scope.Window, today: dt.date
+) -> tuple[list[ControlRow], int]:
+    """Recurring controls of the scope (weekly to annual) that no evidence request follows:
+    each calendar period of their frequency in the window, delivered when evidence of the
+    control is effective in it (or covers part of it). Two queries."""
+    from controls.models import Control
+    from evidence.models import EvidenceItem, EvidenceRequest
+
+    first, last = w.days(scope.TYPE_1_REVIEW_DAYS)
+    followed = EvidenceRequest.controls.through.objects.filter(
+        evidencerequest__organization=audit.organization
+    ).values("control_id")
+    controls = (
+        restrict(
+            Control.objects.filter(organization=audit.organization, archived_at__isnull=True),
+            user,
+            organization=audit.organization,
+        )
+        .filter(scope.controls_q(w), frequency__in=PERIODIC)
+        .exclude(pk__in=followed)
+        .order_by("ref_id", "pk")
+    )
+    shown = list(controls[:MAX_ROWS])
+    if not shown:
+        return [], 0
+    visible = restrict(
+        EvidenceItem.objects.filter(organization=audit.organization),
+        user,
+        organization=audit.organization,
+    ).filter(scope.evidence_q(w))
+    evidence: dict[int, list[tuple[dt.date, dt.date]]] = {}
+    for (
+        control_id,
+        effective,
+        covers_from,
+        covers_until,
+    ) in EvidenceItem.controls.through.objects.filter(
+        control_id__in=[c.pk for c in shown], evidenceitem__in=visible.values("pk")
+    ).values_list(
+        "control_id",
+        "evidenceitem__effective_date",
+        "evidenceitem__covers_from",
+        "evidenceitem__covers_until",
+    ):
+        span = (covers_from, covers_until) if covers_from and covers_until else None
+        evidence.setdefault(control_id, []).append(span or (effective, effective))
+    rows = []
+    for control in shown:
+        spans = evidence.get(control.pk, [])
+        dues, upcoming = [], 0
+        for start, end in calendar_periods(control.frequency, first, last):
+            start, end = max(start, first), min(end, last)
+            if end > today:
+                upcoming += 1
+                continue
+            count = sum(1 for a, b in spans if a <= end and b >= start)
+            dues.append(Due(0, start, end, "accepted" if count else "missing", count))
+        rows.append(ControlRow(control, dues, upcoming))
+    return rows, controls.count() if len(shown) == MAX_ROWS else len(shown)
+
+
 # --- automated tests ---------------------------------------------------------------------------
 
 
@@ -332,6 +443,8 @@ class Effectiveness:
     window: scope.Window
     requests: list[RequestRow]
     requests_total: int
+    controls: list[ControlRow]
+    controls_total: int
     tests: list[TestRow]
     tests_total: int
     request_days: tuple[dt.date, dt.date]
@@ -345,17 +458,20 @@ class Effectiveness:
 
 
 def effectiveness(*, user: UserLike, audit: Audit, now: dt.datetime | None = None) -> Effectiveness:
-    """The engagement's figures for ``user`` as of ``now`` (eight queries whatever the sizes):
+    """The engagement's figures for ``user`` as of ``now`` (ten queries whatever the sizes):
     what falls due after ``now`` is not expected yet."""
     w = scope.window_of(audit)
     now = now or timezone.now()
     today = now.astimezone(zoneinfo.ZoneInfo(w.zone)).date()
     requests, requests_total = request_rows(user=user, audit=audit, w=w, today=today)
+    controls, controls_total = control_rows(user=user, audit=audit, w=w, today=today)
     tests, tests_total = test_rows(user=user, audit=audit, w=w, now=now)
     return Effectiveness(
         w,
         requests,
         requests_total,
+        controls,
+        controls_total,
         tests,
         tests_total,
         w.days(scope.TYPE_1_REVIEW_DAYS),

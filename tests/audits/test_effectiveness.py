@@ -22,7 +22,7 @@ from evidence.models import EvidenceItem, EvidenceRequest, RequestOccurrence
 from tests.audits.conftest import PERIOD
 from tests.audits.sampling_fixtures import add_personas, fresh, make_test, run, utc
 from tests.conftest import World
-from tests.factories import ControlFactory
+from tests.factories import ControlFactory, map_control
 
 pytestmark = pytest.mark.django_db
 
@@ -191,12 +191,19 @@ def test_the_page_names_the_missing_quarter(world: World, engagement: Audit) -> 
     assert "1 of 2" in text and "Q2 2026" in text
 
 
-def test_the_page_in_a_fixed_number_of_queries(world: World, engagement: Audit) -> None:
+def test_the_page_in_a_fixed_number_of_queries(
+    world: World, engagement: Audit, make_evidence: Callable[..., EvidenceItem]
+) -> None:
     url = reverse("audit_effectiveness", args=["acme", engagement.pk])
     client = world.client("auditor")
 
     def grow(start: int, count: int) -> None:
         for n in range(start, start + count):
+            control = ControlFactory(
+                organization=world.org, ref_id=f"OPS-{n:02}", name=f"Ops {n}", frequency="monthly"
+            )
+            map_control(control, world.req_b)
+            make_evidence(dt.date(2026, 2, 1), control=control)
             made = request(world, f"Review {n}", "monthly", dt.date(2026, 1, 31))
             due(made, 1, dt.date(2026, 1, 31), "accepted")
             test = make_test(world, f"Test {n}")
@@ -217,7 +224,8 @@ def test_the_page_in_a_fixed_number_of_queries(world: World, engagement: Audit) 
     small = measure()
     grow(2, 6)
     assert measure() == small
-    assert len(figures(world, engagement).tests) == 7
+    result = figures(world, engagement)
+    assert len(result.tests) == len(result.controls) == 7
 
 
 def test_what_falls_due_after_today_is_not_expected_yet(
@@ -239,3 +247,25 @@ def test_what_falls_due_after_today_is_not_expected_yet(
     assert (row.expected, row.delivered, row.upcoming) == (1, 1, 1)
     assert result.ongoing
     assert result.tests[0].expected == 120  # 1 Jan to 30 Apr, daily
+
+
+def test_a_recurring_control_without_a_request_by_calendar_period(
+    world: World, engagement: Audit, make_evidence: Callable[..., EvidenceItem]
+) -> None:
+    request(world, "Quarterly access review", "quarterly", dt.date(2026, 3, 31))
+    changes = world.unowned_control
+    changes.frequency = "monthly"
+    changes.save()
+    make_evidence(PERIOD[0] - dt.timedelta(days=1), control=changes)
+    make_evidence(PERIOD[0], control=changes)
+    make_evidence(
+        dt.date(2026, 3, 31), control=changes,
+        covers_from=dt.date(2026, 3, 1), covers_until=dt.date(2026, 3, 31),
+    )  # fmt: skip
+    make_evidence(PERIOD[1], control=changes)
+    make_evidence(dt.date(2026, 2, 10), control=world.foreign_control, organization=world.other_org)
+    result = figures(world, engagement)
+    (row,) = result.controls  # IAM-01 has its request; CHG-01 has none
+    assert row.control == changes
+    assert (row.expected, row.delivered) == (6, 3)
+    assert [d.name for d in row.missing] == ["February 2026", "April 2026", "May 2026"]
