@@ -15,16 +15,18 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from rest_framework.test import APIClient
 
+from audits import services as audit_services
 from audits.models import Audit, Population, PopulationKind, Sample
 from audits.sampling import services
-from compliance.models import AuditEvent
+from compliance.models import AuditEvent, Role
 from controls.models import TestResult
 from evidence.models import EvidenceItem, EvidenceRequest, RequestOccurrence
 from tests.audits.conftest import PERIOD
 from tests.audits.sampling_fixtures import add_personas, fresh, make_test, person, run, utc
 from tests.conftest import World
-from tests.factories import ControlFactory
+from tests.factories import ControlFactory, MembershipFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -481,8 +483,6 @@ def test_the_api_permission_matrix(
 
 
 def test_the_api_refuses_anonymous_requests(engagement: Audit, sampled: Sample) -> None:
-    from rest_framework.test import APIClient
-
     assert APIClient().get(api_url(engagement)).status_code in (401, 403)
     response = APIClient().post(
         api_url(engagement), {"name": "x", "kind": "new_hires"}, format="json"
@@ -585,3 +585,23 @@ def test_pages_and_api_in_a_fixed_number_of_queries(
     small = measure()
     grow(3, 12)
     assert measure() == small
+
+
+def test_an_auditor_without_two_factor_sees_nothing(
+    world: World, engagement: Audit, sampled: Sample
+) -> None:
+    user = UserFactory(email="no2fa@acme.test", full_name="No Two Factor")
+    MembershipFactory(user=user, organization=world.org, role=Role.AUDITOR)
+    audit_services.auditor_invite(
+        actor=world.users["admin"], audit=engagement, email="no2fa@acme.test"
+    )
+    client = Client()
+    client.force_login(user)
+    response = client.get(reverse("audit_samples", args=["acme", engagement.pk]))
+    assert response.status_code == 302 and "two" in response["Location"]
+    api = APIClient()
+    api.force_authenticate(user)
+    assert api.get(api_url(engagement)).status_code == 403
+    body = {"name": "x", "kind": "new_hires"}
+    assert api.post(api_url(engagement), body, format="json").status_code == 403
+    assert Population.objects.count() == 1
