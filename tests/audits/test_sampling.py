@@ -23,6 +23,7 @@ from audits.sampling import services
 from compliance.models import AuditEvent, Role
 from controls.models import TestResult
 from evidence.models import EvidenceItem, EvidenceRequest, RequestOccurrence
+from people.models import PersonnelRecord
 from tests.audits.conftest import PERIOD
 from tests.audits.sampling_fixtures import add_personas, fresh, make_test, person, run, utc
 from tests.conftest import World
@@ -605,3 +606,19 @@ def test_an_auditor_without_two_factor_sees_nothing(
     body = {"name": "x", "kind": "new_hires"}
     assert api.post(api_url(engagement), body, format="json").status_code == 403
     assert Population.objects.count() == 1
+
+
+def test_a_new_hires_item_keeps_the_background_checks_evidence(
+    world: World, engagement: Audit, make_evidence: Callable[..., EvidenceItem]
+) -> None:
+    hire = person(world, "Checked", dt.date(2026, 2, 1))
+    person(world, "Unchecked", dt.date(2026, 2, 2))
+    older = make_evidence(dt.date(2026, 1, 20), title="First check")
+    latest = make_evidence(dt.date(2026, 1, 25), title="Second check")
+    for item, day in ((older, dt.date(2026, 1, 20)), (latest, dt.date(2026, 1, 25))):
+        PersonnelRecord.objects.create(
+            person=hire, kind="background_check", completed_on=day, result="clear", evidence=item
+        )
+    checked, unchecked = create(world, engagement, PopulationKind.NEW_HIRES).items.all()
+    assert checked.evidence_id == latest.pk
+    assert unchecked.evidence_id is None
