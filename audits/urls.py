@@ -39,12 +39,12 @@ urlpatterns = [
     ),
     path("audits/<int:audit>/samples/", sampling.SamplesView.as_view(), name="audit_samples"),
     path(
-        "audits/<int:audit>/samples/<int:pk>/",
+        "audits/<int:audit>/populations/<int:population>/",
         sampling.PopulationView.as_view(),
         name="audit_population",
     ),
     path(
-        "audits/<int:audit>/samples/<int:population>/drawn/<int:pk>/",
+        "audits/<int:audit>/populations/<int:population>/samples/<int:pk>/",
         sampling.SampleView.as_view(),
         name="audit_sample",
     ),

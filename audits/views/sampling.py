@@ -80,7 +80,7 @@ class PopulationView(SamplingMixin, TemplateView):
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
         population = sampling.population_get(
-            user=self.actor, audit=self.audit, pk=self.kwargs["pk"]
+            user=self.actor, audit=self.audit, pk=self.kwargs["population"]
         )
         page = paginate(self.request, sampling.population_items(population), per_page=50)
         items = list(page.object_list)
@@ -102,7 +102,9 @@ class PopulationView(SamplingMixin, TemplateView):
 
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         self.require_sampler()
-        population = sampling.population_get(user=self.actor, audit=self.audit, pk=kwargs["pk"])
+        population = sampling.population_get(
+            user=self.actor, audit=self.audit, pk=kwargs["population"]
+        )
         form = SampleForm(request.POST)
         if form.is_valid():
             try:
