@@ -8,3 +8,4 @@ class AuditsConfig(AppConfig):
     def ready(self) -> None:
         from audits import pbc_policies, policies, services, work  # noqa: F401  (registrations, signal receivers)
         from audits.package import policies as package_policies  # noqa: F401
+        from audits.sampling import policies as sampling_policies  # noqa: F401

@@ -10,7 +10,7 @@ import pyotp
 from dateutil.relativedelta import relativedelta
 from django.utils import timezone
 
-from audits import demo_requests, services
+from audits import demo_requests, demo_sampling, services
 from audits.models import Audit, AuditStatus, AuditType
 from compliance import mfa
 from compliance.demo_timeline import Timeline
@@ -77,4 +77,5 @@ def seed(
     for audit in (type_1, type_2):
         services.auditor_invite(actor=dana, audit=audit, email=jordan.email)
     demo_requests.seed(organization, users, [type_1, type_2])
+    demo_sampling.seed(organization=organization, users=users, audits=[type_1, type_2])
     return [type_1, type_2]

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from audits.views import engagements, findings, package, portal, requests
+from audits.views import effectiveness, engagements, findings, package, portal, requests, sampling
 
 urlpatterns = [
     path("audits/", engagements.AuditListView.as_view(), name="audit_list"),
@@ -74,5 +74,21 @@ urlpatterns = [
         "audits/<int:audit>/package/<int:pk>/download/",
         package.PackageDownloadView.as_view(),
         name="audit_package_download",
+    ),
+    path(
+        "audits/<int:audit>/effectiveness/",
+        effectiveness.EffectivenessView.as_view(),
+        name="audit_effectiveness",
+    ),
+    path("audits/<int:audit>/samples/", sampling.SamplesView.as_view(), name="audit_samples"),
+    path(
+        "audits/<int:audit>/populations/<int:population>/",
+        sampling.PopulationView.as_view(),
+        name="audit_population",
+    ),
+    path(
+        "audits/<int:audit>/populations/<int:population>/samples/<int:pk>/",
+        sampling.SampleView.as_view(),
+        name="audit_sample",
     ),
 ]

@@ -19,6 +19,7 @@ from audits.models.requests import (
     FindingStatus,
     RequestStatus,
 )
+from audits.models.sampling import Population, PopulationItem, PopulationKind, Sample, SampleItem
 
 __all__ = [
     "AccessAction",
@@ -36,6 +37,11 @@ __all__ = [
     "FindingSeverity",
     "FindingStatus",
     "PackageStatus",
+    "Population",
+    "PopulationItem",
+    "PopulationKind",
     "RequestStatus",
+    "Sample",
+    "SampleItem",
     "SigningKey",
 ]

@@ -61,6 +61,8 @@ AUDITOR_WORKSPACE = {
     "api-audit-finding-list", "api-audit-finding-detail", "api-audit-finding-close",
     # Asking for the engagement's package writes the package row (the export), nothing else.
     "audit_package_start",
+    # Freezing populations and drawing samples (tests/audits/test_sampling.py).
+    "audit_samples", "audit_population", "api-audit-population-list", "api-audit-sample-list",
 }  # fmt: skip
 # Every other route is denied to auditors for every unsafe method.
 DENIED = {
@@ -87,6 +89,8 @@ DENIED = {
     "audit_create", "audit_detail", "audit_edit", "audit_evidence", "audit_evidence_download",
     "audit_list", "audit_package", "audit_package_download", "audit_people", "audit_policies",
     "audit_tests", "audit_trail",
+    "audit_sample", "api-audit-population-detail", "api-audit-population-item-list",
+    "api-audit-sample-detail", "audit_effectiveness",
     "control-archive", "control-detail", "control-list", "control-restore", "control_access",
     "control_archive", "control_create", "control_detail", "control_edit", "control_export",
     "control_list", "control_restore", "control_test_choose", "control_test_create",

@@ -161,6 +161,21 @@ class Scene:
         finding = pbc_services.finding_create(
             actor=auditor, audit=audit, title="Late review", severity="low"
         )
+        from audits.sampling import services as sampling_services
+        from compliance.models import User
+
+        fresh_auditor = User.objects.get(pk=auditor.pk)  # no cached grants
+
+        population = sampling_services.population_create(
+            actor=fresh_auditor, audit=audit, name="Test runs", kind="test_runs"
+        )
+        sample = (
+            sampling_services.sample_draw(
+                actor=fresh_auditor, population=population, size=1, seed=1
+            )
+            if population.item_count
+            else None
+        )
         self.by_segment: dict[str, Any] = {
             "o": world.org.slug,
             "organizations": world.org.slug,
@@ -195,6 +210,8 @@ class Scene:
             "requests": pbc.pk,
             "findings": finding.pk,
             "package": package.pk,
+            "populations": population.pk,
+            "samples": sample.pk if sample else 1,
         }
         self.by_name: dict[str, Any] = {
             "format": "json",
