@@ -1,9 +1,10 @@
 """The auditor's journey on the demo company, in a real browser: Jordan signs in with an
 authentication code, lands on the engagements shared with him, opens the Type I, reads its
 controls (each as it stood on the date) and its evidence, downloads a file (the bytes are the
-stored ones), finds the Type II period empty (nothing outside it is shown), and is offered no
-button that changes the program anywhere. Screenshots at 1440 and 1024 px land in
-test-results/screenshots/audit-*.png."""
+stored ones), freezes a population and draws a sample (reproducible from its seed), finds the
+Type II period empty (nothing outside it is shown), and is offered no button that changes the
+program anywhere. (Raising a request that an owner answers: test_audit_requests.py.)
+Screenshots at 1440 and 1024 px land in test-results/screenshots/audit-*.png."""
 
 from __future__ import annotations
 
@@ -15,7 +16,8 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from audits.demo import DEMO_AUDITOR_TOTP_SECRET
-from audits.models import AccessLogEntry
+from audits.models import AccessLogEntry, Sample, SampleItem
+from audits.sampling.services import draw
 from compliance import demo
 from evidence.models import EvidenceRevision
 from tests.browser.test_weekly import look
@@ -81,6 +83,24 @@ def test_the_auditor_reads_the_type_1_and_downloads_evidence_within_it(
     assert AccessLogEntry.objects.filter(
         user__email="jordan@examplecpa.test", action="download", object_id=str(revision.pk)
     ).exists()
+
+    # The auditor's own work: freeze the new hires of the Type I's window and draw a sample.
+    page.get_by_role("link", name="Samples", exact=True).click()
+    page.get_by_label("Name").fill("New hires for HR-02")
+    page.get_by_label("Made of").select_option(label="New hires")
+    page.get_by_role("button", name="Create population").click()
+    expect(page.get_by_role("heading", name="New hires for HR-02")).to_be_visible()
+    page.get_by_role("button", name="Draw").click()
+    expect(page.get_by_role("status")).to_contain_text("with seed")
+    look(page, "audit-sample")
+    drawn = Sample.objects.filter(population__name="New hires for HR-02").get()
+    # Drawn again from its seed, the sample is the same.
+    population_ids = list(drawn.population.items.order_by("position").values_list("pk", flat=True))
+    assert draw(population_ids, drawn.size, drawn.seed) == list(
+        SampleItem.objects.filter(sample=drawn)
+        .order_by("position")
+        .values_list("item_id", flat=True)
+    )
 
     for tab in ("Automated tests", "Policies", "People & vendors"):
         page.get_by_role("link", name=tab, exact=True).click()
