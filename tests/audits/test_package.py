@@ -405,11 +405,11 @@ def test_the_matrix_counts_the_test_runs_of_the_window(world: World, engagement:
             started_at=moment, finished_at=moment,
         )  # fmt: skip
     rows = list(csv.reader(io.StringIO(entries(build_zip(engagement, world))[MATRIX_CSV].decode())))
-    assert rows[0][7:] == [
+    assert rows[0][7:11] == [
         "Test runs passed", "Test runs failed", "Test runs in error", "Last test run",
     ]  # fmt: skip
     row = next(r for r in rows if r[2] == "IAM-01")
-    assert row[7:] == ["2", "1", "0", "2026-06-30"]
+    assert row[7:11] == ["2", "1", "0", "2026-06-30"]
 
 
 def test_other_parts_of_the_app_add_matrix_columns(world: World, engagement: Audit) -> None:
@@ -419,14 +419,14 @@ def test_other_parts_of_the_app_add_matrix_columns(world: World, engagement: Aud
         assert context.audit == engagement
         return lambda row: [f"+{row.requirement.ref_id}"]
 
-    matrix.register_matrix_columns(matrix.MatrixColumns("findings", ("Findings",), 30, load))
+    matrix.register_matrix_columns(matrix.MatrixColumns("extra", ("Extra",), 99, load))
     try:
         rows = list(
             csv.reader(io.StringIO(entries(build_zip(engagement, world))[MATRIX_CSV].decode()))
         )
     finally:
-        matrix.MATRIX_COLUMNS[:] = [c for c in matrix.MATRIX_COLUMNS if c.key != "findings"]
-    assert rows[0][-1] == "Findings"
+        matrix.MATRIX_COLUMNS[:] = [c for c in matrix.MATRIX_COLUMNS if c.key != "extra"]
+    assert rows[0][-1] == "Extra"
     assert rows[1][-1] == "'+SEC1.1"  # a formula-looking value is neutralised too
 
 
@@ -439,3 +439,39 @@ def test_a_type_1_manifest_names_its_date(world: World, make_audit: Callable[...
     assert manifest["engagement"]["type"] == "Type I (as of a date)"
     assert manifest["engagement"]["as_of"] == "2026-03-31"
     assert "period_start" not in manifest["engagement"]
+
+
+def test_the_matrix_holds_the_auditors_requests_samples_and_findings(
+    world: World, engagement: Audit
+) -> None:
+    from audits import pbc_services
+    from audits.sampling import services as sampling_services
+    from compliance.models import User
+
+    auditor = User.objects.get(pk=world.users["auditor"].pk)
+    pbc_services.request_create(
+        actor=auditor, audit=engagement, title="MFA report", control=world.control
+    )
+    pbc_services.finding_create(
+        actor=auditor, audit=engagement, title="One admin without MFA", severity="moderate",
+        controls=[world.control],
+    )  # fmt: skip
+    from people.models import Person
+
+    for n in range(3):
+        Person.objects.create(
+            organization=world.org, full_name=f"Hire {n}", email=f"hire{n}@acme.test",
+            employment_type="employee", start_date=dt.date(2026, 2, 1 + n),
+        )  # fmt: skip
+    population = sampling_services.population_create(
+        actor=auditor, audit=engagement, name="Hires", kind="new_hires", control=world.control
+    )
+    sampling_services.sample_draw(actor=auditor, population=population, size=2, seed=7)
+    rows = list(csv.reader(io.StringIO(entries(build_zip(engagement, world))[MATRIX_CSV].decode())))
+    header = rows[0]
+    row = dict(zip(header, next(r for r in rows if r[2] == "IAM-01"), strict=True))
+    assert (row["Requests"], row["Requests (PBC)"]) == ("1", "PBC-1 (open)")
+    assert (row["Samples"], row["Samples drawn"]) == ("1", "Hires: 2 of 3 (seed 7)")
+    assert (row["Findings"], row["Findings (exceptions)"]) == ("1", "F-1 moderate, open")
+    other = dict(zip(header, next(r for r in rows if r[2] == "CHG-01"), strict=True))
+    assert (other["Requests"], other["Samples"], other["Findings"]) == ("0", "0", "0")
