@@ -16,12 +16,11 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from audits import selectors
+from audits.api.base import EngagementMixin
 from audits.models import Audit, Population, PopulationItem, PopulationKind, Sample
 from audits.sampling import selectors as sampling
 from audits.sampling import services
-from compliance import mfa
-from compliance.api.base import OrganizationScopedMixin, StrictFieldsMixin
-from compliance.models import Role
+from compliance.api.base import StrictFieldsMixin
 
 
 class PopulationSerializer(StrictFieldsMixin, serializers.ModelSerializer):
@@ -103,20 +102,8 @@ def item_json(item: PopulationItem, context: Mapping[str, Any]) -> dict[str, Any
     }
 
 
-class EngagementMixin(OrganizationScopedMixin):
-    audit: Audit
+class SamplingMixin(EngagementMixin):
     capabilities = {"list": None, "retrieve": None, "create": None, "items": None}
-
-    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
-        super().initial(request, *args, **kwargs)
-        if self.membership.role == Role.AUDITOR and not mfa.is_enabled(self.actor):
-            raise exceptions.PermissionDenied(
-                "Auditors turn on two-factor sign-in before they see an engagement."
-            )
-        if not self.schema_only:
-            self.audit = selectors.audit_get(
-                user=self.actor, organization=self.organization, pk=kwargs["audit"]
-            )
 
     def require_sampler(self) -> None:
         if not services.may_sample(self.actor, self.audit):
@@ -134,7 +121,7 @@ class EngagementMixin(OrganizationScopedMixin):
     ),
 )
 class PopulationViewSet(
-    EngagementMixin,
+    SamplingMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
@@ -179,7 +166,7 @@ class PopulationViewSet(
 @extend_schema_view(
     list=extend_schema(tags=["audits"], description="The frozen items of one population."),
 )
-class PopulationItemViewSet(EngagementMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
+class PopulationItemViewSet(SamplingMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
     """The frozen items of one population, in order."""
 
     filter_backends: list[Any] = []
@@ -210,7 +197,7 @@ class PopulationItemViewSet(EngagementMixin, mixins.ListModelMixin, viewsets.Gen
     ),
 )
 class SampleViewSet(
-    EngagementMixin,
+    SamplingMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,

@@ -16,7 +16,8 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from audits import pbc_selectors, pbc_services, selectors
+from audits import pbc_selectors, pbc_services
+from audits.api.base import AuditorApiMixin, EngagementMixin
 from audits.api.serializers import (
     AssignSerializer,
     AttachSerializer,
@@ -30,29 +31,8 @@ from audits.api.serializers import (
     ResponseSerializer,
 )
 from audits.models import Audit, AuditFinding, AuditRequest
-from compliance import mfa
-from compliance.api.base import OrganizationScopedMixin, PermittedObjectsFilter
+from compliance.api.base import PermittedObjectsFilter
 from compliance.api.filters import DjangoFilterBackend, OrderingFilter
-from compliance.models import Role
-
-
-class EngagementMixin(OrganizationScopedMixin):
-    """The engagement of the URL (hidden: 404). Auditors use the API with two-factor on, as
-    the portal; what each may do is checked by the services."""
-
-    audit: Audit
-
-    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
-        super().initial(request, *args, **kwargs)
-        if self.schema_only:
-            return
-        if self.membership.role == Role.AUDITOR and not mfa.is_enabled(self.actor):
-            raise exceptions.PermissionDenied(
-                "Auditors turn on two-factor sign-in before they see an engagement."
-            )
-        self.audit = selectors.audit_get(
-            user=self.actor, organization=self.organization, pk=kwargs.get("audit")
-        )
 
 
 class NoCapabilities(dict[str, Any]):
@@ -271,7 +251,7 @@ class AuditFindingViewSet(
     retrieve=extend_schema(tags=["audits"]),
 )
 class AuditViewSet(
-    OrganizationScopedMixin,
+    AuditorApiMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     viewsets.GenericViewSet,
@@ -279,13 +259,6 @@ class AuditViewSet(
     serializer_class = AuditSerializer
     filter_backends = [PermittedObjectsFilter]
     capabilities = {"list": None, "retrieve": None}
-
-    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
-        super().initial(request, *args, **kwargs)
-        if self.membership.role == Role.AUDITOR and not mfa.is_enabled(self.actor):
-            raise exceptions.PermissionDenied(
-                "Auditors turn on two-factor sign-in before they see an engagement."
-            )
 
     def get_queryset(self) -> QuerySet[Audit]:
         if self.schema_only:
@@ -296,3 +269,7 @@ class AuditViewSet(
             .prefetch_related("scope")
             .order_by("-created_at", "-pk")
         )
+
+    def get_object(self) -> Audit:
+        self.audit = super().get_object()  # the engagement read: its access log
+        return self.audit

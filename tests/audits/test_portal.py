@@ -294,3 +294,22 @@ def test_an_item_shows_its_newest_revisions_in_the_window_and_counts_the_rest(
     html = world.client("auditor").get(url("audit_evidence", engagement)).content.decode()
     assert html.count('data-testid="download"') == 5
     assert "and 3 older in the window" in html
+
+
+def test_an_auditors_reads_through_the_api_are_in_the_access_log(
+    world: World, engagement: Audit
+) -> None:
+    api = world.api("auditor")
+    assert api.get(f"/api/organizations/acme/audits/{engagement.pk}/").status_code == 200
+    assert api.get(f"/api/organizations/acme/audits/{engagement.pk}/requests/").status_code == 200
+    assert api.get("/api/organizations/acme/audits/").status_code == 200
+    logged = list(AccessLogEntry.objects.order_by("pk").values_list("audit_id", "path"))
+    assert logged == [
+        (engagement.pk, f"/api/organizations/acme/audits/{engagement.pk}/"),
+        (engagement.pk, f"/api/organizations/acme/audits/{engagement.pk}/requests/"),
+        (None, "/api/organizations/acme/audits/"),
+    ]
+    # A refused read is not a read; the organization's own readers are not logged.
+    assert api.get("/api/organizations/acme/audits/999999/").status_code == 404
+    world.api("viewer").get(f"/api/organizations/acme/audits/{engagement.pk}/")
+    assert AccessLogEntry.objects.count() == 3
