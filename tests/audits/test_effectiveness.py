@@ -269,3 +269,20 @@ def test_a_recurring_control_without_a_request_by_calendar_period(
     assert row.control == changes
     assert (row.expected, row.delivered) == (6, 3)
     assert [d.name for d in row.missing] == ["February 2026", "April 2026", "May 2026"]
+
+
+def test_a_type_1_engagement_offers_no_effectiveness_tab_and_says_why(
+    world: World, make_audit: Any
+) -> None:
+    from django.urls import reverse
+
+    from audits import services
+
+    type_1 = make_audit(name="Type I", kind="type1", as_of=dt.date(2026, 6, 30))
+    services.auditor_invite(actor=world.users["admin"], audit=type_1, email="auditor@acme.test")
+    client = world.client("auditor")
+    overview = client.get(reverse("audit_detail", args=["acme", type_1.pk])).content.decode()
+    assert "Operating effectiveness" not in overview
+    page = client.get(reverse("audit_effectiveness", args=["acme", type_1.pk]))
+    assert page.status_code == 200
+    assert "measured over a Type II period" in page.content.decode()
