@@ -11,9 +11,9 @@ from dateutil.relativedelta import relativedelta
 from django.utils import timezone
 
 from audits import demo_requests, demo_sampling, services
-from audits.models import Audit, AuditStatus, AuditType
+from audits.models import Audit, AuditorAccess, AuditStatus, AuditType, Population, Sample
 from compliance import mfa
-from compliance.demo_timeline import Timeline
+from compliance.demo_timeline import Timeline, stamped
 from compliance.models import Organization, User
 from controls.models import AdoptedFramework
 
@@ -42,40 +42,50 @@ def seed(
     _turn_on_two_factor(jordan)
     adoption = AdoptedFramework.objects.get(organization=organization, framework__slug="soc2")
     scope = list(adoption.scope.all())
-    type_1 = services.audit_create(
-        actor=dana,
-        organization=organization,
-        adoption=adoption,
-        scope=scope,
-        name="SOC 2 Type I",
-        kind=AuditType.TYPE_1,
-        as_of=audit_date,
-        firm=FIRM,
-        status=AuditStatus.PLANNING,
-        fieldwork_start=audit_date + dt.timedelta(days=3),
-        fieldwork_end=audit_date + dt.timedelta(days=17),
-        report_date=audit_date + dt.timedelta(days=42),
-    )
-    start = audit_date + dt.timedelta(days=1)
-    type_2 = services.audit_create(
-        actor=dana,
-        organization=organization,
-        adoption=adoption,
-        scope=scope,
-        name="SOC 2 Type II, first period",
-        kind=AuditType.TYPE_2,
-        period_start=start,
-        period_end=start + relativedelta(months=6) - dt.timedelta(days=1),
-        firm=FIRM,
-        status=AuditStatus.PLANNING,
-        report_date=start + relativedelta(months=6) + dt.timedelta(days=45),
-    )
-    # The Type I date stays the forecast's target while the Type I is the engagement planned.
-    from controls.services import framework_set_target_audit_date
+    # Dana planned the engagements in the program's sixth week and shared them the next day;
+    # jordan froze a population and drew a sample in week nine (the rows are dated so; the
+    # audit trail keeps the moment of seeding).
+    audits = Audit.objects.filter(organization=organization)
+    with stamped(timeline.at(6, 1, 10), (audits, "created_at"), (audits, "updated_at")):
+        type_1 = services.audit_create(
+            actor=dana,
+            organization=organization,
+            adoption=adoption,
+            scope=scope,
+            name="SOC 2 Type I",
+            kind=AuditType.TYPE_1,
+            as_of=audit_date,
+            firm=FIRM,
+            status=AuditStatus.PLANNING,
+            fieldwork_start=audit_date + dt.timedelta(days=3),
+            fieldwork_end=audit_date + dt.timedelta(days=17),
+            report_date=audit_date + dt.timedelta(days=42),
+        )
+        start = audit_date + dt.timedelta(days=1)
+        type_2 = services.audit_create(
+            actor=dana,
+            organization=organization,
+            adoption=adoption,
+            scope=scope,
+            name="SOC 2 Type II, first period",
+            kind=AuditType.TYPE_2,
+            period_start=start,
+            period_end=start + relativedelta(months=6) - dt.timedelta(days=1),
+            firm=FIRM,
+            status=AuditStatus.PLANNING,
+            report_date=start + relativedelta(months=6) + dt.timedelta(days=45),
+        )
+        # The Type I date stays the forecast's target while the Type I is the engagement planned.
+        from controls.services import framework_set_target_audit_date
 
-    framework_set_target_audit_date(actor=dana, adoption=adoption, target_audit_date=audit_date)
-    for audit in (type_1, type_2):
-        services.auditor_invite(actor=dana, audit=audit, email=jordan.email)
-    demo_requests.seed(organization, users, [type_1, type_2])
-    demo_sampling.seed(organization=organization, users=users, audits=[type_1, type_2])
+        framework_set_target_audit_date(actor=dana, adoption=adoption, target_audit_date=audit_date)
+    accesses = AuditorAccess.objects.filter(audit__organization=organization)
+    with stamped(timeline.at(6, 2, 9), (accesses, "invited_at")):
+        for audit in (type_1, type_2):
+            services.auditor_invite(actor=dana, audit=audit, email=jordan.email)
+    demo_requests.seed(organization, users, [type_1, type_2], timeline)
+    populations = Population.objects.filter(audit__organization=organization)
+    samples = Sample.objects.filter(population__audit__organization=organization)
+    with stamped(timeline.at(9, 3, 10), (populations, "frozen_at"), (samples, "created_at")):
+        demo_sampling.seed(organization=organization, users=users, audits=[type_1, type_2])
     return [type_1, type_2]

@@ -426,6 +426,11 @@ SPECTACULAR_SETTINGS = {
         # Vendors show tiers and outcomes under several field names (risk_tier, last_outcome).
         "RiskTierEnum": "vendors.models.RiskTier",
         "VendorReviewOutcomeEnum": "vendors.models.ReviewOutcome",
+        # Engagements, requests and findings have statuses and severities of their own.
+        "AuditStatusEnum": "audits.models.AuditStatus",
+        "AuditRequestStatusEnum": "audits.models.RequestStatus",
+        "AuditFindingStatusEnum": "audits.models.FindingStatus",
+        "AuditFindingSeverityEnum": "audits.models.FindingSeverity",
     },
 }
 

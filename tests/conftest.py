@@ -13,7 +13,7 @@ from django.test import Client
 from playwright.sync_api import Browser, ConsoleMessage, Page, sync_playwright
 from rest_framework.test import APIClient
 
-from compliance.models import AuditEvent, Organization, Role, User
+from compliance.models import AuditEvent, Organization, Role, TotpDevice, User
 from compliance.permissions import grant_object_permission
 from controls.models import AdoptedFramework, Control, Framework, FrameworkCategory, Requirement
 from tests.factories import (
@@ -131,8 +131,10 @@ def build_world() -> World:
             expires = days_from_now(-1)
         MembershipFactory(user=user, organization=org, role=role, expires_at=expires)
         if role == Role.AUDITOR:
-            # Auditors see nothing before they turn on two-factor sign-in (audits app).
-            enable_mfa(user)
+            # Auditors see nothing before they turn on two-factor sign-in (audits app). The
+            # device row only: the service's audit event and recovery codes would be the
+            # world's own, where tests read "the latest event" or count codes.
+            TotpDevice.objects.create(user=user, secret="unused: no code is ever checked")
         users[persona] = user
     outsider = UserFactory(email="outsider@globex.test", full_name="Outsider")
     MembershipFactory(user=outsider, organization=other_org, role=Role.ADMIN)

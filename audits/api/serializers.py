@@ -16,14 +16,14 @@ from controls.models import Control
 from evidence.models import EvidenceItem
 
 
-class UserRefSerializer(serializers.Serializer):
+class AuditUserRefSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     email = serializers.EmailField()
     name = serializers.CharField(source="display_name")
 
 
 class CommentSerializer(serializers.ModelSerializer):
-    author = UserRefSerializer(read_only=True, allow_null=True)
+    author = AuditUserRefSerializer(read_only=True, allow_null=True)
 
     class Meta:
         model = AuditRequestComment
@@ -55,8 +55,8 @@ class AttachedEvidenceSerializer(serializers.ModelSerializer):
 class AuditRequestSerializer(serializers.ModelSerializer):
     reference = serializers.CharField(source="label", read_only=True, help_text="PBC-<number>")
     control = serializers.SerializerMethodField()
-    requested_by = UserRefSerializer(read_only=True, allow_null=True)
-    assignee = UserRefSerializer(read_only=True, allow_null=True)
+    requested_by = AuditUserRefSerializer(read_only=True, allow_null=True)
+    assignee = AuditUserRefSerializer(read_only=True, allow_null=True)
     evidence_count = serializers.IntegerField(read_only=True)
 
     class Meta:
@@ -138,8 +138,8 @@ class BodySerializer(StrictFieldsMixin, serializers.Serializer):
 class AuditFindingSerializer(serializers.ModelSerializer):
     reference = serializers.CharField(source="label", read_only=True, help_text="F-<number>")
     controls = serializers.SerializerMethodField()
-    raised_by = UserRefSerializer(read_only=True, allow_null=True)
-    responded_by = UserRefSerializer(read_only=True, allow_null=True)
+    raised_by = AuditUserRefSerializer(read_only=True, allow_null=True)
+    responded_by = AuditUserRefSerializer(read_only=True, allow_null=True)
 
     class Meta:
         model = AuditFinding

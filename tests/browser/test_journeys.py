@@ -156,8 +156,11 @@ def test_a_control_owner_sees_their_work_and_cannot_edit_others(
 
 def test_the_auditor_sees_only_the_engagements_page(page: Page, demo_company: str) -> None:
     base = demo_company
-    sign_in(page, base, "jordan@examplecpa.test")
-    expect(page.get_by_role("heading", name="Audit engagements")).to_be_visible()
+    from audits.demo import DEMO_AUDITOR_TOTP_SECRET
+    from tests.browser.test_auditor import sign_in_with_code
+
+    sign_in_with_code(page, base, "jordan@examplecpa.test", DEMO_AUDITOR_TOTP_SECRET)
+    expect(page.get_by_role("heading", name="Your audit engagements")).to_be_visible()
     assert Membership.objects.get(user__email="jordan@examplecpa.test").expires_at is not None
     screenshot(page, "23-auditor-home")
     response = page.goto(f"{base}/o/northwind/controls/")

@@ -111,7 +111,10 @@ def objects(world: World) -> dict[str, int]:
     for _ in range(3):
         ReviewFactory(vendor=vendor)
     [item] = evidence_rows.items(world.org, 1, controls=[world.control], revisions=3)
+    audit, population = _engagement(world)
     return {
+        "audits": audit.pk,
+        "populations": population.pk,
         "evidence": item.pk,
         "control-tests": test.pk,
         "evidence-requests": request.pk,
@@ -119,6 +122,35 @@ def objects(world: World) -> dict[str, int]:
         "policies": policy.pk,
         "vendors": vendor.pk,
     }
+
+
+def _engagement(world: World) -> tuple[Any, Any]:
+    """An engagement with two requests, two findings and a population with two samples."""
+    from audits import pbc_services
+    from audits import services as audits_services
+    from audits.sampling import services as sampling_services
+    from compliance.models import User
+
+    admin = world.users["admin"]
+    today = dt.date.today()
+    audit = audits_services.audit_create(
+        actor=admin, organization=world.org, adoption=world.adoption, scope=[world.security],
+        name="Type I", kind="type1", as_of=today, report_date=today + dt.timedelta(days=30),
+    )  # fmt: skip
+    audits_services.auditor_invite(actor=admin, audit=audit, email="auditor@acme.test")
+    auditor = User.objects.get(email="auditor@acme.test")
+    for n in (1, 2):
+        pbc_services.request_create(actor=auditor, audit=audit, title=f"Request {n}")
+        pbc_services.finding_create(
+            actor=auditor, audit=audit, title=f"Finding {n}", severity="low"
+        )
+    population = sampling_services.population_create(
+        actor=auditor, audit=audit, name="Runs", kind="test_runs"
+    )
+    assert population.item_count > 1
+    for seed in (1, 2):
+        sampling_services.sample_draw(actor=auditor, population=population, size=1, seed=seed)
+    return audit, population
 
 
 def fill(url: str, ids: dict[str, int]) -> str:

@@ -34,6 +34,7 @@ from vendors.services import vendor_create
 pytestmark = pytest.mark.django_db
 
 # Every list page with a filter form, by URL name (kwargs besides the organization).
+ENGAGEMENT = "the listed engagement"  # replaced by its id in the tests
 FILTERED_PAGES: list[tuple[str, dict[str, str]]] = [
     ("control_list", {}),
     ("evidence_list", {}),
@@ -46,6 +47,7 @@ FILTERED_PAGES: list[tuple[str, dict[str, str]]] = [
     ("framework_detail", {"slug": "tsc"}),
     ("weekly", {}),
     ("gap_analysis", {}),
+    ("audit_requests", {"audit": ENGAGEMENT}),
 ]
 TEMPLATES = Path(settings.BASE_DIR) / "templates"
 
@@ -71,7 +73,25 @@ def listed(world: World) -> World:
         actor=admin, organization=world.org, title="Name the owners", owner=admin,
         due_on=today + dt.timedelta(days=7),
     )  # fmt: skip
+    from audits import pbc_services
+    from audits import services as audits_services
+    from compliance.models import User
+
+    audit = audits_services.audit_create(
+        actor=admin, organization=world.org, adoption=world.adoption, scope=[world.security],
+        name="Type I", kind="type1", as_of=today, report_date=today + dt.timedelta(days=30),
+    )  # fmt: skip
+    audits_services.auditor_invite(actor=admin, audit=audit, email="auditor@acme.test")
+    auditor = User.objects.get(email="auditor@acme.test")
+    pbc_services.request_create(actor=auditor, audit=audit, title="Org chart")
+    world.engagement_id = audit.pk  # type: ignore[attr-defined]
     return world
+
+
+def url_of(world: World, name: str, kwargs: dict[str, str]) -> str:
+    values = {k: getattr(world, "engagement_id", v) if v == ENGAGEMENT else v
+              for k, v in kwargs.items()}  # fmt: skip
+    return reverse(name, kwargs={"org": world.org.slug, **values})
 
 
 def test_every_template_with_a_filter_form_is_checked_here() -> None:
@@ -94,6 +114,7 @@ def test_every_template_with_a_filter_form_is_checked_here() -> None:
             "vendors/vendor_list.html",
             "weekly/_action_items.html",
             "weekly/week.html",
+            "audits/requests.html",
         ]
     ), "a new filter form: add its page to FILTERED_PAGES"
 
@@ -104,7 +125,7 @@ def test_a_filter_form_submitted_as_shown_lists_what_the_bare_page_lists(
 ) -> None:
     world = listed
     client = world.client("admin")
-    url = reverse(name, kwargs={"org": world.org.slug, **kwargs})
+    url = url_of(world, name, kwargs)
     bare = client.get(url)
     assert bare.status_code == 200
     page = read_page("http://testserver" + url, bare.content.decode())
@@ -125,7 +146,7 @@ def test_each_option_of_each_filter_chosen_alone_is_accepted(
     """Choosing one option, the other fields left as shown: never an error, never a 4xx."""
     world = listed
     client = world.client("admin")
-    url = reverse(name, kwargs={"org": world.org.slug, **kwargs})
+    url = url_of(world, name, kwargs)
     page = read_page("http://testserver" + url, client.get(url).content.decode())
     for form in page.get_forms():
         for select in form.selects:
