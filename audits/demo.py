@@ -75,10 +75,6 @@ def seed(
             status=AuditStatus.PLANNING,
             report_date=start + relativedelta(months=6) + dt.timedelta(days=45),
         )
-        # The Type I date stays the forecast's target while the Type I is the engagement planned.
-        from controls.services import framework_set_target_audit_date
-
-        framework_set_target_audit_date(actor=dana, adoption=adoption, target_audit_date=audit_date)
     accesses = AuditorAccess.objects.filter(audit__organization=organization)
     with stamped(timeline.at(6, 2, 9), (accesses, "invited_at")):
         for audit in (type_1, type_2):

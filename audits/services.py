@@ -111,14 +111,20 @@ def _clean(values: dict[str, Any]) -> dict[str, Any]:
 
 
 def _plan_target(actor: User, audit: Audit) -> None:
-    """The forecast's target audit date follows the engagement while it is not closed."""
+    """The forecast's target audit date follows the adoption's next planned engagement: the
+    earliest Type I date or Type II start among its engagements not closed (left as it is when
+    every engagement is closed)."""
     from controls.services import framework_set_target_audit_date
 
-    if audit.status == AuditStatus.CLOSED or audit.target_date is None:
-        return
-    framework_set_target_audit_date(
-        actor=actor, adoption=audit.adoption, target_audit_date=audit.target_date
-    )
+    dates = [
+        a.target_date
+        for a in Audit.objects.filter(adoption=audit.adoption).exclude(status=AuditStatus.CLOSED)
+        if a.target_date is not None
+    ]
+    if dates:
+        framework_set_target_audit_date(
+            actor=actor, adoption=audit.adoption, target_audit_date=min(dates)
+        )
 
 
 @transaction.atomic

@@ -24,11 +24,8 @@ import hashlib
 import os
 import subprocess
 import tempfile
-import time
-import tracemalloc
 import uuid
 import zipfile
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +35,7 @@ from django.test.utils import CaptureQueriesContext
 
 from audits.models import Audit
 from audits.package.build import write_package
+from benchmarks.timing import peak_kb, print_two_sizes, timed
 from compliance.models import Role
 from controls.models import Control, ControlRequirement
 from evidence.models import EvidenceItem, EvidenceRevision
@@ -131,21 +129,6 @@ def build(files: int, root: Path) -> tuple[Audit, Any, list[Path]]:
     return audit, admin, paths
 
 
-def timed(fn: Callable[[], Any]) -> tuple[float, Any]:
-    start = time.perf_counter()
-    result = fn()
-    return (time.perf_counter() - start) * 1000, result
-
-
-def peak_kb(fn: Callable[[], Any]) -> float:
-    tracemalloc.start()
-    try:
-        fn()
-        return tracemalloc.get_traced_memory()[1] / 1024
-    finally:
-        tracemalloc.stop()
-
-
 def package(audit: Audit, admin: Any) -> tuple[int, int]:
     with tempfile.TemporaryFile() as out:
         built = write_package(audit=audit, user=admin, out=out)
@@ -193,12 +176,9 @@ def test_audit_package_streams_10k_files(evidence_root: Path) -> None:
             "zip_r_kb": zip_size / 1024,
         }
 
-    print()
-    print(f"audit package: {SMALL:,} and {LARGE:,} evidence files of {FILE_BYTES:,} bytes")
-    print(f"{'':28}{SMALL:>14,}{LARGE:>14,}")
-    for key in figures[SMALL]:
-        small, large = figures[SMALL][key], figures[LARGE][key]
-        print(f"{key:28}{small:>14,.0f}{large:>14,.0f}")
+    print_two_sizes(
+        f"audit package: {SMALL:,} and {LARGE:,} evidence files of {FILE_BYTES:,} bytes", figures
+    )
     for size in (SMALL, LARGE):
         f = figures[size]
         print(

@@ -21,9 +21,6 @@ from __future__ import annotations
 
 import os
 import tempfile
-import time
-import tracemalloc
-from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -33,6 +30,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from openpyxl import Workbook, load_workbook
 
+from benchmarks.timing import peak_kb, print_two_sizes, timed
 from compliance.models import Organization, Role
 from compliance.reports.gap import framework_reports
 from compliance.reports.xlsx import SECTION_COLUMNS, write_workbook
@@ -97,21 +95,6 @@ def raw_rows(organization: Organization) -> list[tuple[Any, ...]]:
     return rows
 
 
-def timed(fn: Callable[[], Any]) -> tuple[float, Any]:
-    start = time.perf_counter()
-    result = fn()
-    return (time.perf_counter() - start) * 1000, result
-
-
-def peak_kb(fn: Callable[[], Any]) -> float:
-    tracemalloc.start()
-    try:
-        fn()
-        return tracemalloc.get_traced_memory()[1] / 1024
-    finally:
-        tracemalloc.stop()
-
-
 def report(organization: Organization, admin: Any) -> int:
     reports = framework_reports(user=admin, organization=organization)
     with tempfile.TemporaryFile() as out:
@@ -174,12 +157,7 @@ def test_gap_report_xlsx_streams_at_200k_rows() -> None:
                 rows_read = sum(sum(1 for _ in s.iter_rows()) - 1 for s in book.worksheets[1:])
                 assert rows_read == size
 
-    print()
-    print(f"gap analysis XLSX: {SMALL:,} and {LARGE:,} rows")
-    print(f"{'':28}{SMALL:>14,}{LARGE:>14,}")
-    for key in figures[SMALL]:
-        small, large = figures[SMALL][key], figures[LARGE][key]
-        print(f"{key:28}{small:>14,.0f}{large:>14,.0f}")
+    print_two_sizes(f"gap analysis XLSX: {SMALL:,} and {LARGE:,} rows", figures)
     for size in (SMALL, LARGE):
         f = figures[size]
         print(

@@ -279,10 +279,7 @@ def settings_refusal(environment: dict[str, str]) -> str:
 def operator_client(user: User, **client_options: Any) -> Client:
     """A client signed in as an operator of the installation the way the admin site requires:
     staff, two-factor sign-in on, and this session has typed a code."""
-    import datetime as dt
-
     import pyotp
-    from django.utils import timezone
 
     from compliance import mfa
     from compliance.views.auth import MFA_CONFIRMED
@@ -290,9 +287,7 @@ def operator_client(user: User, **client_options: Any) -> Client:
     user.is_staff = True
     user.save(update_fields=["is_staff"])
     if not mfa.is_enabled(user):
-        secret = pyotp.random_base32()
-        earlier = timezone.now() - dt.timedelta(minutes=2)
-        mfa.mfa_enable(user=user, secret=secret, code=pyotp.TOTP(secret).at(earlier), now=earlier)
+        enable_mfa(user, pyotp.random_base32())
     client = Client(**client_options)
     client.force_login(user)
     session = client.session

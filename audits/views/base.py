@@ -17,6 +17,7 @@ from audits.services import access_log_record
 from audits.tabs import TABS
 from compliance import mfa
 from compliance.models import Role
+from compliance.permissions import active_memberships
 from compliance.views.mixins import OrganizationMixin
 
 
@@ -37,7 +38,7 @@ class AuditorMixin(OrganizationMixin):
             and not mfa.is_enabled(request.user)
             and any(
                 m.role == Role.AUDITOR and m.organization.slug == kwargs.get("org")
-                for m in _memberships(request)
+                for m in active_memberships(request.user).values()
             )
         ):
             messages.warning(
@@ -45,12 +46,6 @@ class AuditorMixin(OrganizationMixin):
             )
             return redirect("two_factor")
         return super().dispatch(request, *args, **kwargs)
-
-
-def _memberships(request: HttpRequest) -> list[Any]:
-    from compliance.permissions import active_memberships
-
-    return list(active_memberships(request.user).values())
 
 
 class AuditMixin(AuditorMixin):

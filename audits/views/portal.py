@@ -17,7 +17,7 @@ from audits import selectors
 from audits.models import AccessAction
 from audits.services import access_log_record
 from audits.views.base import AuditMixin
-from compliance.views.mixins import paginate
+from compliance.views.mixins import capped, paginate
 from evidence.services import revision_download_record
 
 
@@ -132,6 +132,9 @@ class PoliciesView(AuditMixin, TemplateView):
         return context
 
 
+VENDORS_SHOWN = 50
+
+
 class PeopleView(AuditMixin, TemplateView):
     template_name = "audits/people.html"
     tab = "people"
@@ -140,7 +143,10 @@ class PeopleView(AuditMixin, TemplateView):
         context = super().get_context_data(**kwargs)
         context.update(
             page=paginate(self.request, selectors.people(user=self.actor, audit=self.audit)),
-            vendors=paginate(self.request, selectors.vendors(user=self.actor, audit=self.audit)),
-            reviews=selectors.vendor_reviews(user=self.actor, audit=self.audit)[:50],
+            # The page's ``page`` parameter pages the people; vendors and reviews are capped.
+            vendors=capped(selectors.vendors(user=self.actor, audit=self.audit), VENDORS_SHOWN),
+            reviews=capped(
+                selectors.vendor_reviews(user=self.actor, audit=self.audit), VENDORS_SHOWN
+            ),
         )
         return context

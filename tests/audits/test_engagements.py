@@ -105,6 +105,27 @@ def test_the_planned_engagement_sets_the_forecasts_target(
     assert AuditEvent.objects.filter(action="audit.update").count() == 1
 
 
+def test_the_target_is_the_next_planned_engagement_whatever_the_order_of_creation(
+    world: World, make_audit: Callable[..., Audit], adoption: AdoptedFramework
+) -> None:
+    type_1 = make_audit(
+        name="Type I", kind=AuditType.TYPE_1, as_of=dt.date(2027, 3, 1), report_date=None
+    )
+    make_audit(
+        name="Type II", period_start=dt.date(2027, 3, 2), period_end=dt.date(2027, 9, 1),
+        report_date=None,
+    )  # fmt: skip
+    adoption.refresh_from_db()
+    assert adoption.target_audit_date == dt.date(2027, 3, 1)  # not the one created last
+    # Once the Type I is closed, the Type II's start is the next target.
+    services.audit_update(
+        actor=world.users["admin"], audit=type_1, scope=[world.security], name="Type I",
+        kind=AuditType.TYPE_1, as_of=dt.date(2027, 3, 1), status="closed",
+    )  # fmt: skip
+    adoption.refresh_from_db()
+    assert adoption.target_audit_date == dt.date(2027, 3, 2)
+
+
 def test_sharing_with_an_auditor_of_the_organization_grants_at_once(
     world: World, engagement: Audit
 ) -> None:

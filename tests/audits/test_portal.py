@@ -313,3 +313,47 @@ def test_an_auditors_reads_through_the_api_are_in_the_access_log(
     assert api.get("/api/organizations/acme/audits/999999/").status_code == 404
     world.api("viewer").get(f"/api/organizations/acme/audits/{engagement.pk}/")
     assert AccessLogEntry.objects.count() == 3
+
+
+def test_an_admin_cannot_revoke_through_another_engagements_url(
+    world: World, engagement: Audit, make_audit: Callable[..., Audit]
+) -> None:
+    other = make_audit(name="Other engagement")
+    access = AuditorAccess.objects.get(audit=engagement)
+    response = world.client("admin").post(
+        reverse("audit_auditor_revoke", args=["acme", other.pk, access.pk])
+    )
+    assert response.status_code == 404
+    assert AuditorAccess.objects.get(pk=access.pk).revoked_at is None
+
+
+def test_sharing_from_the_page_explains_a_bad_address_and_changes_nothing(
+    world: World, engagement: Audit
+) -> None:
+    events = AuditEvent.objects.count()
+    page = world.client("admin").post(
+        reverse("audit_auditor_invite", args=["acme", engagement.pk]),
+        {"email": "viewer@acme.test"},
+    )
+    assert page.status_code == 400
+    assert "auditors sign in with an account of their own" in page.content.decode()
+    assert AuditorAccess.objects.filter(audit=engagement).count() == 1
+    assert AuditEvent.objects.count() == events
+
+
+def test_the_vendors_of_the_people_tab_are_capped_not_paged_with_the_people(
+    world: World, engagement: Audit
+) -> None:
+    from audits.views.portal import VENDORS_SHOWN
+    from tests.vendors.factories import VendorFactory
+
+    for n in range(VENDORS_SHOWN + 5):
+        VendorFactory(
+            organization=world.org, name=f"Vendor {n:03}", onboarded_on=dt.date(2025, 1, 1)
+        )
+    page = world.client("auditor").get(url("audit_people", engagement)).content.decode()
+    assert page.count("Vendor 0") == VENDORS_SHOWN
+    assert f"The first {VENDORS_SHOWN} of {VENDORS_SHOWN + 5} vendors" in page
+    # The people's ?page= does not move the vendors along.
+    second = world.client("auditor").get(url("audit_people", engagement) + "?page=2")
+    assert "Vendor 000" in second.content.decode()
