@@ -65,11 +65,6 @@ def auditor_windows(membership: Membership) -> list[Window]:
     return windows
 
 
-def forget_auditor_windows(membership: Membership) -> None:
-    if hasattr(membership, "_attest_audit_windows"):
-        del membership._attest_audit_windows
-
-
 def within(condition: Callable[[Window], Q]) -> Callable[[Membership], Q | None]:
     """An auditor scope: ``condition`` of any of the membership's engagements (no engagement:
     no row)."""

@@ -10,7 +10,6 @@ from django.http import Http404
 
 from audits import scope
 from audits.models import AccessLogEntry, Audit, AuditorAccess
-from audits.scope import Window
 from compliance.models import Organization, User
 from compliance.permissions import UserLike, restrict
 
@@ -80,10 +79,6 @@ def scoped(queryset: QuerySet[Any], user: UserLike, audit: Audit, condition: Any
     return visible.filter(
         pk__in=queryset.model._default_manager.filter(condition(window)).values("pk")
     )
-
-
-def window(audit: Audit) -> Window:
-    return scope.window_of(audit)
 
 
 def controls(*, user: User, audit: Audit) -> QuerySet[Any]:

@@ -166,10 +166,6 @@ def register_auditor_scope(model: type[models.Model], scope: RoleFilter) -> Role
     return scope
 
 
-def auditor_scoped_models() -> list[type[models.Model]]:
-    return list(_AUDITOR_SCOPES)
-
-
 def policy_for(model: type[models.Model]) -> ObjectPolicy:
     try:
         return _POLICIES[model]

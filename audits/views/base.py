@@ -94,6 +94,5 @@ class AuditMixin(AuditorMixin):
             tab=self.tab,
             is_auditor=self.is_auditor,
             can_change_audit=selectors.audit_can_change(user=self.actor, audit=self.audit),
-            window=selectors.window(self.audit),
         )
         return context
