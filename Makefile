@@ -48,7 +48,7 @@ format: $(STAMP)
 	$(VENV)/bin/ruff format .
 
 typecheck: $(STAMP)
-	ATTEST_TESTING=true $(VENV)/bin/mypy compliance controls evidence policies people vendors audits
+	ATTEST_TESTING=true $(VENV)/bin/mypy compliance controls evidence policies people vendors audits trust
 
 bench: $(STAMP)
 	./scripts/bench.sh $(ARGS)

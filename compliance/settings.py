@@ -80,6 +80,7 @@ INSTALLED_APPS = [
     "people",
     "vendors",
     "audits",
+    "trust",
 ]
 
 MIDDLEWARE = [

@@ -72,6 +72,7 @@ organization_patterns: list[URLPattern | URLResolver] = [
     path("", include("people.urls")),
     path("", include("vendors.urls")),
     path("", include("audits.urls")),
+    path("", include("trust.urls")),
 ]
 
 urlpatterns = [
@@ -105,6 +106,7 @@ urlpatterns = [
     path("organizations/new/", organizations.organization_create, name="organization_create"),
     path("o/<slug:org>/", include(organization_patterns)),
     path("ack/", include("policies.public_urls")),
+    path("trust/", include("trust.public_urls")),
     path("api/", include("compliance.api.urls")),
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),

@@ -15,7 +15,7 @@ export ATTEST_TESTING=true
 
 $VENV/bin/ruff check .
 $VENV/bin/ruff format --check .
-$VENV/bin/mypy compliance controls evidence policies people vendors audits
+$VENV/bin/mypy compliance controls evidence policies people vendors audits trust
 $PY manage.py makemigrations --check --dry-run >/dev/null \
     || fail "models changed without a migration: run manage.py makemigrations."
 # Two workers (pytest-xdist), each with its own test database, Redis database and data folder

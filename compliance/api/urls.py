@@ -53,4 +53,5 @@ urlpatterns = [
     path("", include("people.api.urls")),
     path("", include("vendors.api.urls")),
     path("", include("audits.api.urls")),
+    path("", include("trust.api.urls")),
 ]
