@@ -1,5 +1,35 @@
 """The public trust page, its gated documents, and the questionnaire answer library."""
 
-from trust.models.page import TrustPage
+from trust.models.documents import (
+    AccessGrant,
+    AccessRequest,
+    AccessRequestStatus,
+    AutoApproveRule,
+    DocumentAccess,
+    DocumentDownload,
+    TrustDocument,
+    TrustNda,
+)
+from trust.models.page import (
+    CertificationStatus,
+    TrustCertification,
+    TrustControlCategory,
+    TrustFaq,
+    TrustPage,
+)
 
-__all__ = ["TrustPage"]
+__all__ = [
+    "AccessGrant",
+    "AccessRequest",
+    "AccessRequestStatus",
+    "AutoApproveRule",
+    "CertificationStatus",
+    "DocumentAccess",
+    "DocumentDownload",
+    "TrustCertification",
+    "TrustControlCategory",
+    "TrustDocument",
+    "TrustFaq",
+    "TrustNda",
+    "TrustPage",
+]
