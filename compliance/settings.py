@@ -316,6 +316,11 @@ STORAGES["evidence"] = EVIDENCE_STORAGE
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024  # request bodies other than files
 # Acknowledgement links for people without a login.
 ACKNOWLEDGEMENT_LINK_DAYS = env_int("ACKNOWLEDGEMENT_LINK_DAYS", 30, minimum=1)
+# The trust page's gated documents: how long an approved request's link works, and how many
+# access requests one address or one email may send per window (seconds).
+TRUST_ACCESS_DAYS = env_int("TRUST_ACCESS_DAYS", 30, minimum=1)
+TRUST_REQUEST_LIMIT = env_int("TRUST_REQUEST_LIMIT", 5, minimum=1)
+TRUST_REQUEST_WINDOW = env_int("TRUST_REQUEST_WINDOW", 3600, minimum=60)
 
 # --- Automated control tests --------------------------------------------------------------------
 # Fernet keys for integration credentials, newest first (see controls.integrations.crypto).

@@ -2,4 +2,6 @@
 
 from django.urls import URLPattern, URLResolver
 
-urlpatterns: list[URLPattern | URLResolver] = []
+from trust.documents.urls import public_patterns as document_patterns
+
+urlpatterns: list[URLPattern | URLResolver] = [*document_patterns]
