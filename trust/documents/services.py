@@ -36,6 +36,9 @@ from trust.models import (
 
 logger = logging.getLogger(__name__)
 
+# Set by the services themselves, and empty until then (the model does not allow blank).
+UNCHECKED = ["documents", "nda", "nda_accepted_at", "nda_ip", "decided_by", "auto_approved_by"]
+
 STORAGE_FOLDER = ".trust"  # evidence's orphan check skips "." folders
 
 
@@ -327,7 +330,7 @@ def access_request_submit(
         nda_ip=ip or None,
         nda_user_agent=(user_agent or "")[:500],
     )
-    access_request.full_clean(exclude=["documents"])
+    access_request.full_clean(exclude=UNCHECKED)
     rule = matching_rule(page, access_request.email)
     if rule is not None:
         access_request.status = AccessRequestStatus.APPROVED
@@ -385,7 +388,7 @@ def access_request_approve(
     access_request.decided_by = actor
     access_request.decided_at = timezone.now()
     access_request.decision_note = (note or "").strip()
-    access_request.full_clean(exclude=["documents"])
+    access_request.full_clean(exclude=UNCHECKED)
     access_request.save()
     grant, token = _grant_create(access_request)
     audit_record(
@@ -410,7 +413,7 @@ def access_request_deny(*, actor: User, access_request: AccessRequest, note: str
     access_request.decided_by = actor
     access_request.decided_at = timezone.now()
     access_request.decision_note = (note or "").strip()
-    access_request.full_clean(exclude=["documents"])
+    access_request.full_clean(exclude=UNCHECKED)
     access_request.save()
     audit_record(
         actor=actor,
