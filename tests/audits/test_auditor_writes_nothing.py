@@ -50,6 +50,8 @@ OWN_OR_PUBLIC = {
     "api-checks",
     # Authenticated by a per-test push token, not by a session: refused without one.
     "api-push-test-results",
+    # The public trust page's access request form, signed links and public downloads.
+    "trust_request_access", "trust_access", "trust_access_download", "trust_public_download",
 }
 # What an auditor creates within their engagement (their own work, never program data).
 AUDITOR_WORKSPACE = {
@@ -120,6 +122,13 @@ DENIED = {
     "vendor_detail", "vendor_edit", "vendor_export", "vendor_list", "vendor_offboard",
     "vendor_reinstate", "vendor_review_create", "weekly", "weekly_control_search",
     "weekly_notes",
+    # The trust page's documents and access requests: admins only.
+    "trust_access_settings", "trust_document_detail", "trust_document_file",
+    "trust_document_list", "trust_document_upload", "trust_request_detail", "trust_request_list",
+    "api-trust-access-request-approve", "api-trust-access-request-deny",
+    "api-trust-access-request-detail", "api-trust-access-request-list",
+    "api-trust-access-request-revoke", "api-trust-document-detail", "api-trust-document-list",
+    "api-trust-download-list",
 }  # fmt: skip
 UNSAFE = ("post", "put", "patch", "delete")
 REFUSED = {403, 404, 405}
