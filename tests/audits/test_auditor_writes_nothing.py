@@ -51,7 +51,10 @@ OWN_OR_PUBLIC = {
     # Authenticated by a per-test push token, not by a session: refused without one.
     "api-push-test-results",
     # The public trust page's access request form, signed links and public downloads.
-    "trust_request_access", "trust_access", "trust_access_download", "trust_public_download",
+    "trust_request_access",
+    "trust_access",
+    "trust_access_download",
+    "trust_public_download",
 }
 # What an auditor creates within their engagement (their own work, never program data).
 AUDITOR_WORKSPACE = {

@@ -45,13 +45,20 @@ def build_docs(world: World) -> Docs:
     page.published_at = timezone.now()
     page.save()
     gated = services.document_upload(
-        actor=admin, organization=world.org, title="SOC 2 Type I report", upload=pdf_upload(),
-        access="gated", is_published=True,
+        actor=admin,
+        organization=world.org,
+        title="SOC 2 Type I report",
+        upload=pdf_upload(),
+        access="gated",
+        is_published=True,
     )
     public = services.document_upload(
-        actor=admin, organization=world.org, title="Security overview",
+        actor=admin,
+        organization=world.org,
+        title="Security overview",
         upload=SimpleUploadedFile("overview.md", PUBLIC_BYTES, content_type="text/markdown"),
-        access="public", is_published=True,
+        access="public",
+        is_published=True,
     )
     nda = services.nda_publish(actor=admin, organization=world.org, text="Keep it secret.")
     outsider = world.users["outsider"]
@@ -59,14 +66,18 @@ def build_docs(world: World) -> Docs:
     foreign_page.published_at = timezone.now()
     foreign_page.save()
     foreign_gated = services.document_upload(
-        actor=outsider, organization=world.other_org, title="Globex pen test",
-        upload=pdf_upload("pentest.pdf", PDF + b"globex"), access="gated", is_published=True,
+        actor=outsider,
+        organization=world.other_org,
+        title="Globex pen test",
+        upload=pdf_upload("pentest.pdf", PDF + b"globex"),
+        access="gated",
+        is_published=True,
     )
     return Docs(world, page, gated, public, nda, foreign_page, foreign_gated)
 
 
-@pytest.fixture
-def docs(world: World) -> Docs:
+@pytest.fixture(name="docs")
+def docs_fixture(world: World) -> Docs:
     return build_docs(world)
 
 
@@ -91,7 +102,9 @@ def submit(docs: Docs, client: Client | None = None, **overrides: Any) -> Any:
 
 
 def link_from_last_email(to: str) -> str:
-    email = OutboundEmail.objects.filter(template="trust_access_granted", to__contains=[to]).latest("pk")
+    email = OutboundEmail.objects.filter(template="trust_access_granted", to__contains=[to]).latest(
+        "pk"
+    )
     match = re.search(r"https?://[^\s]+/trust/[^\s]+/access/[^\s/]+/", email.text_body)
     assert match, email.text_body
     return match.group(0)

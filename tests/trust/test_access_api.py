@@ -15,11 +15,17 @@ from tests.trust.docs_helpers import (
     GATED_BYTES,
     Docs,
     approve,
-    docs,  # noqa: F401 - the fixture
+    docs_fixture,  # noqa: F401 - the fixture
     pdf_upload,
     submit,
 )
-from trust.models import AccessGrant, AccessRequest, AccessRequestStatus, DocumentDownload, TrustDocument
+from trust.models import (
+    AccessGrant,
+    AccessRequest,
+    AccessRequestStatus,
+    DocumentDownload,
+    TrustDocument,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -54,8 +60,12 @@ def queue(docs: Docs) -> Docs:
 
 
 @pytest.mark.parametrize("persona", ["anonymous", *PERSONAS])
-@pytest.mark.parametrize(("method", "path", "body", "success"), ENDPOINTS, ids=[f"{m} {p}" for m, p, _, _ in ENDPOINTS])
-def test_endpoint_permissions(queue: Docs, persona: str, method: str, path: str, body: Any, success: int) -> None:
+@pytest.mark.parametrize(
+    ("method", "path", "body", "success"), ENDPOINTS, ids=[f"{m} {p}" for m, p, _, _ in ENDPOINTS]
+)
+def test_endpoint_permissions(
+    queue: Docs, persona: str, method: str, path: str, body: Any, success: int
+) -> None:
     ids = {
         "gated": queue.gated.pk,
         "pending": AccessRequest.objects.get(email="pending@customer.test").pk,
@@ -66,7 +76,9 @@ def test_endpoint_permissions(queue: Docs, persona: str, method: str, path: str,
     events = AuditEvent.objects.count()
     documents = TrustDocument.objects.count()
     if body == "upload":
-        response = client.post(url, {"title": "Pen test", "file": pdf_upload("p.pdf")}, format="multipart")
+        response = client.post(
+            url, {"title": "Pen test", "file": pdf_upload("p.pdf")}, format="multipart"
+        )
     elif method == "get":
         response = client.get(url)
     else:
@@ -91,22 +103,37 @@ def test_another_organizations_rows_are_404_through_our_url(queue: Docs) -> None
 def test_upload_through_the_api_hashes_and_stores(queue: Docs) -> None:
     response = queue.world.api("admin").post(
         f"{BASE}/trust-documents/",
-        {"title": "Pen test", "access": "public", "is_published": "true", "file": pdf_upload("p.pdf")},
+        {
+            "title": "Pen test",
+            "access": "public",
+            "is_published": "true",
+            "file": pdf_upload("p.pdf"),
+        },
         format="multipart",
     )
     assert response.status_code == 201, response.json()
     data = response.json()
-    assert data["access"] == "public" and data["is_published"] is True and data["download_count"] == 0
+    assert (
+        data["access"] == "public" and data["is_published"] is True and data["download_count"] == 0
+    )
     assert Client().get(f"/trust/acme/documents/{data['id']}/download/").status_code == 200
 
 
 def test_bad_input_names_the_field_and_changes_nothing(queue: Docs) -> None:
     client = queue.world.api("admin")
-    response = client.post(f"{BASE}/trust-documents/", {"title": "x", "file": pdf_upload("x.exe", b"MZ")}, format="multipart")
+    response = client.post(
+        f"{BASE}/trust-documents/",
+        {"title": "x", "file": pdf_upload("x.exe", b"MZ")},
+        format="multipart",
+    )
     assert response.status_code == 400 and "file" in response.json()
-    response = client.patch(f"{BASE}/trust-documents/{queue.gated.pk}/", {"access": "secret"}, format="json")
+    response = client.patch(
+        f"{BASE}/trust-documents/{queue.gated.pk}/", {"access": "secret"}, format="json"
+    )
     assert response.status_code == 400 and "access" in response.json()
-    response = client.patch(f"{BASE}/trust-documents/{queue.gated.pk}/", {"sha256": "0" * 64}, format="json")
+    response = client.patch(
+        f"{BASE}/trust-documents/{queue.gated.pk}/", {"sha256": "0" * 64}, format="json"
+    )
     assert response.status_code == 400 and "sha256" in response.json()
     response = client.get(f"{BASE}/trust-access-requests/", {"status": "maybe"})
     assert response.status_code == 400 and "status" in response.json()
@@ -153,9 +180,13 @@ def test_the_download_log_lists_and_filters(queue: Docs) -> None:
 
 
 @pytest.mark.parametrize("size", [3, 30])
-def test_api_lists_keep_their_query_count(queue: Docs, size: int, django_assert_max_num_queries: Any) -> None:
+def test_api_lists_keep_their_query_count(
+    queue: Docs, size: int, django_assert_max_num_queries: Any
+) -> None:
     for i in range(size):
-        r = AccessRequest.objects.create(page=queue.page, name=f"P{i}", email=f"p{i}@bulk.test", company="B")
+        r = AccessRequest.objects.create(
+            page=queue.page, name=f"P{i}", email=f"p{i}@bulk.test", company="B"
+        )
         r.documents.set([queue.gated])
         g = AccessGrant.objects.create(request=r, token_hash=f"{i:064d}", expires_at=r.created_at)
         DocumentDownload.objects.create(document=queue.gated, grant=g, ip="203.0.113.1")

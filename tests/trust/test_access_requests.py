@@ -20,7 +20,7 @@ from tests.trust.docs_helpers import (
     PUBLIC_BYTES,
     Docs,
     approve,
-    docs,  # noqa: F401 - the fixture
+    docs_fixture,  # noqa: F401 - the fixture
     link_from_last_email,
     path_of,
     submit,
@@ -52,14 +52,18 @@ def test_the_form_is_404_when_the_page_is_unpublished_or_has_no_gated_document(d
     assert Client().get("/trust/acme/request/").status_code == 404
     docs.page.published_at = timezone.now()
     docs.page.save()
-    services.document_update(actor=docs.world.users["admin"], document=docs.gated, is_published=False)
+    services.document_update(
+        actor=docs.world.users["admin"], document=docs.gated, is_published=False
+    )
     assert Client().get("/trust/acme/request/").status_code == 404
     assert Client().get("/trust/nobody/request/").status_code == 404
 
 
 def test_a_request_records_the_nda_version_time_address_and_browser(docs: Docs) -> None:
     before = timezone.now()
-    response = submit(docs, client=Client(HTTP_USER_AGENT="CaseyBrowser/1.0", REMOTE_ADDR="203.0.113.9"))
+    response = submit(
+        docs, client=Client(HTTP_USER_AGENT="CaseyBrowser/1.0", REMOTE_ADDR="203.0.113.9")
+    )
     assert response.status_code == 200
     assert b"will review it" in response.content
     request = AccessRequest.objects.get()
@@ -93,7 +97,9 @@ def test_the_address_behind_a_trusted_proxy_is_recorded(docs: Docs, settings: An
         ({"name": ""}, "required"),
     ],
 )
-def test_bad_input_is_a_form_error_and_stores_nothing(docs: Docs, overrides: dict[str, Any], field: str) -> None:
+def test_bad_input_is_a_form_error_and_stores_nothing(
+    docs: Docs, overrides: dict[str, Any], field: str
+) -> None:
     response = submit(docs, **overrides)
     assert response.status_code == 400
     assert field in response.content.decode()
@@ -107,7 +113,9 @@ def test_another_organizations_document_cannot_be_requested(docs: Docs) -> None:
 
 
 def test_a_changed_nda_must_be_read_again(docs: Docs) -> None:
-    services.nda_publish(actor=docs.world.users["admin"], organization=docs.world.org, text="New terms.")
+    services.nda_publish(
+        actor=docs.world.users["admin"], organization=docs.world.org, text="New terms."
+    )
     response = submit(docs, nda_version="1")
     assert response.status_code == 400
     assert b"NDA changed" in response.content
@@ -152,7 +160,9 @@ def test_one_email_is_limited_across_addresses(docs: Docs, settings: Any) -> Non
     ],
 )
 def test_auto_approval_by_domain_or_subdomain_only(docs: Docs, email: str, approved: bool) -> None:
-    services.auto_approve_add(actor=docs.world.users["admin"], organization=docs.world.org, domain="example.com")
+    services.auto_approve_add(
+        actor=docs.world.users["admin"], organization=docs.world.org, domain="example.com"
+    )
     assert submit(docs, email=email).status_code == 200
     request = AccessRequest.objects.get()
     assert (request.status == AccessRequestStatus.APPROVED) is approved
@@ -197,9 +207,13 @@ def test_a_public_document_downloads_directly_and_is_logged(docs: Docs) -> None:
 
 def test_public_download_needs_a_published_document_on_a_published_page(docs: Docs) -> None:
     url = f"/trust/acme/documents/{docs.public.pk}/download/"
-    services.document_update(actor=docs.world.users["admin"], document=docs.public, is_published=False)
+    services.document_update(
+        actor=docs.world.users["admin"], document=docs.public, is_published=False
+    )
     assert Client().get(url).status_code == 404
-    services.document_update(actor=docs.world.users["admin"], document=docs.public, is_published=True)
+    services.document_update(
+        actor=docs.world.users["admin"], document=docs.public, is_published=True
+    )
     docs.page.published_at = None
     docs.page.save()
     assert Client().get(url).status_code == 404
@@ -271,10 +285,14 @@ def test_the_link_lifetime_follows_the_setting(docs: Docs, settings: Any) -> Non
     settings.TRUST_ACCESS_DAYS = 3
     approve(docs)
     grant = AccessGrant.objects.get()
-    assert dt.timedelta(days=2, hours=23) < grant.expires_at - timezone.now() <= dt.timedelta(days=3)
+    assert (
+        dt.timedelta(days=2, hours=23) < grant.expires_at - timezone.now() <= dt.timedelta(days=3)
+    )
 
 
-def test_the_emails_reach_a_real_smtp_server_and_the_link_works(docs: Docs, settings: Any, tmp_path: Path) -> None:
+def test_the_emails_reach_a_real_smtp_server_and_the_link_works(
+    docs: Docs, settings: Any, tmp_path: Path
+) -> None:
     approve(docs)
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     with smtp_server(tmp_path / "mail") as server:

@@ -21,12 +21,18 @@ from tests.trust.docs_helpers import (
     GATED_BYTES,
     Docs,
     approve,
-    docs,  # noqa: F401 - the fixture
+    docs_fixture,  # noqa: F401 - the fixture
     pdf_upload,
     submit,
 )
 from trust.documents import services
-from trust.models import AccessRequest, AccessRequestStatus, DocumentDownload, TrustDocument, TrustNda
+from trust.models import (
+    AccessRequest,
+    AccessRequestStatus,
+    DocumentDownload,
+    TrustDocument,
+    TrustNda,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -73,25 +79,37 @@ CASES = [
     Case(
         "document detail",
         "get",
-        lambda w: u("trust_document_detail", "acme", TrustDocument.objects.get(title="SOC 2 Type I report").pk),
+        lambda w: u(
+            "trust_document_detail",
+            "acme",
+            TrustDocument.objects.get(title="SOC 2 Type I report").pk,
+        ),
         admins(200),
     ),
     Case(
         "another organization's document through our URL",
         "get",
-        lambda w: u("trust_document_detail", "acme", TrustDocument.objects.get(title="Globex pen test").pk),
+        lambda w: u(
+            "trust_document_detail", "acme", TrustDocument.objects.get(title="Globex pen test").pk
+        ),
         ADMINS,
     ),
     Case(
         "document file",
         "get",
-        lambda w: u("trust_document_file", "acme", TrustDocument.objects.get(title="SOC 2 Type I report").pk),
+        lambda w: u(
+            "trust_document_file", "acme", TrustDocument.objects.get(title="SOC 2 Type I report").pk
+        ),
         admins(200),
     ),
     Case(
         "unpublish",
         "post",
-        lambda w: u("trust_document_detail", "acme", TrustDocument.objects.get(title="SOC 2 Type I report").pk),
+        lambda w: u(
+            "trust_document_detail",
+            "acme",
+            TrustDocument.objects.get(title="SOC 2 Type I report").pk,
+        ),
         admins(302),
         data=lambda w: {"title": "SOC 2 Type I report", "access": "gated", "description": ""},
         state=lambda w: TrustDocument.objects.get(title="SOC 2 Type I report").is_published,
@@ -117,13 +135,21 @@ CASES = [
     Case(
         "request detail",
         "get",
-        lambda w: u("trust_request_detail", "acme", AccessRequest.objects.get(email="pending@customer.test").pk),
+        lambda w: u(
+            "trust_request_detail",
+            "acme",
+            AccessRequest.objects.get(email="pending@customer.test").pk,
+        ),
         admins(200),
     ),
     Case(
         "approve",
         "post",
-        lambda w: u("trust_request_detail", "acme", AccessRequest.objects.get(email="pending@customer.test").pk),
+        lambda w: u(
+            "trust_request_detail",
+            "acme",
+            AccessRequest.objects.get(email="pending@customer.test").pk,
+        ),
         admins(302),
         data=lambda w: {"action": "approve", "note": "ok"},
         state=request_state("pending@customer.test"),
@@ -131,7 +157,11 @@ CASES = [
     Case(
         "deny",
         "post",
-        lambda w: u("trust_request_detail", "acme", AccessRequest.objects.get(email="pending@customer.test").pk),
+        lambda w: u(
+            "trust_request_detail",
+            "acme",
+            AccessRequest.objects.get(email="pending@customer.test").pk,
+        ),
         admins(302),
         data=lambda w: {"action": "deny", "note": "no"},
         state=request_state("pending@customer.test"),
@@ -139,7 +169,11 @@ CASES = [
     Case(
         "revoke",
         "post",
-        lambda w: u("trust_request_detail", "acme", AccessRequest.objects.get(email="approved@customer.test").pk),
+        lambda w: u(
+            "trust_request_detail",
+            "acme",
+            AccessRequest.objects.get(email="approved@customer.test").pk,
+        ),
         admins(302),
         data=lambda w: {"action": "revoke"},
         state=request_state("approved@customer.test"),
@@ -147,7 +181,11 @@ CASES = [
     Case(
         "re-send the link",
         "post",
-        lambda w: u("trust_request_detail", "acme", AccessRequest.objects.get(email="approved@customer.test").pk),
+        lambda w: u(
+            "trust_request_detail",
+            "acme",
+            AccessRequest.objects.get(email="approved@customer.test").pk,
+        ),
         admins(302),
         data=lambda w: {"action": "resend"},
         state=request_state("approved@customer.test"),
@@ -178,7 +216,12 @@ def test_upload_hashes_and_stores_under_a_dot_folder(docs: Docs, evidence_dir: P
     client = docs.world.client("admin")
     response = client.post(
         u("trust_document_upload", "acme"),
-        {"title": "Pen test summary", "access": "gated", "is_published": "on", "file": pdf_upload("pt.pdf")},
+        {
+            "title": "Pen test summary",
+            "access": "gated",
+            "is_published": "on",
+            "file": pdf_upload("pt.pdf"),
+        },
     )
     assert response.status_code == 302
     document = TrustDocument.objects.get(title="Pen test summary")
@@ -201,7 +244,9 @@ def test_upload_hashes_and_stores_under_a_dot_folder(docs: Docs, evidence_dir: P
         (SimpleUploadedFile("x.pdf", b""), "empty"),
     ],
 )
-def test_a_bad_upload_is_a_form_error_and_stores_nothing(docs: Docs, evidence_dir: Path, upload: Any, message: str) -> None:
+def test_a_bad_upload_is_a_form_error_and_stores_nothing(
+    docs: Docs, evidence_dir: Path, upload: Any, message: str
+) -> None:
     before = TrustDocument.objects.count()
     files = set((evidence_dir / ".trust").rglob("*"))
     response = docs.world.client("admin").post(
@@ -227,36 +272,63 @@ def test_unpublishing_hides_the_document_from_the_public_and_is_audited(docs: Do
 
 def test_editing_the_nda_makes_a_new_version_and_keeps_the_old(docs: Docs) -> None:
     client = docs.world.client("admin")
-    assert client.post(u("trust_access_settings", "acme"), {"action": "nda", "text": "Keep it secret."}).status_code == 400
-    assert client.post(u("trust_access_settings", "acme"), {"action": "nda", "text": "v2 text"}).status_code == 302
+    assert (
+        client.post(
+            u("trust_access_settings", "acme"), {"action": "nda", "text": "Keep it secret."}
+        ).status_code
+        == 400
+    )
+    assert (
+        client.post(
+            u("trust_access_settings", "acme"), {"action": "nda", "text": "v2 text"}
+        ).status_code
+        == 302
+    )
     assert list(TrustNda.objects.filter(page=docs.page).values_list("version", "text")) == [
         (2, "v2 text"),
         (1, "Keep it secret."),
     ]
 
 
-@pytest.mark.parametrize("domain", ["", "nodot", "a..b", "-x.com", "exa mple.com", "x" * 64 + ".com"])
+@pytest.mark.parametrize(
+    "domain", ["", "nodot", "a..b", "-x.com", "exa mple.com", "x" * 64 + ".com"]
+)
 def test_a_bad_domain_is_a_form_error(docs: Docs, domain: str) -> None:
-    response = docs.world.client("admin").post(u("trust_access_settings", "acme"), {"action": "add_domain", "domain": domain})
+    response = docs.world.client("admin").post(
+        u("trust_access_settings", "acme"), {"action": "add_domain", "domain": domain}
+    )
     assert response.status_code == 400
     assert not docs.page.auto_approve_rules.exists()
 
 
 def test_a_domain_is_stored_lower_case_and_once(docs: Docs) -> None:
     client = docs.world.client("admin")
-    assert client.post(u("trust_access_settings", "acme"), {"action": "add_domain", "domain": "@Example.COM"}).status_code == 302
+    assert (
+        client.post(
+            u("trust_access_settings", "acme"), {"action": "add_domain", "domain": "@Example.COM"}
+        ).status_code
+        == 302
+    )
     assert list(docs.page.auto_approve_rules.values_list("domain", flat=True)) == ["example.com"]
-    response = client.post(u("trust_access_settings", "acme"), {"action": "add_domain", "domain": "example.com"})
+    response = client.post(
+        u("trust_access_settings", "acme"), {"action": "add_domain", "domain": "example.com"}
+    )
     assert response.status_code == 400 and b"already" in response.content
     rule = docs.page.auto_approve_rules.get()
-    assert client.post(u("trust_access_settings", "acme"), {"action": "remove_domain", "rule": rule.pk}).status_code == 302
+    assert (
+        client.post(
+            u("trust_access_settings", "acme"), {"action": "remove_domain", "rule": rule.pk}
+        ).status_code
+        == 302
+    )
     assert not docs.page.auto_approve_rules.exists()
 
 
 def test_the_queue_shows_pending_first_and_filters_by_status(queue: Docs) -> None:
     submit(queue, email="denied@customer.test")
     services.access_request_deny(
-        actor=queue.world.users["admin"], access_request=AccessRequest.objects.get(email="denied@customer.test")
+        actor=queue.world.users["admin"],
+        access_request=AccessRequest.objects.get(email="denied@customer.test"),
     )
     client = queue.world.client("admin")
     html = client.get(u("trust_request_list", "acme")).content.decode()
@@ -270,7 +342,9 @@ def test_the_queue_shows_pending_first_and_filters_by_status(queue: Docs) -> Non
 
 def test_a_decided_request_cannot_be_decided_again(queue: Docs) -> None:
     request = AccessRequest.objects.get(email="approved@customer.test")
-    response = queue.world.client("admin").post(u("trust_request_detail", "acme", request.pk), {"action": "deny"})
+    response = queue.world.client("admin").post(
+        u("trust_request_detail", "acme", request.pk), {"action": "deny"}
+    )
     assert response.status_code == 400
     request.refresh_from_db()
     assert request.status == AccessRequestStatus.APPROVED
@@ -280,34 +354,46 @@ def test_the_download_log_shows_who_when_where_and_which_browser(queue: Docs) ->
     from tests.trust.docs_helpers import link_from_last_email, path_of
 
     link = path_of(link_from_last_email("approved@customer.test"))
-    Client(HTTP_USER_AGENT="Firefox/Trusty", REMOTE_ADDR="198.51.100.20").get(f"{link}{queue.gated.pk}/")
+    Client(HTTP_USER_AGENT="Firefox/Trusty", REMOTE_ADDR="198.51.100.20").get(
+        f"{link}{queue.gated.pk}/"
+    )
     client = queue.world.client("admin")
     for url in (
         u("trust_document_detail", "acme", queue.gated.pk),
-        u("trust_request_detail", "acme", AccessRequest.objects.get(email="approved@customer.test").pk),
+        u(
+            "trust_request_detail",
+            "acme",
+            AccessRequest.objects.get(email="approved@customer.test").pk,
+        ),
     ):
         html = client.get(url).content.decode()
         assert "Firefox/Trusty" in html and "198.51.100.20" in html
         assert "approved@customer.test" in html or "Casey Customer" in html
     html = client.get(u("trust_document_list", "acme")).content.decode()
-    assert f'#downloads">1</a>' in html
+    assert '#downloads">1</a>' in html
 
 
 def _grow(docs: Docs, n: int) -> None:
     from trust.models import AccessGrant
 
     for i in range(n):
-        r = AccessRequest.objects.create(page=docs.page, name=f"P{i}", email=f"p{i}@bulk.test", company="Bulk")
+        r = AccessRequest.objects.create(
+            page=docs.page, name=f"P{i}", email=f"p{i}@bulk.test", company="Bulk"
+        )
         r.documents.set([docs.gated])
         if i % 2:
-            g = AccessGrant.objects.create(request=r, token_hash=f"{i:064d}", expires_at=r.created_at)
+            g = AccessGrant.objects.create(
+                request=r, token_hash=f"{i:064d}", expires_at=r.created_at
+            )
             DocumentDownload.objects.create(document=docs.gated, grant=g, ip="203.0.113.1")
         else:
             DocumentDownload.objects.create(document=docs.public, ip="203.0.113.2")
 
 
 @pytest.mark.parametrize("size", [3, 30])
-def test_query_counts_do_not_grow_with_the_lists(docs: Docs, size: int, django_assert_max_num_queries: Any) -> None:
+def test_query_counts_do_not_grow_with_the_lists(
+    docs: Docs, size: int, django_assert_max_num_queries: Any
+) -> None:
     _grow(docs, size)
     client = docs.world.client("admin")
     client.get(u("trust_request_list", "acme"))  # warm the session

@@ -12,15 +12,26 @@ class TrustDocumentSerializer(StrictFieldsMixin, serializers.ModelSerializer):
     class Meta:
         model = TrustDocument
         fields = [
-            "id", "title", "description", "access", "is_published", "original_name", "size",
-            "content_type", "sha256", "uploaded_at", "download_count",
+            "id",
+            "title",
+            "description",
+            "access",
+            "is_published",
+            "original_name",
+            "size",
+            "content_type",
+            "sha256",
+            "uploaded_at",
+            "download_count",
         ]
         read_only_fields = ["original_name", "size", "content_type", "sha256", "uploaded_at"]
 
 
 class TrustDocumentUploadSerializer(StrictFieldsMixin, serializers.Serializer):
     title = serializers.CharField(max_length=150)
-    description = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+    description = serializers.CharField(
+        max_length=500, required=False, allow_blank=True, default=""
+    )
     access = serializers.ChoiceField(choices=DocumentAccess.choices, default=DocumentAccess.GATED)
     is_published = serializers.BooleanField(default=False)
     file = serializers.FileField(help_text="The document (multipart/form-data).")
@@ -46,9 +57,21 @@ class AccessRequestSerializer(serializers.ModelSerializer):
     class Meta:
         model = AccessRequest
         fields = [
-            "id", "name", "email", "company", "reason", "documents", "status", "nda_version",
-            "nda_accepted_at", "nda_ip", "nda_user_agent", "decided_at", "decision_note",
-            "created_at", "grants",
+            "id",
+            "name",
+            "email",
+            "company",
+            "reason",
+            "documents",
+            "status",
+            "nda_version",
+            "nda_accepted_at",
+            "nda_ip",
+            "nda_user_agent",
+            "decided_at",
+            "decision_note",
+            "created_at",
+            "grants",
         ]
         read_only_fields = fields
 
@@ -62,7 +85,9 @@ class DecisionSerializer(StrictFieldsMixin, serializers.Serializer):
 
 class DownloadSerializer(serializers.ModelSerializer):
     document = DocumentRefSerializer(read_only=True)
-    request = serializers.SerializerMethodField(help_text="The access request it came through; null for a public download.")
+    request = serializers.SerializerMethodField(
+        help_text="The access request it came through; null for a public download."
+    )
 
     class Meta:
         model = DocumentDownload

@@ -38,7 +38,6 @@ class AdminsOnlyMixin(OrganizationScopedMixin):
             raise exceptions.NotFound("Not found.")
 
 
-
 def _no_capability(actions: list[str]) -> dict[str, Any]:
     return dict.fromkeys(actions)
 
@@ -71,9 +70,14 @@ class TrustDocumentViewSet(
         )
 
     def respond(self, document: TrustDocument, code: int = status.HTTP_200_OK) -> Response:
-        return Response(self.get_serializer(self.get_queryset().get(pk=document.pk)).data, status=code)
+        return Response(
+            self.get_serializer(self.get_queryset().get(pk=document.pk)).data, status=code
+        )
 
-    @extend_schema(request={"multipart/form-data": TrustDocumentUploadSerializer}, responses={201: TrustDocumentSerializer})
+    @extend_schema(
+        request={"multipart/form-data": TrustDocumentUploadSerializer},
+        responses={201: TrustDocumentSerializer},
+    )
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         serializer = TrustDocumentUploadSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -116,7 +120,9 @@ class AccessRequestViewSet(
     def get_queryset(self) -> QuerySet[AccessRequest]:
         if self.schema_only:
             return AccessRequest.objects.none()
-        pending_first = Case(When(status=AccessRequestStatus.PENDING, then=Value(0)), default=Value(1))
+        pending_first = Case(
+            When(status=AccessRequestStatus.PENDING, then=Value(0)), default=Value(1)
+        )
         return (
             AccessRequest.objects.filter(page__organization=self.organization)
             .select_related("nda")
@@ -133,7 +139,9 @@ class AccessRequestViewSet(
         access_request = self.get_object()
         serializer = DecisionSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        services.access_request_approve(actor=self.actor, access_request=access_request, **serializer.validated_data)
+        services.access_request_approve(
+            actor=self.actor, access_request=access_request, **serializer.validated_data
+        )
         return self.respond(access_request)
 
     @extend_schema(request=DecisionSerializer, responses={200: AccessRequestSerializer})
@@ -142,7 +150,9 @@ class AccessRequestViewSet(
         access_request = self.get_object()
         serializer = DecisionSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        services.access_request_deny(actor=self.actor, access_request=access_request, **serializer.validated_data)
+        services.access_request_deny(
+            actor=self.actor, access_request=access_request, **serializer.validated_data
+        )
         return self.respond(access_request)
 
     @extend_schema(request=None, responses={200: AccessRequestSerializer})

@@ -11,7 +11,9 @@ from trust.models import AccessRequestStatus, DocumentAccess, TrustDocument
 
 class DocumentUploadForm(forms.Form):
     title = forms.CharField(max_length=150)
-    description = forms.CharField(max_length=500, required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    description = forms.CharField(
+        max_length=500, required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
     access = forms.ChoiceField(choices=DocumentAccess.choices, initial=DocumentAccess.GATED)
     is_published = forms.BooleanField(label="Published on the trust page", required=False)
     file = forms.FileField()
@@ -19,21 +21,26 @@ class DocumentUploadForm(forms.Form):
 
 class DocumentEditForm(forms.Form):
     title = forms.CharField(max_length=150)
-    description = forms.CharField(max_length=500, required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    description = forms.CharField(
+        max_length=500, required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
     access = forms.ChoiceField(choices=DocumentAccess.choices)
     is_published = forms.BooleanField(label="Published on the trust page", required=False)
 
 
 class NdaForm(forms.Form):
     text = forms.CharField(
-        label="NDA text", max_length=50_000, widget=forms.Textarea(attrs={"rows": 14}),
+        label="NDA text",
+        max_length=50_000,
+        widget=forms.Textarea(attrs={"rows": 14}),
         help_text="Saving changed text publishes a new version; requesters accept the newest.",
     )
 
 
 class DomainForm(forms.Form):
     domain = forms.CharField(
-        max_length=253, help_text="Requests from this domain or its subdomains are approved at once."
+        max_length=253,
+        help_text="Requests from this domain or its subdomains are approved at once.",
     )
 
 
@@ -52,11 +59,14 @@ class AccessRequestForm(forms.Form):
     email = forms.EmailField(label="Work email", max_length=254)
     company = forms.CharField(max_length=150)
     reason = forms.CharField(
-        max_length=2000, required=False, widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=2000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
         label="Why you need them",
     )
     documents = forms.ModelMultipleChoiceField(
-        queryset=TrustDocument.objects.none(), widget=forms.CheckboxSelectMultiple,
+        queryset=TrustDocument.objects.none(),
+        widget=forms.CheckboxSelectMultiple,
         error_messages={"required": "Choose at least one document."},
     )
     accept_nda = forms.BooleanField(
@@ -68,7 +78,7 @@ class AccessRequestForm(forms.Form):
 
     def __init__(self, *args: Any, documents: Any, has_nda: bool, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["documents"].queryset = documents
+        self.fields["documents"].queryset = documents  # type: ignore[attr-defined]
         self.fields["documents"].initial = [d.pk for d in documents]
         if not has_nda:
             del self.fields["accept_nda"]

@@ -60,7 +60,10 @@ def request_get(*, page: TrustPage, pk: int) -> AccessRequest:
     try:
         return (
             page.access_requests.select_related("nda", "decided_by", "auto_approved_by")
-            .prefetch_related("documents", Prefetch("grants", queryset=AccessGrant.objects.order_by("-created_at")))
+            .prefetch_related(
+                "documents",
+                Prefetch("grants", queryset=AccessGrant.objects.order_by("-created_at")),
+            )
             .get(pk=pk)
         )
     except AccessRequest.DoesNotExist:

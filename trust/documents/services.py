@@ -289,7 +289,9 @@ def _email_admins(access_request: AccessRequest) -> None:
             "organization_name": organization.name,
             "request": access_request,
             "documents": [d.title for d in access_request.documents.all()],
-            "queue_url": reverse("trust_request_detail", args=[organization.slug, access_request.pk]),
+            "queue_url": reverse(
+                "trust_request_detail", args=[organization.slug, access_request.pk]
+            ),
         },
     )
 
@@ -383,7 +385,9 @@ def access_request_approve(
     """Approve a pending request: a grant with a new link, emailed to the requester."""
     access_request = _locked(access_request)
     if access_request.status != AccessRequestStatus.PENDING:
-        raise ValidationError(f"This request is already {access_request.get_status_display().lower()}.")
+        raise ValidationError(
+            f"This request is already {access_request.get_status_display().lower()}."
+        )
     access_request.status = AccessRequestStatus.APPROVED
     access_request.decided_by = actor
     access_request.decided_at = timezone.now()
@@ -397,18 +401,25 @@ def access_request_approve(
         action="trust.access_request_approve",
         obj=access_request,
         before={"status": AccessRequestStatus.PENDING},
-        after={"status": access_request.status, "note": access_request.decision_note,
-               "expires_at": grant.expires_at},
+        after={
+            "status": access_request.status,
+            "note": access_request.decision_note,
+            "expires_at": grant.expires_at,
+        },
     )
     _email_link(access_request, grant, token)
     return grant
 
 
 @transaction.atomic
-def access_request_deny(*, actor: User, access_request: AccessRequest, note: str = "") -> AccessRequest:
+def access_request_deny(
+    *, actor: User, access_request: AccessRequest, note: str = ""
+) -> AccessRequest:
     access_request = _locked(access_request)
     if access_request.status != AccessRequestStatus.PENDING:
-        raise ValidationError(f"This request is already {access_request.get_status_display().lower()}.")
+        raise ValidationError(
+            f"This request is already {access_request.get_status_display().lower()}."
+        )
     access_request.status = AccessRequestStatus.DENIED
     access_request.decided_by = actor
     access_request.decided_at = timezone.now()

@@ -8,11 +8,23 @@ from trust.documents import views
 organization_patterns = [
     path("trust/documents/", views.DocumentListView.as_view(), name="trust_document_list"),
     path("trust/documents/new/", views.DocumentUploadView.as_view(), name="trust_document_upload"),
-    path("trust/documents/access/", views.AccessSettingsView.as_view(), name="trust_access_settings"),
-    path("trust/documents/<int:pk>/", views.DocumentDetailView.as_view(), name="trust_document_detail"),
-    path("trust/documents/<int:pk>/file/", views.DocumentFileView.as_view(), name="trust_document_file"),
+    path(
+        "trust/documents/access/", views.AccessSettingsView.as_view(), name="trust_access_settings"
+    ),
+    path(
+        "trust/documents/<int:pk>/",
+        views.DocumentDetailView.as_view(),
+        name="trust_document_detail",
+    ),
+    path(
+        "trust/documents/<int:pk>/file/",
+        views.DocumentFileView.as_view(),
+        name="trust_document_file",
+    ),
     path("trust/requests/", views.RequestListView.as_view(), name="trust_request_list"),
-    path("trust/requests/<int:pk>/", views.RequestDetailView.as_view(), name="trust_request_detail"),
+    path(
+        "trust/requests/<int:pk>/", views.RequestDetailView.as_view(), name="trust_request_detail"
+    ),
 ]
 
 # Public (/trust/...).

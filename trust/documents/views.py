@@ -152,7 +152,7 @@ class DocumentDetailView(TrustAdminMixin, TemplateView):
 class DocumentFileView(TrustAdminMixin, View):
     """The admins' own copy of the file (not counted in the download log)."""
 
-    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         return file_response(selectors.document_get(page=self.page, pk=self.kwargs["pk"]))
 
 
@@ -179,7 +179,9 @@ class AccessSettingsView(TrustAdminMixin, TemplateView):
             if nda_form.is_valid():
                 try:
                     nda = services.nda_publish(
-                        actor=self.actor, organization=self.organization, text=nda_form.cleaned_data["text"]
+                        actor=self.actor,
+                        organization=self.organization,
+                        text=nda_form.cleaned_data["text"],
                     )
                 except ValidationError as exc:
                     apply_validation_error(nda_form, exc)
@@ -192,20 +194,29 @@ class AccessSettingsView(TrustAdminMixin, TemplateView):
             if domain_form.is_valid():
                 try:
                     rule = services.auto_approve_add(
-                        actor=self.actor, organization=self.organization, domain=domain_form.cleaned_data["domain"]
+                        actor=self.actor,
+                        organization=self.organization,
+                        domain=domain_form.cleaned_data["domain"],
                     )
                 except ValidationError as exc:
                     apply_validation_error(domain_form, exc)
                 else:
                     messages.success(request, f"Requests from {rule.domain} are approved at once.")
                     return redirect("trust_access_settings", org)
-            return self.render_to_response(self.get_context_data(domain_form=domain_form), status=400)
+            return self.render_to_response(
+                self.get_context_data(domain_form=domain_form), status=400
+            )
         if action == "remove_domain":
-            rule = selectors.rule_list(page=self.page).filter(pk=request.POST.get("rule") or 0).first()
-            if rule is None:
+            raw = str(request.POST.get("rule", ""))
+            removed = (
+                selectors.rule_list(page=self.page).filter(pk=int(raw)).first()
+                if raw.isdigit() and len(raw) < 12
+                else None
+            )
+            if removed is None:
                 raise Http404("No such domain.")
-            services.auto_approve_remove(actor=self.actor, rule=rule)
-            messages.success(request, f"{rule.domain} removed.")
+            services.auto_approve_remove(actor=self.actor, rule=removed)
+            messages.success(request, f"{removed.domain} removed.")
             return redirect("trust_access_settings", org)
         return HttpResponse("Unknown action.", status=400)
 
@@ -254,14 +265,24 @@ class RequestDetailView(TrustAdminMixin, TemplateView):
         note = form.cleaned_data["note"]
         try:
             if action == "approve":
-                services.access_request_approve(actor=self.actor, access_request=access_request, note=note)
-                messages.success(request, f"Approved; the link was emailed to {access_request.email}.")
+                services.access_request_approve(
+                    actor=self.actor, access_request=access_request, note=note
+                )
+                messages.success(
+                    request, f"Approved; the link was emailed to {access_request.email}."
+                )
             elif action == "deny":
-                services.access_request_deny(actor=self.actor, access_request=access_request, note=note)
+                services.access_request_deny(
+                    actor=self.actor, access_request=access_request, note=note
+                )
                 messages.success(request, "Denied.")
             elif action == "resend":
                 services.grant_resend(actor=self.actor, access_request=access_request)
-                messages.success(request, f"A new link was emailed to {access_request.email}; the old one no longer works.")
+                messages.success(
+                    request,
+                    f"A new link was emailed to {access_request.email}; "
+                    "the old one no longer works.",
+                )
             elif action == "revoke":
                 live = [g for g in access_request.grants.all() if services.grant_is_live(g)]
                 if not live:
@@ -285,7 +306,9 @@ def file_response(document: TrustDocument) -> FileResponse:
     try:
         stored = storage.open_file(document.storage_key)
     except FileNotFoundError:
-        logger.error("Trust document file missing: document %s, key %s", document.pk, document.storage_key)
+        logger.error(
+            "Trust document file missing: document %s, key %s", document.pk, document.storage_key
+        )
         raise Http404("The file of this document is missing.") from None
     response = FileResponse(stored, content_type=download_content_type(document.content_type))
     response["Content-Disposition"] = content_disposition_header(True, document.original_name)
@@ -350,7 +373,9 @@ class RequestAccessView(View):
             raise Http404("No documents to request.")
         return page, documents, selectors.nda_current(page)
 
-    def _render(self, request: HttpRequest, page: TrustPage, form: Any, nda: Any, status: int = 200) -> HttpResponse:
+    def _render(
+        self, request: HttpRequest, page: TrustPage, form: Any, nda: Any, status: int = 200
+    ) -> HttpResponse:
         return render(
             request,
             self.template_name,
@@ -359,12 +384,14 @@ class RequestAccessView(View):
         )
 
     def get(self, request: HttpRequest, slug: str) -> HttpResponse:
-        page, documents, nda = self._setup(slug)
-        form = AccessRequestForm(documents=selectors.public_gated_documents(page), has_nda=nda is not None)
+        page, _documents, nda = self._setup(slug)
+        form = AccessRequestForm(
+            documents=selectors.public_gated_documents(page), has_nda=nda is not None
+        )
         return self._render(request, page, form, nda)
 
     def post(self, request: HttpRequest, slug: str) -> HttpResponse:
-        page, documents, nda = self._setup(slug)
+        page, _documents, nda = self._setup(slug)
         ip = client_ip(request)
         form = AccessRequestForm(
             request.POST, documents=selectors.public_gated_documents(page), has_nda=nda is not None
@@ -378,7 +405,10 @@ class RequestAccessView(View):
             data = form.cleaned_data
             shown_version = str(request.POST.get("nda_version", ""))
             if nda is not None and shown_version != str(nda.version):
-                form.add_error("accept_nda", "The NDA changed while you were reading it: read it again and accept.")
+                form.add_error(
+                    "accept_nda",
+                    "The NDA changed while you were reading it: read it again and accept.",
+                )
                 return self._render(request, page, form, nda, status=400)
             try:
                 access_request = services.access_request_submit(
@@ -418,7 +448,9 @@ def _dead(request: HttpRequest, page: TrustPage | None) -> HttpResponse:
     )
 
 
-def _live_grant(request: HttpRequest, slug: str, token: str) -> tuple[TrustPage | None, AccessGrant | None]:
+def _live_grant(
+    request: HttpRequest, slug: str, token: str
+) -> tuple[TrustPage | None, AccessGrant | None]:
     try:
         digest = links.token_hash(token)
     except links.LinkDead:
@@ -459,7 +491,7 @@ class AccessLinkView(View):
 
 
 class AccessDownloadView(View):
-    def get(self, request: HttpRequest, slug: str, token: str, pk: int) -> HttpResponse:
+    def get(self, request: HttpRequest, slug: str, token: str, pk: int) -> HttpResponseBase:
         page, grant = _live_grant(request, slug, token)
         if page is None or grant is None:
             return _dead(request, page)
@@ -472,7 +504,7 @@ class AccessDownloadView(View):
 
 
 class PublicDownloadView(View):
-    def get(self, request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+    def get(self, request: HttpRequest, slug: str, pk: int) -> HttpResponseBase:
         page = selectors.public_page(slug)
         document = selectors.public_document(page, pk)
         response = file_response(document)
