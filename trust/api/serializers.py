@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from rest_framework import serializers
 
 from compliance.api.base import StrictFieldsMixin
@@ -27,13 +29,26 @@ class TrustDocumentSerializer(StrictFieldsMixin, serializers.ModelSerializer):
         read_only_fields = ["original_name", "size", "content_type", "sha256", "uploaded_at"]
 
 
+class FormBooleanField(serializers.BooleanField):
+    """A boolean that, in a multipart form too, is only ``true`` or ``false`` (DRF would also
+    take 0, 1, "yes", "off"…, which the schema does not allow)."""
+
+    def to_internal_value(self, data: Any) -> bool:
+        if isinstance(data, bool):
+            return data
+        if isinstance(data, str) and data.lower() in ("true", "false"):
+            return data.lower() == "true"
+        self.fail("invalid", input=data)
+        raise AssertionError  # fail() raises
+
+
 class TrustDocumentUploadSerializer(StrictFieldsMixin, serializers.Serializer):
     title = serializers.CharField(max_length=150)
     description = serializers.CharField(
         max_length=500, required=False, allow_blank=True, default=""
     )
     access = serializers.ChoiceField(choices=DocumentAccess.choices, default=DocumentAccess.GATED)
-    is_published = serializers.BooleanField(default=False)
+    is_published = FormBooleanField(default=False)
     file = serializers.FileField(help_text="The document (multipart/form-data).")
 
 
