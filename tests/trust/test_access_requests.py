@@ -309,3 +309,23 @@ def test_the_emails_reach_a_real_smtp_server_and_the_link_works(
     assert link in html
     download = Client().get(f"{link}{docs.gated.pk}/")
     assert download.status_code == 200 and body(download) == GATED_BYTES
+
+
+def test_a_file_gone_from_storage_is_a_404_not_a_server_error(
+    docs: Docs, evidence_dir: Path
+) -> None:
+    (evidence_dir / docs.public.storage_key).unlink()
+    response = Client().get(f"/trust/acme/documents/{docs.public.pk}/download/")
+    assert response.status_code == 404
+    assert not DocumentDownload.objects.exists()
+
+
+def test_a_link_of_a_request_whose_documents_were_unpublished_lists_none(docs: Docs) -> None:
+    link = approve(docs)
+    services.document_update(
+        actor=docs.world.users["admin"], document=docs.gated, is_published=False
+    )
+    response = Client().get(link)
+    assert response.status_code == 200
+    assert b"no longer published" in response.content
+    assert Client().get(f"{link}{docs.gated.pk}/").status_code == 404
