@@ -43,18 +43,34 @@ class TrustConfig(AppConfig):
             models.TrustFaq,
             models.TrustDocument,
         ):
-            post_save.connect(by_page, sender=model, dispatch_uid=f"trust-bump-{model.__name__}")
+            post_save.connect(
+                by_page, sender=model, dispatch_uid=f"trust-bump-{model.__name__}", weak=False
+            )
             post_delete.connect(
-                by_page, sender=model, dispatch_uid=f"trust-bump-del-{model.__name__}"
+                by_page,
+                sender=model,
+                dispatch_uid=f"trust-bump-del-{model.__name__}",
+                weak=False,
             )
         m2m_changed.connect(
-            by_page, sender=models.TrustControlCategory.controls.through, dispatch_uid="trust-m2m"
+            by_page,
+            sender=models.TrustControlCategory.controls.through,
+            dispatch_uid="trust-m2m",
+            weak=False,
         )
         for model in (models.TrustPage, Vendor, Audit):
             post_save.connect(
-                by_organization, sender=model, dispatch_uid=f"trust-bump-{model.__name__}"
+                by_organization,
+                sender=model,
+                dispatch_uid=f"trust-bump-{model.__name__}",
+                weak=False,
             )
             post_delete.connect(
-                by_organization, sender=model, dispatch_uid=f"trust-bump-del-{model.__name__}"
+                by_organization,
+                sender=model,
+                dispatch_uid=f"trust-bump-del-{model.__name__}",
+                weak=False,
             )
-        post_save.connect(the_organization, sender=Organization, dispatch_uid="trust-bump-org")
+        post_save.connect(
+            the_organization, sender=Organization, dispatch_uid="trust-bump-org", weak=False
+        )

@@ -35,7 +35,9 @@ def page_version(organization_id: int) -> int:
 
 
 def bump(organization_id: int) -> None:
-    """Invalidate the organization's cached page once the current transaction commits."""
+    """Invalidate the organization's cached page now and again when the current transaction
+    commits (a request rendering between the two would otherwise cache the old rows under the
+    new version)."""
 
     def _bump() -> None:
         key = _version_key(organization_id)
@@ -44,6 +46,7 @@ def bump(organization_id: int) -> None:
         except ValueError:
             cache.set(key, 2, timeout=None)
 
+    _bump()
     transaction.on_commit(_bump)
 
 
