@@ -221,7 +221,22 @@ class Scene:
             page=trust.page, name="Casey", email="casey@customer.test", company="Customer",
             reason="", documents=[trust.gated], nda=trust.nda, ip="203.0.113.1", user_agent="x",
         )  # fmt: skip
-        self.trust_ids = {"documents": trust.gated.pk, "requests": trust_request.pk}
+        from trust import services as trust_page
+
+        admin = world.users["admin"]
+        self.trust_ids = {
+            "documents": trust.gated.pk,
+            "requests": trust_request.pk,
+            "certifications": trust_page.trust_certification_create(
+                actor=admin, organization=world.org, name="SOC 2"
+            ).pk,
+            "categories": trust_page.trust_category_create(
+                actor=admin, organization=world.org, controls=[], title="Access"
+            ).pk,
+            "faq": trust_page.trust_faq_create(
+                actor=admin, organization=world.org, question="Q?", answer="A."
+            ).pk,
+        }
         self.by_segment.update(
             {
                 "trust-documents": trust.gated.pk,
