@@ -106,7 +106,8 @@ def certification_view(cert: TrustCertification) -> CertificationView:
         else:
             detail = f"Type II, period {_day(audit.period_start)} to {_day(audit.period_end)}"
             if status != CertificationStatus.ACHIEVED:
-                detail = f"Type II period in progress ({_day(audit.period_start)} to "
+                state = "planned" if status == CertificationStatus.PLANNED else "in progress"
+                detail = f"Type II period {state} ({_day(audit.period_start)} to "
                 detail += f"{_day(audit.period_end)})"
         if status == CertificationStatus.ACHIEVED and audit.report_date:
             detail += f", report dated {_day(audit.report_date)}"
