@@ -8,6 +8,7 @@ class TrustConfig(AppConfig):
     verbose_name = "Trust page and questionnaires"
 
     def ready(self) -> None:
+        from django.db.models import Model
         from django.db.models.signals import m2m_changed, post_delete, post_save
 
         from audits.models import Audit
@@ -37,12 +38,13 @@ class TrustConfig(AppConfig):
         def the_organization(sender: Any, instance: Any, **kwargs: Any) -> None:
             bump(instance.pk)
 
-        for model in (
+        paged: tuple[type[Model], ...] = (
             models.TrustCertification,
             models.TrustControlCategory,
             models.TrustFaq,
             models.TrustDocument,
-        ):
+        )
+        for model in paged:
             post_save.connect(
                 by_page, sender=model, dispatch_uid=f"trust-bump-{model.__name__}", weak=False
             )
@@ -58,7 +60,8 @@ class TrustConfig(AppConfig):
             dispatch_uid="trust-m2m",
             weak=False,
         )
-        for model in (models.TrustPage, Vendor, Audit):
+        owned: tuple[type[Model], ...] = (models.TrustPage, Vendor, Audit)
+        for model in owned:
             post_save.connect(
                 by_organization,
                 sender=model,

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.core.cache import cache
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 Renderer = Callable[[], bytes]
@@ -22,8 +22,14 @@ Renderer = Callable[[], bytes]
 TRUST_PAGE_TTL = 60  # seconds a rendered page is served before the live status is re-read
 
 
+def _scope() -> str:
+    """The database the rows come from: two deployments (or a test run and a demo) sharing a
+    Redis must never serve each other's pages for the same organization id."""
+    return str(connection.settings_dict.get("NAME") or "default")
+
+
 def _version_key(organization_id: int) -> str:
-    return f"trust:page:version:{organization_id}"
+    return f"trust:page:version:{_scope()}:{organization_id}"
 
 
 def page_version(organization_id: int) -> int:
@@ -58,7 +64,7 @@ class Rendered:
 
 
 def _body_key(organization_id: int, name: str) -> str:
-    return f"trust:page:{name}:{organization_id}:{page_version(organization_id)}"
+    return f"trust:page:{name}:{_scope()}:{organization_id}:{page_version(organization_id)}"
 
 
 def cached_render(organization_id: int, name: str, render: Renderer) -> Rendered:

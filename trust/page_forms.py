@@ -6,7 +6,9 @@ from typing import Any
 
 from django import forms
 
+from audits.models import Audit
 from compliance.models import Organization
+from controls.models import Control
 from trust.models import TrustCertification, TrustControlCategory, TrustFaq, TrustPage
 from trust.selectors import engagement_choices, organization_controls
 from trust.services import CATEGORY_FIELDS, CERT_FIELDS, FAQ_FIELDS, PAGE_FIELDS
@@ -34,7 +36,9 @@ class CertificationForm(forms.ModelForm):
 
 
 class EngagementCertificationForm(forms.Form):
-    audit = forms.ModelChoiceField(queryset=None, label="Audit engagement")  # type: ignore[arg-type]
+    audit: forms.ModelChoiceField[Any] = forms.ModelChoiceField(
+        queryset=Audit.objects.none(), label="Audit engagement"
+    )
     is_published = forms.BooleanField(required=False, label="Published")
 
     def __init__(self, *args: Any, organization: Organization, **kwargs: Any) -> None:
@@ -45,8 +49,8 @@ class EngagementCertificationForm(forms.Form):
 
 
 class CategoryForm(forms.ModelForm):
-    controls = forms.ModelMultipleChoiceField(
-        queryset=None,  # type: ignore[arg-type]
+    controls: forms.ModelMultipleChoiceField[Any] = forms.ModelMultipleChoiceField(
+        queryset=Control.objects.none(),
         required=False,
         widget=forms.SelectMultiple(attrs={"size": 10}),
         help_text="Only this organization's controls are listed. They are never named on the "
@@ -62,9 +66,13 @@ class CategoryForm(forms.ModelForm):
         field = self.fields["controls"]
         assert isinstance(field, forms.ModelMultipleChoiceField)
         field.queryset = organization_controls(organization)
-        field.label_from_instance = lambda c: f"{c.ref_id} {c.name}"  # type: ignore[method-assign]
+        field.label_from_instance = _control_label  # type: ignore[method-assign,assignment]
         if self.instance.pk:
             self.initial["controls"] = list(self.instance.controls.values_list("pk", flat=True))
+
+
+def _control_label(control: Any) -> str:
+    return f"{control.ref_id} {control.name}"
 
 
 class FaqForm(forms.ModelForm):

@@ -175,7 +175,7 @@ def category_statuses(categories: list[TrustControlCategory]) -> list[CategorySt
         return []
     ids = list(rows)
     countable = Q(archived_at__isnull=True) & ~Q(status=ControlStatus.NOT_APPLICABLE)
-    for row in (
+    for counts in (
         Control.objects.filter(countable, trust_categories__in=ids)
         .values("trust_categories")
         .annotate(
@@ -183,9 +183,9 @@ def category_statuses(categories: list[TrustControlCategory]) -> list[CategorySt
             not_ready=Count("id", filter=Q(readiness__ready=False), distinct=True),
         )
     ):
-        rows[row["trust_categories"]].controls = row["n"]
-        rows[row["trust_categories"]].not_ready = row["not_ready"]
-    for row in (
+        rows[counts["trust_categories"]].controls = counts["n"]
+        rows[counts["trust_categories"]].not_ready = counts["not_ready"]
+    for tested in (
         ControlTest.objects.filter(
             enabled=True,
             control__trust_categories__in=ids,
@@ -199,9 +199,10 @@ def category_statuses(categories: list[TrustControlCategory]) -> list[CategorySt
             last_pass=Max("last_run__finished_at", filter=Q(last_run__status="passed")),
         )
     ):
-        status = rows[row["control__trust_categories"]]
-        status.tests, status.failing, status.last_pass = row["n"], row["failing"], row["last_pass"]
-    for row in (
+        status = rows[tested["control__trust_categories"]]
+        status.tests, status.failing = tested["n"], tested["failing"]
+        status.last_pass = tested["last_pass"]
+    for evidenced in (
         EvidenceItem.objects.filter(
             controls__trust_categories__in=ids,
             controls__archived_at__isnull=True,
@@ -210,8 +211,8 @@ def category_statuses(categories: list[TrustControlCategory]) -> list[CategorySt
         .values("controls__trust_categories")
         .annotate(n=Count("id", distinct=True), last=Max("latest_revision__reviewed_at"))
     ):
-        status = rows[row["controls__trust_categories"]]
-        status.evidence, status.last_evidence = row["n"], row["last"]
+        status = rows[evidenced["controls__trust_categories"]]
+        status.evidence, status.last_evidence = evidenced["n"], evidenced["last"]
     return [rows[c.pk] for c in categories]
 
 

@@ -128,7 +128,8 @@ def trust_certification_create(
 
 def engagement_certification_name(audit: Audit) -> str:
     kind = "Type I" if audit.kind == AuditType.TYPE_1 else "Type II"
-    return f"{audit.adoption.framework.name} {kind}"
+    framework = audit.adoption.framework
+    return f"{framework.short_name or framework.name} {kind}"
 
 
 @transaction.atomic

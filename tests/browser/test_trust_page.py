@@ -72,7 +72,8 @@ def test_an_admin_publishes_the_trust_page_and_a_visitor_sees_it(
     page.get_by_role("button", name="Publish").click()
     expect(page.get_by_text("The trust page is public.")).to_be_visible()
 
-    anonymous.clear_cookies()  # the 404 page (the site's) set a CSRF cookie; the trust page sets none
+    # The site's 404 page set a CSRF cookie; the trust page itself sets none.
+    anonymous.clear_cookies()
     response = visitor.goto(public)
     assert response is not None and response.status == 200
     expect(visitor.get_by_role("heading", name="Northwind keeps your data safe")).to_be_visible()

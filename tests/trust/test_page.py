@@ -108,7 +108,7 @@ def test_certification_from_engagement_follows_the_engagement(world: World) -> N
     cert = services.trust_certification_from_audit(
         actor=admin(world), organization=world.org, audit=audit, is_published=True
     )
-    assert cert.name == "Test Services Criteria Type I"
+    assert cert.name == "TSC Type I"
     body = get().content.decode()
     assert "Type I as of 1 Mar 2026" in body and "Planned" in body
     # The engagement moves on: the page reads it at render, and its save invalidates the cache.
@@ -319,7 +319,6 @@ def test_change_gives_new_body_and_etag(world: World) -> None:
 
 
 def test_subprocessor_flag_removed_removes_it_from_the_cached_page(world: World) -> None:
-    from vendors import services as vendor_services
 
     published(world)
     vendor = VendorFactory(
