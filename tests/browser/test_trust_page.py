@@ -72,7 +72,8 @@ def test_an_admin_publishes_the_trust_page_and_a_visitor_sees_it(
     page.get_by_role("button", name="Publish").click()
     expect(page.get_by_text("The trust page is public.")).to_be_visible()
 
-    # The site's 404 page set a CSRF cookie; the trust page itself sets none.
+    # The site's 404 page set a CSRF cookie; the trust page (and its icon: no /favicon.ico
+    # 404) sets none.
     anonymous.clear_cookies()
     response = visitor.goto(public)
     assert response is not None and response.status == 200
