@@ -33,6 +33,8 @@ from controls.monitoring import history
 from evidence import demo as evidence_demo
 from people import demo as people_demo
 from policies import demo as policies_demo
+from trust import demo as trust_page_demo
+from trust import demo_documents as trust_documents_demo
 from vendors import demo as vendors_demo
 
 DEMO_PASSWORD = "attest-demo"  # noqa: S105 - printed for the demo on purpose
@@ -148,9 +150,14 @@ def _seed_demo(*, today: dt.date) -> Organization:
     vendors_demo.seed(organization=org, users=users, today=today, timeline=timeline)
     monitoring_demo.seed(organization=org, users=users, timeline=timeline)
     meetings_demo.seed(organization=org, users=users)
-    audits_demo.seed(
+    audits = audits_demo.seed(
         organization=org, users=users, timeline=timeline, audit_date=timeline.day(AUDIT_WEEK, 4)
     )
+    # The trust page's documents and access requests (after the audits: a past report date
+    # makes the gated document the SOC 2 report).
+    trust_documents_demo.seed(organization=org, users=users, timeline=timeline)
+    # The public trust page itself: certifications read from those engagements.
+    trust_page_demo.seed(organization=org, users=users, timeline=timeline, audits=audits)
 
     # A second, smaller organization to show switching: an ISO 27001 effort at the R&D arm.
     labs = core.organization_create(

@@ -316,6 +316,11 @@ STORAGES["evidence"] = EVIDENCE_STORAGE
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024  # request bodies other than files
 # Acknowledgement links for people without a login.
 ACKNOWLEDGEMENT_LINK_DAYS = env_int("ACKNOWLEDGEMENT_LINK_DAYS", 30, minimum=1)
+# The trust page's gated documents: how long an approved request's link works, and how many
+# access requests one address or one email may send per window (seconds).
+TRUST_ACCESS_DAYS = env_int("TRUST_ACCESS_DAYS", 30, minimum=1)
+TRUST_REQUEST_LIMIT = env_int("TRUST_REQUEST_LIMIT", 5, minimum=1)
+TRUST_REQUEST_WINDOW = env_int("TRUST_REQUEST_WINDOW", 3600, minimum=60)
 
 # --- Automated control tests --------------------------------------------------------------------
 # Fernet keys for integration credentials, newest first (see controls.integrations.crypto).
@@ -400,8 +405,9 @@ SPECTACULAR_SETTINGS = {
         "(versions, approval, acknowledgements), **people** (the roster, onboarding records, "
         "CSV import), **vendors** (inventory and due-diligence reviews), **weekly** (the "
         "weekly meeting's notes and action items), **reports** (the gap analysis as XLSX "
-        "or PDF) and **audits** (engagements; for their auditors, what lies within each, and "
-        "their requests for evidence and findings).\n\n"
+        "or PDF), **audits** (engagements; for their auditors, what lies within each, and "
+        "their requests for evidence and findings) and **trust** (the trust page's documents, "
+        "access requests and download log).\n\n"
         "Authenticate with a personal API token: `Authorization: Bearer att_…`; pushed test "
         "results use the test's own push token. Lists are paginated (`page`, `page_size` up to "
         "500). Errors are JSON: `detail`, or each field or query parameter at fault with its "
@@ -432,6 +438,9 @@ SPECTACULAR_SETTINGS = {
         "AuditRequestStatusEnum": "audits.models.RequestStatus",
         "AuditFindingStatusEnum": "audits.models.FindingStatus",
         "AuditFindingSeverityEnum": "audits.models.FindingSeverity",
+        # The trust page's documents and access requests.
+        "TrustDocumentAccessEnum": "trust.models.DocumentAccess",
+        "TrustAccessRequestStatusEnum": "trust.models.AccessRequestStatus",
     },
 }
 

@@ -77,6 +77,12 @@ AREAS: list[tuple[str, str, tuple[str, ...]]] = [
         ("audits",),
     ),
     (
+        "trust",
+        "The public trust page's documents (public or gated behind an NDA), the access "
+        "requests for the gated ones with their decisions and links, and the download log.",
+        ("trust-documents", "trust-access-requests", "trust-downloads"),
+    ),
+    (
         "reports",
         "Reports to download: the gap analysis of each adopted framework as XLSX or PDF.",
         ("reports",),

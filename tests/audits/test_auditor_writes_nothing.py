@@ -50,6 +50,14 @@ OWN_OR_PUBLIC = {
     "api-checks",
     # Authenticated by a per-test push token, not by a session: refused without one.
     "api-push-test-results",
+    # The public trust page's access request form, signed links and public downloads.
+    "trust_request_access",
+    "trust_access",
+    "trust_access_download",
+    "trust_public_download",
+    # The public trust page and its security.txt (read-only, published rows only).
+    "trust_public_page",
+    "trust_security_txt",
 }
 # What an auditor creates within their engagement (their own work, never program data).
 AUDITOR_WORKSPACE = {
@@ -120,6 +128,18 @@ DENIED = {
     "vendor_detail", "vendor_edit", "vendor_export", "vendor_list", "vendor_offboard",
     "vendor_reinstate", "vendor_review_create", "weekly", "weekly_control_search",
     "weekly_notes",
+    # The trust page's documents and access requests: admins only.
+    "trust_access_settings", "trust_document_detail", "trust_document_file",
+    "trust_document_list", "trust_document_upload", "trust_request_detail", "trust_request_list",
+    # The trust page's settings (admins) and preview (members of the program): 404 to auditors.
+    "trust_settings", "trust_preview", "trust_publish", "trust_unpublish",
+    "trust_certification_create", "trust_certification_edit", "trust_certification_delete",
+    "trust_certification_from_audit", "trust_category_create", "trust_category_edit",
+    "trust_category_delete", "trust_faq_create", "trust_faq_edit", "trust_faq_delete",
+    "api-trust-access-request-approve", "api-trust-access-request-deny",
+    "api-trust-access-request-detail", "api-trust-access-request-list",
+    "api-trust-access-request-revoke", "api-trust-document-detail", "api-trust-document-list",
+    "api-trust-download-list",
 }  # fmt: skip
 UNSAFE = ("post", "put", "patch", "delete")
 REFUSED = {403, 404, 405}

@@ -47,6 +47,7 @@ FILTERED_PAGES: list[tuple[str, dict[str, str]]] = [
     ("framework_detail", {"slug": "tsc"}),
     ("weekly", {}),
     ("gap_analysis", {}),
+    ("trust_request_list", {}),
     ("audit_requests", {"audit": ENGAGEMENT}),
 ]
 TEMPLATES = Path(settings.BASE_DIR) / "templates"
@@ -85,6 +86,9 @@ def listed(world: World) -> World:
     auditor = User.objects.get(email="auditor@acme.test")
     pbc_services.request_create(actor=auditor, audit=audit, title="Org chart")
     world.engagement_id = audit.pk  # type: ignore[attr-defined]
+    from tests.trust.docs_helpers import build_docs, submit
+
+    submit(build_docs(world))  # one access request on the trust documents queue
     return world
 
 
@@ -111,6 +115,7 @@ def test_every_template_with_a_filter_form_is_checked_here() -> None:
             "people/person_list.html",
             "policies/policy_list.html",
             "reports/gap_analysis.html",
+            "trust/documents/request_list.html",
             "vendors/vendor_list.html",
             "weekly/_action_items.html",
             "weekly/week.html",

@@ -213,6 +213,37 @@ class Scene:
             "populations": population.pk,
             "samples": sample.pk if sample else 1,
         }
+        from tests.trust.docs_helpers import build_docs
+        from trust.documents import services as trust_documents
+
+        trust = build_docs(world)
+        trust_request = trust_documents.access_request_submit(
+            page=trust.page, name="Casey", email="casey@customer.test", company="Customer",
+            reason="", documents=[trust.gated], nda=trust.nda, ip="203.0.113.1", user_agent="x",
+        )  # fmt: skip
+        from trust import services as trust_page
+
+        admin = world.users["admin"]
+        self.trust_ids = {
+            "documents": trust.gated.pk,
+            "requests": trust_request.pk,
+            "certifications": trust_page.trust_certification_create(
+                actor=admin, organization=world.org, name="SOC 2"
+            ).pk,
+            "categories": trust_page.trust_category_create(
+                actor=admin, organization=world.org, controls=[], title="Access"
+            ).pk,
+            "faq": trust_page.trust_faq_create(
+                actor=admin, organization=world.org, question="Q?", answer="A."
+            ).pk,
+        }
+        self.by_segment.update(
+            {
+                "trust-documents": trust.gated.pk,
+                "trust-access-requests": trust_request.pk,
+                "trust": world.org.slug,
+            }
+        )
         self.by_name: dict[str, Any] = {
             "format": "json",
             "uidb64": "MQ",
@@ -227,6 +258,10 @@ class Scene:
             return self.ack_token
         if name in self.by_name and not (name == "kind" and before != "requirements"):
             return self.by_name[name]
+        if route.startswith("trust/") and name == "pk":  # the public trust pages
+            return self.trust_ids["documents"]
+        if "/trust/" in route and before in self.trust_ids:
+            return self.trust_ids[before]
         if before in self.by_segment:
             return self.by_segment[before]
         raise AssertionError(
