@@ -214,6 +214,9 @@ ORGANIZATION_CREATORS = env_choice(
     "ORGANIZATION_CREATORS", "not_auditors", {"anyone", "not_auditors", "operators"}
 )
 PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_RESET_TIMEOUT", 3 * 3600, minimum=60)
+# The answer library: a suggestion whose confidence (0-100 %) is below this is flagged "no good
+# match" instead (docs/questionnaires.md; benchmarks/test_bench_answers.py measures it).
+ANSWER_SUGGESTION_THRESHOLD = env_int("ANSWER_SUGGESTION_THRESHOLD_PERCENT", 30, minimum=1) / 100
 ANONYMOUS_USER_NAME = None  # django-guardian: no anonymous user row; anonymous sees nothing.
 GUARDIAN_RAISE_403 = True
 
