@@ -1,3 +1,4 @@
+# ruff: noqa: E501  (the library entries are prose: one string per answer reads better unwrapped)
 """A labelled set for the answer library's suggestions, built on Google's VSAQ questionnaires.
 
 The library entries below are written for Attest (no VSAQ text is copied here); VSAQ's question
