@@ -198,7 +198,11 @@ def test_xlsx_export_changes_only_the_answer_cells(world: World) -> None:
 
 
 def test_csv_export_keeps_delimiter_bom_columns_and_order(world: World) -> None:
-    text = "Id;Question;Answer;Notes\r\n1;Is customer data encrypted at rest?;;a\r\n2;Do employees use multi-factor authentication?;;b\r\n"
+    text = (
+        "Id;Question;Answer;Notes\r\n"
+        "1;Is customer data encrypted at rest?;;a\r\n"
+        "2;Do employees use multi-factor authentication?;;b\r\n"
+    )
     original = b"\xef\xbb\xbf" + text.encode()
     questionnaire = _imported(world, original, name="q.csv")
     assert (questionnaire.delimiter, questionnaire.encoding) == (";", "utf-8-sig")
