@@ -103,7 +103,7 @@ def questionnaire_list(
         queryset = queryset.filter(Q(name__icontains=search) | Q(customer__icontains=search))
     if status in QuestionnaireStatus.values:
         queryset = queryset.filter(status=status)
-    return queryset
+    return queryset.order_by("-uploaded_at", "-pk")
 
 
 def questionnaire_get(*, user: User, organization: Organization, pk: Any) -> Questionnaire:

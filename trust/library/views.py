@@ -8,12 +8,15 @@ from typing import Any
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.http import content_disposition_header
+from django.views import View
 from django.views.generic import TemplateView
 
+from compliance.models import Membership
+from compliance.permissions import PROGRAM_READERS
 from compliance.tabular import TableError, column_letter
 from compliance.views.mixins import OrganizationMixin, apply_validation_error, paginate
 from trust.library import exports, selectors, services
@@ -21,8 +24,21 @@ from trust.library.forms import PREVIEW_ROWS, DecisionForm, EntryForm, MappingFo
 from trust.models import AnswerEntry, Questionnaire, QuestionnaireStatus, RowDecision
 
 
-class LibraryMixin(OrganizationMixin):
+class _ProgramReadersOnly(View):
+    """Runs after OrganizationMixin resolved the membership: the library is not in any audit's
+    scope, so an auditor is told it does not exist (404), like an outsider."""
+
+    membership: Membership
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        if self.membership.role not in PROGRAM_READERS:
+            raise Http404("No such page.")
+        return super().dispatch(request, *args, **kwargs)
+
+
+class LibraryMixin(OrganizationMixin, _ProgramReadersOnly):
     nav = "answer_library"
+    capability = None  # _ProgramReadersOnly decides
 
     @property
     def can_manage(self) -> bool:
