@@ -403,8 +403,9 @@ SPECTACULAR_SETTINGS = {
         "(versions, approval, acknowledgements), **people** (the roster, onboarding records, "
         "CSV import), **vendors** (inventory and due-diligence reviews), **weekly** (the "
         "weekly meeting's notes and action items), **reports** (the gap analysis as XLSX "
-        "or PDF) and **audits** (engagements; for their auditors, what lies within each, and "
-        "their requests for evidence and findings).\n\n"
+        "or PDF), **audits** (engagements; for their auditors, what lies within each, and "
+        "their requests for evidence and findings) and **questionnaires** (the answer library "
+        "and imported security questionnaires with suggestions, decisions and export).\n\n"
         "Authenticate with a personal API token: `Authorization: Bearer att_…`; pushed test "
         "results use the test's own push token. Lists are paginated (`page`, `page_size` up to "
         "500). Errors are JSON: `detail`, or each field or query parameter at fault with its "
@@ -435,6 +436,10 @@ SPECTACULAR_SETTINGS = {
         "AuditRequestStatusEnum": "audits.models.RequestStatus",
         "AuditFindingStatusEnum": "audits.models.FindingStatus",
         "AuditFindingSeverityEnum": "audits.models.FindingSeverity",
+        # The answer library: a questionnaire's format and status, a row's decision.
+        "QuestionnaireFormatEnum": "trust.models.QuestionnaireFormat",
+        "QuestionnaireStatusEnum": "trust.models.QuestionnaireStatus",
+        "QuestionnaireRowDecisionEnum": "trust.models.RowDecision",
     },
 }
 

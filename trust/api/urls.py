@@ -1,3 +1,15 @@
 from django.urls import URLPattern, URLResolver
+from rest_framework.routers import SimpleRouter
 
-urlpatterns: list[URLPattern | URLResolver] = []
+from compliance.api.base import ORG
+from trust.library import api as library_api
+
+router = SimpleRouter()
+router.register(
+    f"{ORG}/answer-library", library_api.AnswerEntryViewSet, basename="api-answer-entry"
+)
+router.register(
+    f"{ORG}/questionnaires", library_api.QuestionnaireViewSet, basename="api-questionnaire"
+)
+
+urlpatterns: list[URLPattern | URLResolver] = list(router.urls)
