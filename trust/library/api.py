@@ -281,8 +281,8 @@ class QuestionnaireViewSet(
     @extend_schema(
         responses={(200, "application/octet-stream"): OpenApiResponse(OpenApiTypes.BINARY)}
     )
-    @action(detail=True, methods=["get"])
-    def export(self, request: Request, *args: Any, **kwargs: Any) -> Any:
+    @action(detail=True, methods=["get"], url_path="export")
+    def download(self, request: Request, *args: Any, **kwargs: Any) -> Any:
         questionnaire = self.get_object()
         if questionnaire.status == "mapping":
             raise exceptions.ValidationError({"status": ["Choose the columns before exporting."]})
