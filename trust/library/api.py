@@ -9,7 +9,12 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import QuerySet
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_field,
+)
 from rest_framework import exceptions, mixins, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
@@ -54,10 +59,12 @@ class OrgPrimaryKeyField(serializers.PrimaryKeyRelatedField):
 
 
 class AnswerEntrySerializer(StrictFieldsMixin, serializers.ModelSerializer):
-    owner = serializers.PrimaryKeyRelatedField(read_only=True)
+    owner = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
     controls = OrgPrimaryKeyField(many=True, required=False, queryset=Control.objects.all())
     policies = OrgPrimaryKeyField(many=True, required=False, queryset=Policy.objects.all())
-    is_stale = serializers.SerializerMethodField()
+    is_stale = serializers.SerializerMethodField(
+        help_text="Review date passed, or a linked control is not ready."
+    )
 
     class Meta:
         model = AnswerEntry
@@ -77,6 +84,7 @@ class AnswerEntrySerializer(StrictFieldsMixin, serializers.ModelSerializer):
         ]
         read_only_fields = ["created_at", "updated_at"]
 
+    @extend_schema_field(OpenApiTypes.BOOL)
     def get_is_stale(self, obj: AnswerEntry) -> bool:
         return bool(getattr(obj, "is_stale", False))
 
@@ -103,6 +111,14 @@ class AnswerEntryViewSet(
         if self.schema_only:
             return AnswerEntry.objects.none()
         params = self.request.query_params
+        errors = {}
+        if params.get("stale", "") not in ("", *selectors.STALE_FILTERS):
+            errors["stale"] = ["Use stale or current."]
+        owner = params.get("owner", "")
+        if owner and owner != "me" and not owner.isdigit():
+            errors["owner"] = ["Use me or a user id."]
+        if errors:
+            raise exceptions.ValidationError(errors)
         return selectors.answer_entry_list(
             user=self.actor,
             organization=self.organization,
