@@ -59,7 +59,9 @@ class OrgPrimaryKeyField(serializers.PrimaryKeyRelatedField):
 
 
 class AnswerEntrySerializer(StrictFieldsMixin, serializers.ModelSerializer):
-    owner = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
+    owner: serializers.PrimaryKeyRelatedField[Any] = serializers.PrimaryKeyRelatedField(
+        read_only=True, allow_null=True
+    )
     controls = OrgPrimaryKeyField(many=True, required=False, queryset=Control.objects.all())
     policies = OrgPrimaryKeyField(many=True, required=False, queryset=Policy.objects.all())
     is_stale = serializers.SerializerMethodField(
@@ -161,9 +163,11 @@ class AnswerEntryViewSet(
         controls = data.pop("controls", None)
         policies = data.pop("policies", None)
         try:
+            entry = serializer.instance
+            assert isinstance(entry, AnswerEntry)
             serializer.instance = services.answer_entry_update(
                 actor=self.actor,
-                entry=serializer.instance,
+                entry=entry,
                 changes=data,
                 controls=controls,
                 policies=policies,

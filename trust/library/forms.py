@@ -22,13 +22,13 @@ class EntryForm(forms.ModelForm):
     review_by = forms.DateField(
         required=False, widget=forms.DateInput(attrs={"type": "date"}), label="Review by"
     )
-    controls = forms.ModelMultipleChoiceField(
+    controls: forms.ModelMultipleChoiceField[Control] = forms.ModelMultipleChoiceField(
         queryset=None,
         required=False,
         widget=forms.SelectMultiple(attrs={"size": 6}),
         help_text="The controls that back this answer: it turns stale when one is not ready.",
     )
-    policies = forms.ModelMultipleChoiceField(
+    policies: forms.ModelMultipleChoiceField[Policy] = forms.ModelMultipleChoiceField(
         queryset=None, required=False, widget=forms.SelectMultiple(attrs={"size": 4})
     )
 

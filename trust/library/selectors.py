@@ -60,10 +60,11 @@ def answer_entry_list(
             | Q(answer__icontains=search)
             | Q(aliases__icontains=search)
         )
+    stale_condition = Q(review_by__lt=today) | Q(control_not_ready=True)
     if stale == "stale":
-        queryset = queryset.filter(is_stale=True)
+        queryset = queryset.filter(stale_condition)
     elif stale == "current":
-        queryset = queryset.filter(is_stale=False)
+        queryset = queryset.exclude(stale_condition)
     if owner == "me":
         queryset = queryset.filter(owner=user)
     elif owner.isdigit():

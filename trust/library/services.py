@@ -61,7 +61,7 @@ def _validate_entry(
         entry.full_clean(exclude=["organization", "owner", "created_by"])
     except ValidationError as exc:
         errors.update(exc.message_dict)
-    if entry.owner_id is not None and membership_for(entry.owner, entry.organization) is None:
+    if entry.owner is not None and membership_for(entry.owner, entry.organization) is None:
         errors["owner"] = ["Choose a member of this organization."]
     if controls and any(c.organization_id != entry.organization_id for c in controls):
         errors["controls"] = ["Choose controls of this organization."]
