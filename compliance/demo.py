@@ -33,6 +33,7 @@ from controls.monitoring import history
 from evidence import demo as evidence_demo
 from people import demo as people_demo
 from policies import demo as policies_demo
+from trust import demo_library as library_demo
 from vendors import demo as vendors_demo
 
 DEMO_PASSWORD = "attest-demo"  # noqa: S105 - printed for the demo on purpose
@@ -151,6 +152,7 @@ def _seed_demo(*, today: dt.date) -> Organization:
     audits_demo.seed(
         organization=org, users=users, timeline=timeline, audit_date=timeline.day(AUDIT_WEEK, 4)
     )
+    library_demo.seed(organization=org, users=users, today=today)
 
     # A second, smaller organization to show switching: an ISO 27001 effort at the R&D arm.
     labs = core.organization_create(
