@@ -35,6 +35,7 @@ from people import demo as people_demo
 from policies import demo as policies_demo
 from trust import demo as trust_page_demo
 from trust import demo_documents as trust_documents_demo
+from trust import demo_library as library_demo
 from vendors import demo as vendors_demo
 
 DEMO_PASSWORD = "attest-demo"  # noqa: S105 - printed for the demo on purpose
@@ -158,6 +159,7 @@ def _seed_demo(*, today: dt.date) -> Organization:
     trust_documents_demo.seed(organization=org, users=users, timeline=timeline)
     # The public trust page itself: certifications read from those engagements.
     trust_page_demo.seed(organization=org, users=users, timeline=timeline, audits=audits)
+    library_demo.seed(organization=org, users=users, today=today)
 
     # A second, smaller organization to show switching: an ISO 27001 effort at the R&D arm.
     labs = core.organization_create(

@@ -214,6 +214,9 @@ ORGANIZATION_CREATORS = env_choice(
     "ORGANIZATION_CREATORS", "not_auditors", {"anyone", "not_auditors", "operators"}
 )
 PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_RESET_TIMEOUT", 3 * 3600, minimum=60)
+# The answer library: a suggestion whose confidence (0-100 %) is below this is flagged "no good
+# match" instead (docs/questionnaires.md; benchmarks/test_bench_answers.py measures it).
+ANSWER_SUGGESTION_THRESHOLD = env_int("ANSWER_SUGGESTION_THRESHOLD_PERCENT", 30, minimum=1) / 100
 ANONYMOUS_USER_NAME = None  # django-guardian: no anonymous user row; anonymous sees nothing.
 GUARDIAN_RAISE_403 = True
 
@@ -407,7 +410,8 @@ SPECTACULAR_SETTINGS = {
         "weekly meeting's notes and action items), **reports** (the gap analysis as XLSX "
         "or PDF), **audits** (engagements; for their auditors, what lies within each, and "
         "their requests for evidence and findings) and **trust** (the trust page's documents, "
-        "access requests and download log).\n\n"
+        "access requests and download log) and **questionnaires** (the answer library and "
+        "imported security questionnaires with suggestions, decisions and export).\n\n"
         "Authenticate with a personal API token: `Authorization: Bearer att_…`; pushed test "
         "results use the test's own push token. Lists are paginated (`page`, `page_size` up to "
         "500). Errors are JSON: `detail`, or each field or query parameter at fault with its "
@@ -441,6 +445,10 @@ SPECTACULAR_SETTINGS = {
         # The trust page's documents and access requests.
         "TrustDocumentAccessEnum": "trust.models.DocumentAccess",
         "TrustAccessRequestStatusEnum": "trust.models.AccessRequestStatus",
+        # The answer library: a questionnaire's format and status, a row's decision.
+        "QuestionnaireFormatEnum": "trust.models.QuestionnaireFormat",
+        "QuestionnaireStatusEnum": "trust.models.QuestionnaireStatus",
+        "QuestionnaireRowDecisionEnum": "trust.models.RowDecision",
     },
 }
 

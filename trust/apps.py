@@ -77,3 +77,4 @@ class TrustConfig(AppConfig):
         post_save.connect(
             the_organization, sender=Organization, dispatch_uid="trust-bump-org", weak=False
         )
+        from trust.library import policies  # noqa: F401  (registrations)

@@ -1,6 +1,6 @@
 """The trust app's pages inside an organization (/o/<org>/...)."""
 
-from django.urls import URLPattern, URLResolver, path
+from django.urls import URLPattern, URLResolver, include, path
 
 from trust.documents.urls import organization_patterns as document_patterns
 from trust.views import page_admin as views
@@ -53,4 +53,8 @@ page_patterns: list[URLPattern | URLResolver] = [
     ),
 ]
 
-urlpatterns: list[URLPattern | URLResolver] = [*page_patterns, *document_patterns]
+urlpatterns: list[URLPattern | URLResolver] = [
+    *page_patterns,
+    *document_patterns,
+    path("", include("trust.library.urls")),
+]

@@ -93,6 +93,13 @@ AREAS: list[tuple[str, str, tuple[str, ...]]] = [
         "over from week to week until done.",
         ("weekly",),
     ),
+    (
+        "questionnaires",
+        "The security questionnaire answer library (approved answers backed by controls and "
+        "policies, stale when a review date passed or a control is not ready) and imported "
+        "questionnaires with their suggested answers, review decisions and export.",
+        ("answer-library", "questionnaires"),
+    ),
 ]
 AREA_OF = {resource: tag for tag, _, resources in AREAS for resource in resources}
 

@@ -74,6 +74,13 @@ AUDITOR_WORKSPACE = {
 }  # fmt: skip
 # Every other route is denied to auditors for every unsafe method.
 DENIED = {
+    # The answer library and questionnaires (trust.library): not in any audit's scope.
+    "answer_entry_list", "answer_entry_create", "answer_entry_detail", "answer_entry_edit",
+    "answer_entry_delete", "questionnaire_list", "questionnaire_upload", "questionnaire_detail",
+    "questionnaire_export", "questionnaire_row_decide", "questionnaire_row_library",
+    "api-answer-entry-list", "api-answer-entry-detail", "api-questionnaire-list",
+    "api-questionnaire-detail", "api-questionnaire-rows", "api-questionnaire-decide",
+    "api-questionnaire-download",
     "action_item_close", "action_item_create", "action_item_delete", "action_item_edit",
     "action_item_reopen", "adopted-framework-detail", "adopted-framework-list",
     "api-action-item-close", "api-action-item-detail", "api-action-item-list",

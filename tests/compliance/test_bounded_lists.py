@@ -112,7 +112,24 @@ def objects(world: World) -> dict[str, int]:
         ReviewFactory(vendor=vendor)
     [item] = evidence_rows.items(world.org, 1, controls=[world.control], revisions=3)
     audit, population = _engagement(world)
+    from tests.trust.library_helpers import questionnaire_xlsx, upload
+    from trust.library import services as library_services
+
+    admin = world.users["admin"]
+    questionnaire = library_services.questionnaire_map(
+        actor=admin,
+        questionnaire=library_services.questionnaire_upload(
+            actor=admin, organization=world.org, name="Q",
+            upload=upload("q.xlsx", questionnaire_xlsx()),
+        ),
+        sheet="Questions", question_column=1, answer_column=2,
+    )  # fmt: skip
+    for n in (1, 2):
+        library_services.answer_entry_create(
+            actor=admin, organization=world.org, question=f"Question {n}?", answer="Yes."
+        )
     return {
+        "questionnaires": questionnaire.pk,
         "audits": audit.pk,
         "populations": population.pk,
         "evidence": item.pk,

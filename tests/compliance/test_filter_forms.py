@@ -35,6 +35,7 @@ pytestmark = pytest.mark.django_db
 
 # Every list page with a filter form, by URL name (kwargs besides the organization).
 ENGAGEMENT = "the listed engagement"  # replaced by its id in the tests
+QUESTIONNAIRE = "the listed questionnaire"  # likewise
 FILTERED_PAGES: list[tuple[str, dict[str, str]]] = [
     ("control_list", {}),
     ("evidence_list", {}),
@@ -49,6 +50,9 @@ FILTERED_PAGES: list[tuple[str, dict[str, str]]] = [
     ("gap_analysis", {}),
     ("trust_request_list", {}),
     ("audit_requests", {"audit": ENGAGEMENT}),
+    ("answer_entry_list", {}),
+    ("questionnaire_list", {}),
+    ("questionnaire_detail", {"pk": QUESTIONNAIRE}),
 ]
 TEMPLATES = Path(settings.BASE_DIR) / "templates"
 
@@ -89,11 +93,28 @@ def listed(world: World) -> World:
     from tests.trust.docs_helpers import build_docs, submit
 
     submit(build_docs(world))  # one access request on the trust documents queue
+    from tests.trust.library_helpers import questionnaire_xlsx, upload
+    from trust.library import services as library_services
+
+    library_services.answer_entry_create(
+        actor=admin, organization=world.org, question="Do you encrypt data?", answer="Yes.",
+        review_by=today - dt.timedelta(days=1),
+    )  # fmt: skip
+    questionnaire = library_services.questionnaire_map(
+        actor=admin,
+        questionnaire=library_services.questionnaire_upload(
+            actor=admin, organization=world.org, name="Q",
+            upload=upload("q.xlsx", questionnaire_xlsx()),
+        ),
+        sheet="Questions", question_column=1, answer_column=2,
+    )  # fmt: skip
+    world.questionnaire_id = questionnaire.pk  # type: ignore[attr-defined]
     return world
 
 
 def url_of(world: World, name: str, kwargs: dict[str, str]) -> str:
-    values = {k: getattr(world, "engagement_id", v) if v == ENGAGEMENT else v
+    values = {k: getattr(world, "engagement_id", v) if v == ENGAGEMENT
+              else getattr(world, "questionnaire_id", v) if v == QUESTIONNAIRE else v
               for k, v in kwargs.items()}  # fmt: skip
     return reverse(name, kwargs={"org": world.org.slug, **values})
 
@@ -120,6 +141,9 @@ def test_every_template_with_a_filter_form_is_checked_here() -> None:
             "weekly/_action_items.html",
             "weekly/week.html",
             "audits/requests.html",
+            "trust/library/entry_list.html",
+            "trust/library/questionnaire_list.html",
+            "trust/library/questionnaire_review.html",
         ]
     ), "a new filter form: add its page to FILTERED_PAGES"
 

@@ -244,6 +244,28 @@ class Scene:
                 "trust": world.org.slug,
             }
         )
+        from tests.trust.library_helpers import questionnaire_xlsx, upload
+        from trust.library import services as library_services
+
+        entry = library_services.answer_entry_create(
+            actor=admin, organization=world.org, question="Do you encrypt data?", answer="Yes."
+        )
+        questionnaire = library_services.questionnaire_map(
+            actor=admin,
+            questionnaire=library_services.questionnaire_upload(
+                actor=admin, organization=world.org, name="Q",
+                upload=upload("q.xlsx", questionnaire_xlsx()),
+            ),
+            sheet="Questions", question_column=1, answer_column=2,
+        )  # fmt: skip
+        self.by_segment.update(
+            {
+                "library": entry.pk,
+                "answer-library": entry.pk,
+                "questionnaires": questionnaire.pk,
+                "rows": questionnaire.rows.first().pk,  # type: ignore[union-attr]
+            }
+        )
         self.by_name: dict[str, Any] = {
             "format": "json",
             "uidb64": "MQ",

@@ -10,6 +10,14 @@ from trust.models.documents import (
     TrustDocument,
     TrustNda,
 )
+from trust.models.library import (
+    AnswerEntry,
+    Questionnaire,
+    QuestionnaireFormat,
+    QuestionnaireRow,
+    QuestionnaireStatus,
+    RowDecision,
+)
 from trust.models.page import (
     CertificationStatus,
     TrustCertification,
@@ -22,10 +30,16 @@ __all__ = [
     "AccessGrant",
     "AccessRequest",
     "AccessRequestStatus",
+    "AnswerEntry",
     "AutoApproveRule",
     "CertificationStatus",
     "DocumentAccess",
     "DocumentDownload",
+    "Questionnaire",
+    "QuestionnaireFormat",
+    "QuestionnaireRow",
+    "QuestionnaireStatus",
+    "RowDecision",
     "TrustCertification",
     "TrustControlCategory",
     "TrustDocument",
