@@ -11,8 +11,24 @@ from vendors.models.inventory import (
     VendorReview,
     VendorStatus,
 )
+from vendors.models.questionnaires import (
+    AnswerKind,
+    QuestionnaireAnswer,
+    QuestionnaireAttachment,
+    QuestionnaireStatus,
+    QuestionnaireTemplate,
+    SentQuestionnaire,
+    TemplateQuestion,
+)
 
 __all__ = [
+    "AnswerKind",
+    "QuestionnaireAnswer",
+    "QuestionnaireAttachment",
+    "QuestionnaireStatus",
+    "QuestionnaireTemplate",
+    "SentQuestionnaire",
+    "TemplateQuestion",
     "DEFAULT_REVIEW_MONTHS",
     "TIER_ORDER",
     "Category",
