@@ -316,6 +316,10 @@ STORAGES["evidence"] = EVIDENCE_STORAGE
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024  # request bodies other than files
 # Acknowledgement links for people without a login.
 ACKNOWLEDGEMENT_LINK_DAYS = env_int("ACKNOWLEDGEMENT_LINK_DAYS", 30, minimum=1)
+# Vendor questionnaires answered through a link: a file a vendor's contact attaches, at most.
+VENDOR_QUESTIONNAIRE_MAX_FILE_BYTES = (
+    env_int("VENDOR_QUESTIONNAIRE_MAX_FILE_MB", 25, minimum=1) * 1024 * 1024
+)
 
 # --- Automated control tests --------------------------------------------------------------------
 # Fernet keys for integration credentials, newest first (see controls.integrations.crypto).

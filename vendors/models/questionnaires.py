@@ -191,6 +191,9 @@ class QuestionnaireAnswer(models.Model):
             )
         ]
 
+    def __str__(self) -> str:
+        return f"Answer to {self.question_key}"
+
 
 class QuestionnaireAttachment(models.Model):
     """A file the vendor's contact attached, stored and hashed like evidence."""
@@ -208,3 +211,6 @@ class QuestionnaireAttachment(models.Model):
 
     class Meta:
         ordering = ["uploaded_at", "id"]
+
+    def __str__(self) -> str:
+        return self.original_name
