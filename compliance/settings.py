@@ -320,6 +320,8 @@ ACKNOWLEDGEMENT_LINK_DAYS = env_int("ACKNOWLEDGEMENT_LINK_DAYS", 30, minimum=1)
 VENDOR_QUESTIONNAIRE_MAX_FILE_BYTES = (
     env_int("VENDOR_QUESTIONNAIRE_MAX_FILE_MB", 25, minimum=1) * 1024 * 1024
 )
+# Requests to questionnaire links one client address may send in 10 minutes (then 429).
+VENDOR_QUESTIONNAIRE_LINK_RATE = env_int("VENDOR_QUESTIONNAIRE_LINK_RATE", 300, minimum=1)
 
 # --- Automated control tests --------------------------------------------------------------------
 # Fernet keys for integration credentials, newest first (see controls.integrations.crypto).

@@ -23,8 +23,7 @@ from vendors import questionnaire_services as services
 from vendors.models import SentQuestionnaire
 from vendors.questionnaires import answer_label, answer_options
 
-# Requests per client address per window, and the window (seconds).
-RATE_LIMIT = 120
+# The window (seconds) of settings.VENDOR_QUESTIONNAIRE_LINK_RATE.
 RATE_WINDOW = 600
 # Largest request body that is not a file upload (the answers of a long questionnaire).
 MAX_FORM_BODY = 1024 * 1024
@@ -45,7 +44,7 @@ def _throttled(request: HttpRequest) -> bool:
     try:
         if cache.add(key, 1, RATE_WINDOW):
             return False
-        return int(cache.incr(key)) > RATE_LIMIT
+        return int(cache.incr(key)) > settings.VENDOR_QUESTIONNAIRE_LINK_RATE
     except CACHE_ERRORS:  # the cache is down: the page still works, unthrottled
         return False
     except ValueError:  # the key expired between add and incr

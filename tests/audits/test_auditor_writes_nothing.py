@@ -42,6 +42,10 @@ OWN_OR_PUBLIC = {
     "email_settings",
     "email_unsubscribe",
     "policy_ack_link",
+    # A vendor's contact answers a questionnaire through its link (no account; the token is
+    # the credential): tests/vendors/test_questionnaire_link.py.
+    "vendor_questionnaire_link",
+    "vendor_questionnaire_link_attach",
     "healthz",
     "schema",
     "swagger-ui",
@@ -119,7 +123,9 @@ DENIED = {
     "test_exception_create", "test_exception_revoke", "test_run_detail", "vendor_create",
     "vendor_detail", "vendor_edit", "vendor_export", "vendor_list", "vendor_offboard",
     "vendor_reinstate", "vendor_review_create", "weekly", "weekly_control_search",
-    "weekly_notes",
+    "weekly_notes", "vendor_questionnaire_detail", "vendor_questionnaire_file",
+    "vendor_questionnaire_revoke", "vendor_questionnaire_send", "vendor_questionnaire_template",
+    "vendor_questionnaire_template_use", "vendor_questionnaire_templates",
 }  # fmt: skip
 UNSAFE = ("post", "put", "patch", "delete")
 REFUSED = {403, 404, 405}

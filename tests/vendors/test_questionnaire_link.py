@@ -18,7 +18,6 @@ from evidence import storage
 from tests.conftest import World
 from tests.vendors.conftest import Vendors
 from tests.vendors.questionnaire_helpers import link_in_email, send
-from vendors import public_views
 from vendors import questionnaire_services as services
 from vendors.models import QuestionnaireAnswer, QuestionnaireAttachment, SentQuestionnaire
 
@@ -179,8 +178,8 @@ def test_attachment_size_limit(world: World, vendors: Vendors, settings: Any) ->
     assert not QuestionnaireAttachment.objects.exists()
 
 
-def test_the_link_is_rate_limited(world: World, vendors: Vendors, monkeypatch: Any) -> None:
-    monkeypatch.setattr(public_views, "RATE_LIMIT", 3)
+def test_the_link_is_rate_limited(world: World, vendors: Vendors, settings: Any) -> None:
+    settings.VENDOR_QUESTIONNAIRE_LINK_RATE = 3
     client = Client()
     codes = [client.get("/vq/nothing-here/").status_code for _ in range(5)]
     assert codes == [404, 404, 404, 429, 429]
