@@ -404,10 +404,10 @@ SPECTACULAR_SETTINGS = {
         "tests, integrations, runs, findings, exceptions, the check registry and pushed "
         "results), **evidence** (items, revisions, reviews, recurring requests), **policies** "
         "(versions, approval, acknowledgements), **people** (the roster, onboarding records, "
-        "CSV import), **vendors** (inventory and due-diligence reviews), **weekly** (the "
-        "weekly meeting's notes and action items), **reports** (the gap analysis as XLSX "
-        "or PDF) and **audits** (engagements; for their auditors, what lies within each, and "
-        "their requests for evidence and findings).\n\n"
+        "CSV import), **vendors** (inventory, due-diligence reviews, security questionnaires "
+        "sent to vendors), **weekly** (the weekly meeting's notes and action items), "
+        "**reports** (the gap analysis as XLSX or PDF) and **audits** (engagements; for "
+        "their auditors, what lies within each, and their requests for evidence and findings).\n\n"
         "Authenticate with a personal API token: `Authorization: Bearer att_…`; pushed test "
         "results use the test's own push token. Lists are paginated (`page`, `page_size` up to "
         "500). Errors are JSON: `detail`, or each field or query parameter at fault with its "
@@ -433,6 +433,8 @@ SPECTACULAR_SETTINGS = {
         # Vendors show tiers and outcomes under several field names (risk_tier, last_outcome).
         "RiskTierEnum": "vendors.models.RiskTier",
         "VendorReviewOutcomeEnum": "vendors.models.ReviewOutcome",
+        "VendorQuestionnaireStatusEnum": "vendors.models.QuestionnaireStatus",
+        "VendorQuestionAnswerKindEnum": "vendors.models.AnswerKind",
         # Engagements, requests and findings have statuses and severities of their own.
         "AuditStatusEnum": "audits.models.AuditStatus",
         "AuditRequestStatusEnum": "audits.models.RequestStatus",
