@@ -8,7 +8,7 @@ from django import forms
 from django.db.models import QuerySet
 
 from compliance.fields import DateField
-from vendors.models import QuestionnaireTemplate, ReviewOutcome
+from vendors.models import AnswerKind, QuestionnaireTemplate, ReviewOutcome
 from vendors.questionnaire_services import MAX_EXPIRY_DAYS
 
 
@@ -39,3 +39,28 @@ def templates_of(organization: Any) -> QuerySet[QuestionnaireTemplate]:
 
 def send_form(organization: Any, data: Any = None) -> SendForm:
     return SendForm(data, templates=templates_of(organization))
+
+
+IMPORT_KINDS = [
+    (AnswerKind.YES_NO_NA, "Yes / no / not applicable (scores on yes)"),
+    (AnswerKind.YES_NO, "Yes / no (scores on yes)"),
+    (AnswerKind.TEXT, "Text (not scored)"),
+]
+
+
+class TemplateImportForm(forms.Form):
+    name = forms.CharField(max_length=150, label="Template name")
+    file = forms.FileField(
+        allow_empty_file=True,  # compliance.tabular says "The file is empty."
+        help_text="CSV (UTF-8) or XLSX; the first row holds the headings.",
+    )
+    sheet = forms.CharField(
+        max_length=100, required=False, help_text="XLSX only; empty: the first sheet."
+    )
+    question_column = forms.CharField(
+        max_length=100, initial="Question", help_text="Its heading, or its letter (B)."
+    )
+    section_column = forms.CharField(
+        max_length=100, required=False, help_text="Optional: heading or letter."
+    )
+    kind = forms.ChoiceField(choices=IMPORT_KINDS, label="Answers")

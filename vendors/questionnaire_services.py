@@ -147,6 +147,33 @@ def template_from_library(
     )
 
 
+def template_import(
+    *,
+    actor: User,
+    organization: Organization,
+    name: str,
+    source: Any,
+    filename: str,
+    question_column: str,
+    sheet: str = "",
+    section_column: str = "",
+    kind: str = AnswerKind.YES_NO_NA,
+) -> QuestionnaireTemplate:
+    """A template from a CSV or XLSX file; ValidationError on ``file`` says what is wrong with
+    the file, and nothing is created."""
+    from compliance.tabular import TableError
+    from vendors.questionnaire_import import read_questions
+
+    try:
+        questions = read_questions(
+            source, filename=filename, sheet=sheet, question_column=question_column,
+            section_column=section_column, kind=kind,
+        )  # fmt: skip
+    except TableError as exc:
+        raise ValidationError({"file": str(exc)}) from exc
+    return template_create(actor=actor, organization=organization, name=name, questions=questions)
+
+
 # --- sending and revoking -----------------------------------------------------------------------
 
 

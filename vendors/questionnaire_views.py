@@ -26,7 +26,12 @@ from evidence.uploads import download_content_type
 from vendors import questionnaire_services as services
 from vendors import selectors
 from vendors.models import SentQuestionnaire, Vendor
-from vendors.questionnaire_forms import QuestionnaireReviewForm, send_form, templates_of
+from vendors.questionnaire_forms import (
+    QuestionnaireReviewForm,
+    TemplateImportForm,
+    send_form,
+    templates_of,
+)
 from vendors.questionnaires import answer_label, score, starter_library
 from vendors.views import VendorMixin
 
@@ -208,7 +213,43 @@ class TemplateListView(OrganizationMixin, TemplateView):
             have=have,
             can_manage=self.can(Capability.MANAGE_VENDORS),
         )
+        if context["can_manage"]:
+            context.setdefault("import_form", TemplateImportForm())
         return context
+
+
+class TemplateImportView(TemplateListView):
+    capability = Capability.MANAGE_VENDORS
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        return redirect("vendor_questionnaire_templates", org=self.organization.slug)
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        form = TemplateImportForm(request.POST, request.FILES)
+        if form.is_valid():
+            data = form.cleaned_data
+            upload = data["file"]
+            try:
+                template = services.template_import(
+                    actor=self.actor,
+                    organization=self.organization,
+                    name=data["name"],
+                    source=upload,
+                    filename=upload.name or "",
+                    sheet=data["sheet"],
+                    question_column=data["question_column"],
+                    section_column=data["section_column"],
+                    kind=data["kind"],
+                )
+            except ValidationError as exc:
+                apply_validation_error(form, exc)
+            else:
+                count = template.questions.count()
+                messages.success(request, f"“{template.name}” imported with {count} questions.")
+                return redirect(
+                    "vendor_questionnaire_template", org=self.organization.slug, tid=template.pk
+                )
+        return self.render_to_response(self.get_context_data(import_form=form), status=400)
 
 
 class TemplateUseView(OrganizationMixin):

@@ -49,6 +49,11 @@ urlpatterns = [
         name="vendor_questionnaire_template_use",
     ),
     path(
+        "vendor-questionnaires/import/",
+        qviews.TemplateImportView.as_view(),
+        name="vendor_questionnaire_template_import",
+    ),
+    path(
         "vendor-questionnaires/<int:tid>/",
         qviews.TemplateDetailView.as_view(),
         name="vendor_questionnaire_template",

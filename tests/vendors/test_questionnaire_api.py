@@ -98,7 +98,7 @@ CASES = [
             "contact_name": "N",
             "contact_email": "n@cloudhost.test",
             "expires_in_days": 5,
-        },  # fmt: skip
+        },
         state=state,
     ),
     Case(
