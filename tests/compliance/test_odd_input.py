@@ -218,6 +218,7 @@ class Scene:
             "questionnaires": vq.pk,
             "files": vq_file.pk,
             "vendor-questionnaires": vq_template.pk,
+            "vendor-questionnaire-templates": vq_template.pk,
             "action-items": action_item.pk,
             "notes": current_week(world.org).key,
             "audits": audit.pk,

@@ -42,7 +42,7 @@ def post(world: World, content: bytes, filename: str, **fields: str) -> Any:
 
 
 def test_csv_with_sections(world: World) -> None:
-    content = "Area;Question\nAccess;Is MFA required?\nData;Is data encrypted?\n;\n".encode()
+    content = b"Area;Question\nAccess;Is MFA required?\nData;Is data encrypted?\n;\n"
     response = post(world, content, "q.csv", section_column="Area")
     assert response.status_code == 302
     template = QuestionnaireTemplate.objects.get(name="Imported")
