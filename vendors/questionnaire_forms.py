@@ -12,8 +12,13 @@ from vendors.models import AnswerKind, QuestionnaireTemplate, ReviewOutcome
 from vendors.questionnaire_services import MAX_EXPIRY_DAYS
 
 
+class TemplateChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Any) -> str:
+        return str(obj.name)
+
+
 class SendForm(forms.Form):
-    template = forms.ModelChoiceField(queryset=None, empty_label="— Choose a template —")
+    template = TemplateChoiceField(queryset=None, empty_label="— Choose a template —")
     contact_name = forms.CharField(max_length=150, label="Contact's name")
     contact_email = forms.EmailField(label="Contact's email")
     expires_in_days = forms.IntegerField(

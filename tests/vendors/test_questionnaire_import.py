@@ -93,7 +93,7 @@ def test_xlsx_picks_the_sheet_and_columns_by_letter(world: World) -> None:
         "formula xlsx",
         "missing sheet",
         "damaged xlsx",
-    ],  # fmt: skip
+    ],
 )
 def test_malformed_files_are_refused_clearly(
     world: World, content: bytes, filename: str, fields: dict[str, str], message: str
