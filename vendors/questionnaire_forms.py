@@ -69,3 +69,96 @@ class TemplateImportForm(forms.Form):
         max_length=100, required=False, help_text="Optional: heading or letter."
     )
     kind = forms.ChoiceField(choices=IMPORT_KINDS, label="Answers")
+
+
+KIND_WORDS = {
+    "yes/no/na": AnswerKind.YES_NO_NA, "yes/no/n/a": AnswerKind.YES_NO_NA,
+    "yes/no": AnswerKind.YES_NO, "text": AnswerKind.TEXT,
+}  # fmt: skip
+QUESTION_LINES_HELP = (
+    "One question a line: Section | Question | Answers | Weight | Scores when | file. "
+    "Answers: yes/no, yes/no/na, text, or choice: A / B / C. Only the question is required "
+    "(defaults: yes/no/na, weight 1, scores on yes). End with “| file” when a file is expected."
+)
+
+
+def parse_question_lines(text: str) -> list[dict[str, Any]]:
+    """The questions typed one a line; ValidationError names the line that is wrong."""
+    from django.core.exceptions import ValidationError
+
+    questions = []
+    for number, raw in enumerate(text.splitlines(), start=1):
+        if not raw.strip():
+            continue
+        parts = [p.strip() for p in raw.split("|")]
+        file_expected = len(parts) > 1 and parts[-1].lower() == "file"
+        if file_expected:
+            parts = parts[:-1]
+        if len(parts) == 1:  # just the question
+            parts = ["", parts[0]]
+        parts += [""] * (5 - len(parts))
+        section, question, kind_text, weight_text, scoring = parts[:5]
+        if len(parts) > 5 and any(parts[5:]):
+            raise ValidationError(f"Line {number}: too many “|” separators.")
+        if not question:
+            raise ValidationError(f"Line {number}: the question is missing.")
+        choices: list[str] = []
+        lowered = kind_text.lower().replace(" ", "")
+        if lowered.startswith("choice:"):
+            kind = AnswerKind.CHOICE
+            choices = [c.strip() for c in kind_text.split(":", 1)[1].split("/") if c.strip()]
+        elif not lowered:
+            kind = AnswerKind.YES_NO_NA
+        elif lowered in KIND_WORDS:
+            kind = KIND_WORDS[lowered]
+        else:
+            raise ValidationError(
+                f"Line {number}: answers {kind_text!r} — use yes/no, yes/no/na, text or choice:."
+            )
+        try:
+            weight = int(weight_text) if weight_text else 1
+        except ValueError:
+            raise ValidationError(f"Line {number}: the weight must be a whole number.") from None
+        if not scoring and kind in (AnswerKind.YES_NO, AnswerKind.YES_NO_NA):
+            scoring = "yes"
+        questions.append(
+            {"section": section, "text": question, "kind": kind, "choices": choices,
+             "weight": weight, "scoring_answer": scoring.lower() if kind != AnswerKind.CHOICE
+             else scoring, "file_expected": file_expected}
+        )  # fmt: skip
+    return questions
+
+
+def question_lines(template: QuestionnaireTemplate) -> str:
+    lines = []
+    for q in template.questions.all():
+        if q.kind == AnswerKind.CHOICE:
+            kind = "choice: " + " / ".join(q.choices)
+        else:
+            kind = {AnswerKind.YES_NO: "yes/no", AnswerKind.YES_NO_NA: "yes/no/na",
+                    AnswerKind.TEXT: "text"}[AnswerKind(q.kind)]  # fmt: skip
+        line = f"{q.section} | {q.text} | {kind} | {q.weight} | {q.scoring_answer}"
+        lines.append(line + (" | file" if q.file_expected else ""))
+    return "\n".join(lines)
+
+
+class TemplateForm(forms.Form):
+    name = forms.CharField(max_length=150)
+    description = forms.CharField(max_length=2000, required=False, widget=forms.Textarea(
+        attrs={"rows": 2}))  # fmt: skip
+    questions = forms.CharField(
+        max_length=200_000,
+        widget=forms.Textarea(attrs={"rows": 14}),
+        help_text=QUESTION_LINES_HELP,
+    )
+
+    def clean_questions(self) -> list[dict[str, Any]]:
+        from django.core.exceptions import ValidationError
+
+        try:
+            parsed = parse_question_lines(self.cleaned_data["questions"])
+        except ValidationError as exc:
+            raise forms.ValidationError(exc.messages) from exc
+        if not parsed:
+            raise forms.ValidationError("Add at least one question.")
+        return parsed

@@ -129,6 +129,53 @@ def template_create(
     return template
 
 
+@transaction.atomic
+def template_update(
+    *,
+    actor: User,
+    template: QuestionnaireTemplate,
+    name: str,
+    questions: list[dict[str, Any]],
+    description: str = "",
+) -> QuestionnaireTemplate:
+    """Rename the template and replace its questions. Questionnaires already sent keep the
+    questions they were sent with."""
+    template = QuestionnaireTemplate.objects.select_for_update().get(pk=template.pk)
+    name = (name or "").strip()
+    if not name:
+        raise ValidationError({"name": "Give the template a name."})
+    clash = (
+        QuestionnaireTemplate.objects.filter(
+            organization_id=template.organization_id, name__iexact=name
+        )
+        .exclude(pk=template.pk)
+        .exists()
+    )
+    if clash:
+        raise ValidationError({"name": f"A template named {name} exists already."})
+    if not questions:
+        raise ValidationError({"questions": "Add at least one question."})
+    if len(questions) > MAX_QUESTIONS:
+        raise ValidationError({"questions": f"At most {MAX_QUESTIONS} questions."})
+    built = [_question(i, data) for i, data in enumerate(questions, start=1)]
+    before = {"name": template.name, "questions": template.questions.count()}
+    template.name, template.description = name, (description or "").strip()
+    template.save(update_fields=["name", "description", "updated_at"])
+    template.questions.all().delete()
+    for question in built:
+        question.template = template
+    TemplateQuestion.objects.bulk_create(built)
+    audit_record(
+        actor=actor,
+        organization=template.organization,
+        action="vendor_questionnaire_template.update",
+        obj=template,
+        before=before,
+        after={"name": name, "questions": len(built)},
+    )
+    return template
+
+
 def template_from_library(
     *, actor: User | None, organization: Organization, key: str
 ) -> QuestionnaireTemplate:

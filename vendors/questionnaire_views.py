@@ -28,7 +28,9 @@ from vendors import selectors
 from vendors.models import SentQuestionnaire, Vendor
 from vendors.questionnaire_forms import (
     QuestionnaireReviewForm,
+    TemplateForm,
     TemplateImportForm,
+    question_lines,
     send_form,
     templates_of,
 )
@@ -279,5 +281,63 @@ class TemplateDetailView(OrganizationMixin, TemplateView):
         if template is None:
             raise Http404("No such template.")
         context = super().get_context_data(**kwargs)
-        context.update(template=template, questions=list(template.questions.all()))
+        context.update(
+            template=template,
+            questions=list(template.questions.all()),
+            can_manage=self.can(Capability.MANAGE_VENDORS),
+        )
         return context
+
+
+class TemplateEditView(OrganizationMixin, TemplateView):
+    """Create a template (no ``tid``) or edit one: admins."""
+
+    capability = Capability.MANAGE_VENDORS
+    nav = "vendors"
+    template_name = "vendors/questionnaires/template_form.html"
+
+    def get_template(self) -> Any:
+        if "tid" not in self.kwargs:
+            return None
+        template = templates_of(self.organization).filter(pk=self.kwargs["tid"]).first()
+        if template is None:
+            raise Http404("No such template.")
+        return template
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        template = kwargs.get("template", self.get_template())
+        if "form" not in kwargs:
+            initial = {}
+            if template is not None:
+                initial = {"name": template.name, "description": template.description,
+                           "questions": question_lines(template)}  # fmt: skip
+            context["form"] = TemplateForm(initial=initial)
+        context["template"] = template
+        return context
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        template = self.get_template()
+        form = TemplateForm(request.POST)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                if template is None:
+                    template = services.template_create(
+                        actor=self.actor, organization=self.organization, name=data["name"],
+                        description=data["description"], questions=data["questions"],
+                    )  # fmt: skip
+                else:
+                    template = services.template_update(
+                        actor=self.actor, template=template, name=data["name"],
+                        description=data["description"], questions=data["questions"],
+                    )  # fmt: skip
+            except ValidationError as exc:
+                apply_validation_error(form, exc)
+            else:
+                messages.success(request, f"“{template.name}” saved.")
+                return redirect(
+                    "vendor_questionnaire_template", org=self.organization.slug, tid=template.pk
+                )
+        context = self.get_context_data(form=form, template=template)
+        return self.render_to_response(context, status=400)

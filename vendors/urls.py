@@ -54,6 +54,16 @@ urlpatterns = [
         name="vendor_questionnaire_template_import",
     ),
     path(
+        "vendor-questionnaires/new/",
+        qviews.TemplateEditView.as_view(),
+        name="vendor_questionnaire_template_create",
+    ),
+    path(
+        "vendor-questionnaires/<int:tid>/edit/",
+        qviews.TemplateEditView.as_view(),
+        name="vendor_questionnaire_template_edit",
+    ),
+    path(
         "vendor-questionnaires/<int:tid>/",
         qviews.TemplateDetailView.as_view(),
         name="vendor_questionnaire_template",

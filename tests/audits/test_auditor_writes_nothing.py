@@ -126,7 +126,8 @@ DENIED = {
     "weekly_notes", "vendor_questionnaire_detail", "vendor_questionnaire_file",
     "vendor_questionnaire_revoke", "vendor_questionnaire_send", "vendor_questionnaire_template",
     "vendor_questionnaire_template_use", "vendor_questionnaire_templates",
-    "vendor_questionnaire_template_import", "api-vendor-questionnaire-detail",
+    "vendor_questionnaire_template_import", "vendor_questionnaire_template_create",
+    "vendor_questionnaire_template_edit", "api-vendor-questionnaire-detail",
     "api-vendor-questionnaire-list", "api-vendor-questionnaire-revoke",
     "api-vendor-questionnaire-template-detail", "api-vendor-questionnaire-template-list",
 }  # fmt: skip

@@ -139,6 +139,42 @@ CASES = [
         state=template_state,
     ),
     Case(
+        "new template page",
+        "get",
+        lambda w: u("vendor_questionnaire_template_create", "acme"),
+        {**ADMIN_ONLY_READ, "admin": 200},
+    ),
+    Case(
+        "create a template",
+        "post",
+        lambda w: u("vendor_questionnaire_template_create", "acme"),
+        {**ADMIN_ONLY_READ, "admin": 302},
+        data=lambda w: {"name": "Typed", "questions": "Access | MFA? | yes/no | 2"},
+        state=template_state,
+    ),
+    Case(
+        "edit a template",
+        "post",
+        lambda w: u(
+            "vendor_questionnaire_template_edit",
+            "acme",
+            QuestionnaireTemplate.objects.get(organization=w.org).pk,
+        ),
+        {**ADMIN_ONLY_READ, "admin": 302},
+        data=lambda w: {"name": "Security basics v2", "questions": "MFA?\nBackups?"},
+        state=lambda w: list(QuestionnaireTemplate.objects.values_list("name", flat=True)),
+    ),
+    Case(
+        "edit another organization's template",
+        "get",
+        lambda w: u(
+            "vendor_questionnaire_template_edit",
+            "acme",
+            QuestionnaireTemplate.objects.get(organization=w.other_org).pk,
+        ),
+        {**ADMIN_ONLY_READ, "admin": 404},
+    ),
+    Case(
         "send form page",
         "get",
         lambda w: u("vendor_questionnaire_send", "acme", owned_pk(w)),
@@ -267,3 +303,73 @@ def test_sending_refuses_bad_input_and_writes_nothing(world: World, questionnair
     assert "Enter a valid email address" in body
     assert "less than or equal to 90" in body
     assert sent_state(world) == before
+
+
+def test_templates_typed_in_the_ui(world: World, questionnaires: None) -> None:
+    from vendors.models import TemplateQuestion
+
+    client = world.client("admin")
+    url = u("vendor_questionnaire_template_create", "acme")
+    lines = (
+        "Access | MFA for all staff? | yes/no | 3\n"
+        "\n"
+        "Data | Where is data kept? | text\n"
+        "Incidents | Notice? | choice: 24 hours / 72 hours | 2 | 24 hours | file\n"
+        "Backups tested?"
+    )
+    assert client.post(url, {"name": "Typed", "questions": lines}).status_code == 302
+    template = QuestionnaireTemplate.objects.get(name="Typed")
+    rows = list(
+        TemplateQuestion.objects.filter(template=template).values_list(
+            "section", "text", "kind", "choices", "weight", "scoring_answer", "file_expected"
+        )
+    )
+    assert rows == [
+        ("Access", "MFA for all staff?", "yes_no", [], 3, "yes", False),
+        ("Data", "Where is data kept?", "text", [], 1, "", False),
+        ("Incidents", "Notice?", "choice", ["24 hours", "72 hours"], 2, "24 hours", True),
+        ("", "Backups tested?", "yes_no_na", [], 1, "yes", False),
+    ]
+    # The edit form shows the same lines back; saving them unchanged keeps the questions.
+    edit = u("vendor_questionnaire_template_edit", "acme", template.pk)
+    shown = client.get(edit).context["form"].initial["questions"]
+    assert client.post(edit, {"name": "Typed", "questions": shown}).status_code == 302
+    assert (
+        list(
+            TemplateQuestion.objects.filter(template=template).values_list(
+                "section", "text", "kind", "choices", "weight", "scoring_answer", "file_expected"
+            )
+        )
+        == rows
+    )
+    # Sent questionnaires keep their frozen questions when the template changes.
+    sent = open_q(world)
+    frozen = list(sent.questions)
+    basics = QuestionnaireTemplate.objects.get(name="Security basics")
+    edit_basics = u("vendor_questionnaire_template_edit", "acme", basics.pk)
+    assert (
+        client.post(edit_basics, {"name": "Security basics", "questions": "Only one?"}).status_code
+        == 302
+    )
+    sent.refresh_from_db()
+    assert sent.questions == frozen
+
+
+@pytest.mark.parametrize(
+    ("lines", "message"),
+    [
+        ("A | | yes/no", "Line 1: the question is missing"),
+        ("A | Q | maybe", "Line 1: answers"),
+        ("A | Q | yes/no | heavy", "the weight must be a whole number"),
+        ("A | Q | choice: only", "a choice question needs two choices"),
+        ("A | Q | yes/no | 1 | perhaps", "is not one of its answers"),
+        ("", "This field is required"),
+    ],
+)
+def test_typed_templates_refuse_bad_lines(world: World, lines: str, message: str) -> None:
+    response = world.client("admin").post(
+        u("vendor_questionnaire_template_create", "acme"), {"name": "Bad", "questions": lines}
+    )
+    assert response.status_code == 400
+    assert message in response.content.decode()
+    assert not QuestionnaireTemplate.objects.exists()

@@ -33,7 +33,7 @@ from vendors.models import (
 from vendors.questionnaires import answer_label, score, starter_library
 
 
-class TemplateQuestionSerializer(serializers.ModelSerializer):
+class TemplateQuestionSerializer(StrictFieldsMixin, serializers.ModelSerializer):
     kind = serializers.ChoiceField(choices=AnswerKind.choices, default=AnswerKind.YES_NO)
     choices = serializers.ListField(
         child=serializers.CharField(max_length=200), required=False, max_length=50,
@@ -218,6 +218,10 @@ class QuestionnaireTemplateViewSet(
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
+        if data.get("library_key") and ("questions" in data or data.get("name")):
+            raise serializers.ValidationError(
+                {"library_key": ["Send either library_key, or name and questions."]}
+            )
         try:
             if data.get("library_key"):
                 template = services.template_from_library(
