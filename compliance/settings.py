@@ -324,6 +324,12 @@ ACKNOWLEDGEMENT_LINK_DAYS = env_int("ACKNOWLEDGEMENT_LINK_DAYS", 30, minimum=1)
 TRUST_ACCESS_DAYS = env_int("TRUST_ACCESS_DAYS", 30, minimum=1)
 TRUST_REQUEST_LIMIT = env_int("TRUST_REQUEST_LIMIT", 5, minimum=1)
 TRUST_REQUEST_WINDOW = env_int("TRUST_REQUEST_WINDOW", 3600, minimum=60)
+# Vendor questionnaires answered through a link: a file a vendor's contact attaches, at most.
+VENDOR_QUESTIONNAIRE_MAX_FILE_BYTES = (
+    env_int("VENDOR_QUESTIONNAIRE_MAX_FILE_MB", 25, minimum=1) * 1024 * 1024
+)
+# Requests to questionnaire links one client address may send in 10 minutes (then 429).
+VENDOR_QUESTIONNAIRE_LINK_RATE = env_int("VENDOR_QUESTIONNAIRE_LINK_RATE", 300, minimum=1)
 
 # --- Automated control tests --------------------------------------------------------------------
 # Fernet keys for integration credentials, newest first (see controls.integrations.crypto).
@@ -406,7 +412,8 @@ SPECTACULAR_SETTINGS = {
         "tests, integrations, runs, findings, exceptions, the check registry and pushed "
         "results), **evidence** (items, revisions, reviews, recurring requests), **policies** "
         "(versions, approval, acknowledgements), **people** (the roster, onboarding records, "
-        "CSV import), **vendors** (inventory and due-diligence reviews), **weekly** (the "
+        "CSV import), **vendors** (inventory, due-diligence reviews, security questionnaires "
+        "sent to vendors), **weekly** (the "
         "weekly meeting's notes and action items), **reports** (the gap analysis as XLSX "
         "or PDF), **audits** (engagements; for their auditors, what lies within each, and "
         "their requests for evidence and findings) and **trust** (the trust page's documents, "
@@ -437,6 +444,8 @@ SPECTACULAR_SETTINGS = {
         # Vendors show tiers and outcomes under several field names (risk_tier, last_outcome).
         "RiskTierEnum": "vendors.models.RiskTier",
         "VendorReviewOutcomeEnum": "vendors.models.ReviewOutcome",
+        "VendorQuestionnaireStatusEnum": "vendors.models.QuestionnaireStatus",
+        "VendorQuestionAnswerKindEnum": "vendors.models.AnswerKind",
         # Engagements, requests and findings have statuses and severities of their own.
         "AuditStatusEnum": "audits.models.AuditStatus",
         "AuditRequestStatusEnum": "audits.models.RequestStatus",

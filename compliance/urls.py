@@ -107,6 +107,7 @@ urlpatterns = [
     path("o/<slug:org>/", include(organization_patterns)),
     path("ack/", include("policies.public_urls")),
     path("trust/", include("trust.public_urls")),
+    path("vq/", include("vendors.public_urls")),
     path("api/", include("compliance.api.urls")),
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from compliance.demo_timeline import Timeline
 from compliance.models import Organization, User
 from evidence.models import EvidenceItem
-from vendors import services
+from vendors import demo_questionnaires, services
 from vendors.models import Category, ReviewOutcome, RiskTier, Vendor, VendorReview
 
 
@@ -129,7 +129,9 @@ def seed(
                 offboarded_on=today - dt.timedelta(days=spec.offboarded),
                 reason="Migrated the platform to AWS; Heroku apps and add-on data deleted.",
             )
-    _redate(organization, timeline or Timeline.of(organization))
+    timeline = timeline or Timeline.of(organization)
+    _redate(organization, timeline)
+    demo_questionnaires.seed(organization=organization, users=users, timeline=timeline)
 
 
 def _redate(organization: Organization, timeline: Timeline) -> None:

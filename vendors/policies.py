@@ -12,7 +12,7 @@ from django.db.models import Q
 
 from compliance.models import Membership, Role
 from compliance.permissions import PROGRAM_READERS, ObjectPolicy, register_policy, roles
-from vendors.models import Vendor, VendorReview
+from vendors.models import QuestionnaireTemplate, SentQuestionnaire, Vendor, VendorReview
 
 
 def _vendor_change(membership: Membership) -> Q | None:
@@ -23,6 +23,14 @@ def _vendor_change(membership: Membership) -> Q | None:
     return None
 
 
+def _vendor_change_sq(membership: Membership) -> Q | None:
+    if membership.role == Role.ADMIN:
+        return Q()
+    if membership.role == Role.MEMBER:
+        return Q(vendor__owner_id=membership.user_id)
+    return None
+
+
 register_policy(ObjectPolicy(model=Vendor, view=roles(*PROGRAM_READERS), change=_vendor_change))
 register_policy(
     ObjectPolicy(
@@ -30,5 +38,15 @@ register_policy(
         view=roles(*PROGRAM_READERS),
         change=roles(),
         organization_field="vendor__organization_id",
+    )
+)
+# Questionnaires follow their vendor: program readers see them; sending and revoking is for
+# those who change the vendor (checked on the vendor). Templates: admins change them.
+register_policy(
+    ObjectPolicy(model=SentQuestionnaire, view=roles(*PROGRAM_READERS), change=_vendor_change_sq)
+)
+register_policy(
+    ObjectPolicy(
+        model=QuestionnaireTemplate, view=roles(*PROGRAM_READERS), change=roles(Role.ADMIN)
     )
 )

@@ -16,7 +16,15 @@ from compliance.models import Organization, User
 from compliance.permissions import can, restrict
 from controls.services import assignable_owners
 from evidence.models import EvidenceItem
-from vendors.models import TIER_ORDER, Category, RiskTier, Vendor, VendorReview, VendorStatus
+from vendors.models import (
+    TIER_ORDER,
+    Category,
+    RiskTier,
+    SentQuestionnaire,
+    Vendor,
+    VendorReview,
+    VendorStatus,
+)
 from vendors.reviews import ReviewState, ReviewStatus, review_status
 
 STATUSES = {"active": "Active", "offboarded": "Offboarded", "all": "All vendors"}
@@ -199,4 +207,14 @@ def evidence_choices(*, user: User, organization: Organization) -> QuerySet[Evid
     """Evidence a review may point to: the organization's, as far as the user can see it."""
     return restrict(EvidenceItem.objects.all(), user, organization=organization).filter(
         organization=organization
+    )
+
+
+def vendor_questionnaires(*, user: User, vendor: Vendor) -> QuerySet[SentQuestionnaire]:
+    """The questionnaires sent to a vendor the user can see, newest first (without the frozen
+    questions' answers: the detail page reads those)."""
+    return (
+        restrict(SentQuestionnaire.objects.all(), user, organization=vendor.organization)
+        .filter(vendor=vendor)
+        .select_related("sent_by", "review", "organization")
     )

@@ -1,5 +1,6 @@
 from django.urls import path
 
+from vendors import questionnaire_views as qviews
 from vendors import views
 
 urlpatterns = [
@@ -16,5 +17,55 @@ urlpatterns = [
         "vendors/<int:pk>/reinstate/",
         views.VendorReinstateView.as_view(),
         name="vendor_reinstate",
+    ),
+    path(
+        "vendors/<int:pk>/questionnaires/send/",
+        qviews.QuestionnaireSendView.as_view(),
+        name="vendor_questionnaire_send",
+    ),
+    path(
+        "vendors/<int:pk>/questionnaires/<int:qid>/",
+        qviews.QuestionnaireDetailView.as_view(),
+        name="vendor_questionnaire_detail",
+    ),
+    path(
+        "vendors/<int:pk>/questionnaires/<int:qid>/revoke/",
+        qviews.QuestionnaireRevokeView.as_view(),
+        name="vendor_questionnaire_revoke",
+    ),
+    path(
+        "vendors/<int:pk>/questionnaires/<int:qid>/files/<int:aid>/",
+        qviews.AttachmentDownloadView.as_view(),
+        name="vendor_questionnaire_file",
+    ),
+    path(
+        "vendor-questionnaires/",
+        qviews.TemplateListView.as_view(),
+        name="vendor_questionnaire_templates",
+    ),
+    path(
+        "vendor-questionnaires/use/",
+        qviews.TemplateUseView.as_view(),
+        name="vendor_questionnaire_template_use",
+    ),
+    path(
+        "vendor-questionnaires/import/",
+        qviews.TemplateImportView.as_view(),
+        name="vendor_questionnaire_template_import",
+    ),
+    path(
+        "vendor-questionnaires/new/",
+        qviews.TemplateEditView.as_view(),
+        name="vendor_questionnaire_template_create",
+    ),
+    path(
+        "vendor-questionnaires/<int:tid>/edit/",
+        qviews.TemplateEditView.as_view(),
+        name="vendor_questionnaire_template_edit",
+    ),
+    path(
+        "vendor-questionnaires/<int:tid>/",
+        qviews.TemplateDetailView.as_view(),
+        name="vendor_questionnaire_template",
     ),
 ]

@@ -16,11 +16,18 @@ from django.views.generic import TemplateView
 
 from compliance.exports import csv_download
 from compliance.permissions import Capability
-from compliance.views.mixins import OrganizationMixin, apply_validation_error, paginate
+from compliance.views.mixins import (
+    DETAIL_LIST_LIMIT,
+    Capped,
+    OrganizationMixin,
+    apply_validation_error,
+    paginate,
+)
 from people.completion import organization_today
 from vendors import selectors, services
 from vendors.forms import OffboardForm, ReviewForm, VendorForm
 from vendors.models import Category, RiskTier, Vendor
+from vendors.questionnaire_forms import send_form, templates_of
 from vendors.reviews import review_status
 from vendors.selectors import InventorySummary, VendorFilterSet, VendorRow
 from vendors.templatetags.vendor_tags import cadence
@@ -214,10 +221,21 @@ class VendorDetailView(VendorMixin, TemplateView):
         offboard_form = kwargs.get("offboard_form")
         if offboard_form is None and self.can_manage and vendor.is_active:
             offboard_form = OffboardForm(initial={"offboarded_on": self.today})
+        sent = selectors.vendor_questionnaires(user=self.actor, vendor=vendor)
+        sending = kwargs.get("questionnaire_send_form")
+        if (
+            sending is None
+            and can_change
+            and vendor.is_active
+            and templates_of(self.organization).exists()
+        ):
+            sending = send_form(self.organization)
         context.update(
+            questionnaires=Capped(rows=list(sent[:DETAIL_LIST_LIMIT]), total=sent.count()),
+            questionnaire_send_form=sending,
             vendor=vendor,
             # The history in pages of 10, newest first; the latest review sets the status.
-            page=paginate(self.request, reviews, per_page=10),
+            page=paginate(self.request, reviews.prefetch_related("questionnaires"), per_page=10),
             status=review_status(vendor, reviews.first(), self.today),
             can_change=can_change,
             review_form=review_form,

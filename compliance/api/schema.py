@@ -66,8 +66,9 @@ AREAS: list[tuple[str, str, tuple[str, ...]]] = [
     ),
     (
         "vendors",
-        "The vendor inventory and each vendor's due-diligence reviews.",
-        ("vendors",),
+        "The vendor inventory and each vendor's due-diligence reviews; security "
+        "questionnaires sent to vendors and their templates.",
+        ("vendors", "vendor-questionnaire-templates"),
     ),
     (
         "audits",

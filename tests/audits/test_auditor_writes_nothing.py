@@ -42,6 +42,10 @@ OWN_OR_PUBLIC = {
     "email_settings",
     "email_unsubscribe",
     "policy_ack_link",
+    # A vendor's contact answers a questionnaire through its link (no account; the token is
+    # the credential): tests/vendors/test_questionnaire_link.py.
+    "vendor_questionnaire_link",
+    "vendor_questionnaire_link_attach",
     "healthz",
     "schema",
     "swagger-ui",
@@ -147,6 +151,13 @@ DENIED = {
     "api-trust-access-request-detail", "api-trust-access-request-list",
     "api-trust-access-request-revoke", "api-trust-document-detail", "api-trust-document-list",
     "api-trust-download-list",
+        "vendor_questionnaire_detail", "vendor_questionnaire_file",
+    "vendor_questionnaire_revoke", "vendor_questionnaire_send", "vendor_questionnaire_template",
+    "vendor_questionnaire_template_use", "vendor_questionnaire_templates",
+    "vendor_questionnaire_template_import", "vendor_questionnaire_template_create",
+    "vendor_questionnaire_template_edit", "api-vendor-questionnaire-detail",
+    "api-vendor-questionnaire-list", "api-vendor-questionnaire-revoke",
+    "api-vendor-questionnaire-template-detail", "api-vendor-questionnaire-template-list",
 }  # fmt: skip
 UNSAFE = ("post", "put", "patch", "delete")
 REFUSED = {403, 404, 405}

@@ -131,6 +131,18 @@ class Scene:
         RecordFactory(person=person)
         vendor = VendorFactory(organization=world.org)
         review = ReviewFactory(vendor=vendor)
+        from vendors import questionnaire_services
+
+        vq_template = questionnaire_services.template_from_library(
+            actor=admin, organization=world.org, key="core-security-short"
+        )
+        vq, _ = questionnaire_services.questionnaire_send(
+            actor=admin, vendor=vendor, template=vq_template, contact_name="C",
+            contact_email="c@vendor.test", expires_in_days=5,
+        )  # fmt: skip
+        vq_file = questionnaire_services.questionnaire_attach(
+            questionnaire=vq, upload=SimpleUploadedFile("a.pdf", b"%PDF-1.4 a")
+        )
         requirement_kind = (
             PersonnelRequirement.objects.filter(organization=world.org)
             .values_list("kind", flat=True)
@@ -203,6 +215,10 @@ class Scene:
             "people": Person.objects.get(pk=person.pk).pk,
             "vendors": Vendor.objects.get(pk=vendor.pk).pk,
             "reviews": VendorReview.objects.get(pk=review.pk).pk,
+            "questionnaires": vq.pk,
+            "files": vq_file.pk,
+            "vendor-questionnaires": vq_template.pk,
+            "vendor-questionnaire-templates": vq_template.pk,
             "action-items": action_item.pk,
             "notes": current_week(world.org).key,
             "audits": audit.pk,

@@ -11,14 +11,30 @@ from vendors.models.inventory import (
     VendorReview,
     VendorStatus,
 )
+from vendors.models.questionnaires import (
+    AnswerKind,
+    QuestionnaireAnswer,
+    QuestionnaireAttachment,
+    QuestionnaireStatus,
+    QuestionnaireTemplate,
+    SentQuestionnaire,
+    TemplateQuestion,
+)
 
 __all__ = [
     "DEFAULT_REVIEW_MONTHS",
     "TIER_ORDER",
+    "AnswerKind",
     "Category",
     "DataAccess",
+    "QuestionnaireAnswer",
+    "QuestionnaireAttachment",
+    "QuestionnaireStatus",
+    "QuestionnaireTemplate",
     "ReviewOutcome",
     "RiskTier",
+    "SentQuestionnaire",
+    "TemplateQuestion",
     "Vendor",
     "VendorReview",
     "VendorStatus",
