@@ -12,6 +12,45 @@ from django.utils.formats import date_format
 
 from controls.checks import Check, CheckContext, Resource, register
 
+# A SOC 2 Type II report speaks for 12 months after its period ends; a bridge letter extends it
+# while the letter is valid (its valid-until date, else 3 months after the period it covers).
+TYPE2_FRESH_DAYS = 365
+BRIDGE_FRESH_DAYS = 92
+
+
+def soc2_expired(documents: list, today: dt.date) -> str | None:
+    """Why the latest SOC 2 report among ``documents`` (one vendor's SOC 2 reports and bridge
+    letters) no longer covers the vendor, in words; None when it does or there is none."""
+    from vendors.models import SOC2_TYPES, DocumentType
+
+    reports = [d for d in documents if d.doc_type in SOC2_TYPES]
+    if not reports:
+        return None
+    latest = max(reports, key=lambda d: (d.issued_on or d.uploaded_at.date(), d.pk))
+    label = latest.get_doc_type_display()
+    if latest.valid_until and latest.valid_until < today:
+        return f"Its {label} expired on {_day(latest.valid_until)}."
+    if latest.doc_type == DocumentType.SOC2_TYPE2 and latest.period_end:
+        if (today - latest.period_end).days <= TYPE2_FRESH_DAYS:
+            return None
+        for letter in documents:
+            if letter.doc_type != DocumentType.BRIDGE_LETTER or not letter.period_start:
+                continue
+            if letter.period_start > latest.period_end + dt.timedelta(days=1):
+                continue
+            until = letter.valid_until or (
+                letter.period_end + dt.timedelta(days=BRIDGE_FRESH_DAYS)
+                if letter.period_end
+                else None
+            )
+            if until and until >= today:
+                return None
+        return (
+            f"Its {label} covers a period that ended on {_day(latest.period_end)}, more than "
+            "12 months ago, and no valid bridge letter covers the time since."
+        )
+    return None
+
 
 def _day(value: dt.date) -> str:
     return date_format(value, "j M Y")
@@ -39,12 +78,22 @@ class VendorReviewsCurrent(Check):
         "One result per active vendor of the chosen tiers: passes while its latest due-diligence "
         "review is within the vendor's cadence (12 months for critical and high vendors unless "
         "set otherwise) and did not reject it; fails when it was never reviewed, is overdue, or "
-        "was rejected. An empty inventory fails."
+        "was rejected. A critical vendor also fails when its latest SOC 2 report has expired "
+        "(its valid-until date passed, or a Type II period ended over 12 months ago with no "
+        "valid bridge letter since). An empty inventory fails."
     )
     Parameters = VendorReviewParameters
 
     def run(self, context: CheckContext) -> Iterable[Resource]:
-        from vendors.models import TIER_ORDER, Vendor, VendorStatus
+        from vendors.models import (
+            SOC2_TYPES,
+            TIER_ORDER,
+            DocumentType,
+            RiskTier,
+            Vendor,
+            VendorDocument,
+            VendorStatus,
+        )
         from vendors.reviews import ReviewState
         from vendors.selectors import with_status
 
@@ -72,9 +121,29 @@ class VendorReviewsCurrent(Check):
                 )
             ]
         today = context.now.astimezone(zoneinfo.ZoneInfo(organization.time_zone)).date()
+        documents: dict[int, list] = {}
+        critical = [v.pk for v in vendors if v.risk_tier == RiskTier.CRITICAL]
+        for document in VendorDocument.objects.filter(
+            vendor_id__in=critical,
+            doc_type__in=[*SOC2_TYPES, DocumentType.BRIDGE_LETTER],
+        ).order_by("pk"):
+            documents.setdefault(document.vendor_id, []).append(document)
         results = []
         for row in with_status(vendors, today):
             vendor, status = row.vendor, row.status
+            expired = soc2_expired(documents.get(vendor.pk, []), today)
+            if expired and status.state not in (ReviewState.NEVER, ReviewState.REJECTED):
+                results.append(
+                    Resource.failed(
+                        f"vendor:{vendor.pk}",
+                        vendor.name,
+                        message=expired,
+                        remediation="Obtain the vendor's current SOC 2 report (or a bridge "
+                        "letter) and upload it on the vendor's page.",
+                        tier=vendor.risk_tier,
+                    )
+                )
+                continue
             rid, name = f"vendor:{vendor.pk}", vendor.name
             latest = status.latest
             raw = {
