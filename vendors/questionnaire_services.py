@@ -140,7 +140,7 @@ def template_update(
 ) -> QuestionnaireTemplate:
     """Rename the template and replace its questions. Questionnaires already sent keep the
     questions they were sent with."""
-    template = QuestionnaireTemplate.objects.select_for_update().get(pk=template.pk)
+    template = QuestionnaireTemplate.objects.select_for_update(no_key=True).get(pk=template.pk)
     name = (name or "").strip()
     if not name:
         raise ValidationError({"name": "Give the template a name."})
@@ -303,7 +303,9 @@ def questionnaire_send(
 
 @transaction.atomic
 def questionnaire_revoke(*, actor: User, questionnaire: SentQuestionnaire) -> SentQuestionnaire:
-    questionnaire = SentQuestionnaire.objects.select_for_update().get(pk=questionnaire.pk)
+    questionnaire = SentQuestionnaire.objects.select_for_update(no_key=True).get(
+        pk=questionnaire.pk
+    )
     if not questionnaire.is_open:
         raise ValidationError(
             f"This questionnaire is {questionnaire.get_current_status_display().lower()}; "
@@ -337,7 +339,7 @@ def questionnaire_for_token(token: str) -> SentQuestionnaire | None:
 
 
 def _lock_open(questionnaire: SentQuestionnaire) -> SentQuestionnaire:
-    locked = SentQuestionnaire.objects.select_for_update().get(pk=questionnaire.pk)
+    locked = SentQuestionnaire.objects.select_for_update(no_key=True).get(pk=questionnaire.pk)
     if not locked.is_open:
         raise LinkClosed
     return locked
@@ -479,7 +481,9 @@ def questionnaire_review_record(
     today: dt.date,
 ) -> VendorReview:
     """Record a due-diligence review from a submitted questionnaire; the review keeps it."""
-    questionnaire = SentQuestionnaire.objects.select_for_update().get(pk=questionnaire.pk)
+    questionnaire = SentQuestionnaire.objects.select_for_update(no_key=True).get(
+        pk=questionnaire.pk
+    )
     if questionnaire.status != QuestionnaireStatus.SUBMITTED:
         raise ValidationError("Only a submitted questionnaire can back a review.")
     if questionnaire.review_id is not None:

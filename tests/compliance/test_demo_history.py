@@ -40,7 +40,13 @@ from policies.models import Acknowledgement, PolicyVersion
 from vendors.models import VendorReview
 
 # Date-times that are meant to lie ahead: when an auditor's access ends, when a test runs next.
-FUTURE_BY_DESIGN = {("Membership", "expires_at"), ("ControlTest", "next_run_at")}
+FUTURE_BY_DESIGN = {
+    ("Membership", "expires_at"),
+    ("ControlTest", "next_run_at"),
+    # Links that are still open: a questionnaire awaiting answers, a granted download link.
+    ("SentQuestionnaire", "expires_at"),
+    ("AccessGrant", "expires_at"),
+}
 APPS = {"compliance", "controls", "evidence", "policies", "people", "vendors"}
 
 

@@ -21,6 +21,7 @@ PUBLIC_CSP = "; ".join(
         "form-action 'self'",
         "frame-ancestors 'none'",
         "base-uri 'none'",
+        "object-src 'none'",
     )
 )
 
