@@ -417,8 +417,12 @@ def test_the_audit_trail_tests_and_framework_filters_from_the_page(
     page.locator("#f-q").fill("")
     page.locator("#f-category").select_option("SEC")
     page.get_by_role("button", name="Filter").click()
+    expect(page).to_have_url(re.compile(r"category=SEC"))
+    # first_cells reads without waiting: wait for the filtered table before reading it
+    expect(requirements).to_have_count(3)
     assert sorted(first_cells(page)) == ["SEC1.1", "SEC1.2", "SEC1.3"]
     page.locator("#f-state").select_option("gap")  # no control maps to it
     page.get_by_role("button", name="Filter").click()
     expect(page).to_have_url(re.compile(r"state=gap"))
+    expect(requirements).to_have_count(1)
     assert first_cells(page) == ["SEC1.3"]
