@@ -13,10 +13,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from django.conf import settings
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.metrics.pairwise import linear_kernel
+
+if TYPE_CHECKING:
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+# scikit-learn (with SciPy) takes about a second to import: it is imported where an index is
+# built, not here, so the web workers, Celery and every manage.py command that load the URLconf
+# do not pay for it at start (the trust page's first request once waited two seconds for it).
 
 DEFAULT_THRESHOLD = 0.3
 WORD_WEIGHT = 0.5  # of the word space in the blend (benchmarks/test_bench_answers.py)
@@ -55,14 +61,16 @@ class Index:
         self.empty = not documents
         if self.empty:
             return
-        self.words = TfidfVectorizer(
+        from sklearn.feature_extraction.text import TfidfVectorizer
+
+        self.words: TfidfVectorizer = TfidfVectorizer(
             lowercase=True,
             stop_words=STOP_WORDS,
             ngram_range=(1, 2),
             sublinear_tf=True,
             token_pattern=r"(?u)\b\w\w+\b",  # noqa: S106  (a regex, not a password)
         )
-        self.chars = TfidfVectorizer(
+        self.chars: TfidfVectorizer = TfidfVectorizer(
             lowercase=True, analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True
         )
         self.word_matrix = self.words.fit_transform(documents)
@@ -72,6 +80,8 @@ class Index:
         """The best ``limit`` entries for each question, best first (an entry once)."""
         if self.empty or not questions:
             return [[] for _ in questions]
+        from sklearn.metrics.pairwise import linear_kernel
+
         word_scores = linear_kernel(self.words.transform(questions), self.word_matrix)
         char_scores = linear_kernel(self.chars.transform(questions), self.char_matrix)
         scores = WORD_WEIGHT * word_scores + (1 - WORD_WEIGHT) * char_scores
