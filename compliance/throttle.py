@@ -203,3 +203,27 @@ def record_success(*, email: str) -> None:
 
 def window_minutes() -> int:
     return max(1, round(settings.LOGIN_THROTTLE_WINDOW / 60))
+
+
+def over_rate(keys: list[str], *, limit: int, window: int, what: str) -> bool:
+    """Count one use under each of ``keys`` (cache counters living ``window`` seconds from the
+    first use); True when any of them is past ``limit``. For public forms and links (trust
+    access requests, vendor questionnaire links) — not secrets, which go through ``attempt``.
+    A failing cache lets the use through (logged): a public page must not refuse everyone
+    because Redis is down. ``what`` names the limit in that log line."""
+    over = False
+    try:
+        for key in keys:
+            if cache.add(key, 1, timeout=window):
+                count = 1
+            else:
+                try:
+                    count = int(cache.incr(key))
+                except ValueError:  # expired between add and incr: a new window
+                    cache.set(key, 1, timeout=window)
+                    count = 1
+            over = over or count > limit
+    except CACHE_ERRORS as exc:
+        logger.warning("Cache unreachable, %s is not rate-limited: %s", what, exc)
+        return False
+    return over

@@ -16,6 +16,7 @@ from compliance.demo_timeline import WEEKS, Timeline
 from compliance.models import Organization, User
 from trust.documents import services
 from trust.models import AccessGrant, AccessRequest, DocumentDownload, TrustDocument, TrustNda
+from trust.selectors import page_for
 
 NDA_TEXT = """Mutual non-disclosure agreement (click-through)
 
@@ -83,7 +84,7 @@ def _gated_document(organization: Organization, today: dt.date) -> tuple[str, st
 def seed(*, organization: Organization, users: dict[str, User], timeline: Timeline) -> None:
     dana = users["dana"]
     today = timeline.today
-    page = services.page_for(organization)
+    page = page_for(organization)
     overview = services.document_upload(
         actor=dana,
         organization=organization,

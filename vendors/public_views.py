@@ -12,13 +12,12 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.views import View
 
-from compliance.throttle import CACHE_ERRORS, client_ip
+from compliance.throttle import client_ip, over_rate
 from vendors import questionnaire_services as services
 from vendors.models import SentQuestionnaire
 from vendors.questionnaires import answer_label, answer_options
@@ -40,15 +39,12 @@ def _private(response: HttpResponseBase) -> HttpResponseBase:
 
 
 def _throttled(request: HttpRequest) -> bool:
-    key = f"vq-rate:{client_ip(request)}"
-    try:
-        if cache.add(key, 1, RATE_WINDOW):
-            return False
-        return int(cache.incr(key)) > settings.VENDOR_QUESTIONNAIRE_LINK_RATE
-    except CACHE_ERRORS:  # the cache is down: the page still works, unthrottled
-        return False
-    except ValueError:  # the key expired between add and incr
-        return False
+    return over_rate(
+        [f"vq-rate:{client_ip(request)}"],
+        limit=settings.VENDOR_QUESTIONNAIRE_LINK_RATE,
+        window=RATE_WINDOW,
+        what="vendor questionnaire links",
+    )
 
 
 def dead(request: HttpRequest, *, status: int) -> HttpResponseBase:

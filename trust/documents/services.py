@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import uuid
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -33,6 +34,7 @@ from trust.models import (
     TrustNda,
     TrustPage,
 )
+from trust.selectors import page_for
 
 logger = logging.getLogger(__name__)
 
@@ -42,15 +44,7 @@ UNCHECKED = ["documents", "nda", "nda_accepted_at", "nda_ip", "decided_by", "aut
 STORAGE_FOLDER = ".trust"  # evidence's orphan check skips "." folders
 
 
-def page_for(organization: Organization) -> TrustPage:
-    """The organization's trust page row, created on first use (unpublished)."""
-    page, _ = TrustPage.objects.get_or_create(organization=organization)
-    return page
-
-
 def new_storage_key(organization_id: int) -> str:
-    import uuid
-
     return f"{STORAGE_FOLDER}/{organization_id}/{uuid.uuid4().hex}"
 
 

@@ -9,7 +9,6 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
@@ -18,7 +17,7 @@ from django.views import View
 from django.views.generic import TemplateView
 
 from compliance.models import Role
-from compliance.throttle import CACHE_ERRORS, client_ip
+from compliance.throttle import client_ip, over_rate
 from compliance.views.mixins import OrganizationMixin, apply_validation_error, paginate
 from evidence import storage
 from evidence.uploads import download_content_type
@@ -33,6 +32,7 @@ from trust.documents.forms import (
     RequestFilterForm,
 )
 from trust.models import AccessGrant, AccessRequestStatus, TrustDocument, TrustPage
+from trust.selectors import page_for
 
 logger = logging.getLogger(__name__)
 
@@ -59,7 +59,7 @@ class TrustAdminMixin(OrganizationMixin, _AdminsOnly):
     @property
     def page(self) -> TrustPage:
         if not hasattr(self, "_page"):
-            self._page = services.page_for(self.organization)
+            self._page = page_for(self.organization)
         return self._page
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
@@ -334,20 +334,12 @@ def _throttle_keys(ip: str, email: str) -> list[str]:
 def _over_limit(ip: str, email: str) -> bool:
     """Count one request from this address (and email); True past the limit. A failing cache
     lets the request through (the honeypot still stands) rather than refuse every customer."""
-    over = False
-    try:
-        for key in _throttle_keys(ip, email):
-            cache.add(key, 0, timeout=settings.TRUST_REQUEST_WINDOW)
-            try:
-                count = cache.incr(key)
-            except ValueError:
-                cache.set(key, 1, timeout=settings.TRUST_REQUEST_WINDOW)
-                count = 1
-            over = over or count > settings.TRUST_REQUEST_LIMIT
-    except CACHE_ERRORS as exc:
-        logger.warning("Cache unreachable, access requests are not throttled: %s", exc)
-        return False
-    return over
+    return over_rate(
+        _throttle_keys(ip, email),
+        limit=settings.TRUST_REQUEST_LIMIT,
+        window=settings.TRUST_REQUEST_WINDOW,
+        what="trust access requests",
+    )
 
 
 def _throttled(request: HttpRequest, page: TrustPage) -> HttpResponse:
