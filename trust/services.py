@@ -4,7 +4,8 @@ receivers in ``trust.apps`` (they also catch vendors' and engagements' changes).
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -106,6 +107,66 @@ def trust_page_unpublish(*, actor: User, organization: Organization) -> TrustPag
     return page
 
 
+# --- rows of the page: certifications, control categories, FAQ ---------------------------------
+# The three kinds are written the same way (validated, saved, audited with what changed); they
+# differ in their model, their fields and the name of the action.
+
+Row = TypeVar("Row", TrustCertification, TrustControlCategory, TrustFaq)
+
+
+def _row_create(
+    actor: User,
+    organization: Organization,
+    row: Row,
+    fields: list[str],
+    action: str,
+    values: dict[str, Any],
+    extra: Callable[[Row, dict[str, Any]], None] | None = None,
+) -> Row:
+    """Save the new ``row`` (on the organization's locked page) with ``values``; ``extra``
+    writes what the fields do not (a category's controls) and adds it to what is audited."""
+    row.page = _locked_page(organization)
+    _, after = _update(row, fields, values)
+    if extra is not None:
+        extra(row, after)
+    audit_record(actor=actor, organization=organization, action=action, obj=row, after=after)
+    return row
+
+
+def _row_update(
+    actor: User,
+    row: Row,
+    fields: list[str],
+    action: str,
+    values: dict[str, Any],
+    extra: Callable[[Row, dict[str, Any], dict[str, Any]], None] | None = None,
+) -> Row:
+    before, after = _update(row, fields, values)
+    if extra is not None:
+        extra(row, before, after)
+    if before != after:
+        audit_record(
+            actor=actor,
+            organization=row.page.organization,
+            action=action,
+            obj=row,
+            before=before,
+            after=after,
+        )
+    return row
+
+
+def _row_delete(actor: User, row: Row, fields: list[str], action: str) -> None:
+    audit_record(
+        actor=actor,
+        organization=row.page.organization,
+        action=action,
+        obj=row,
+        before=snapshot(row, fields),
+    )
+    row.delete()
+
+
 # --- certifications -----------------------------------------------------------------------------
 
 
@@ -113,17 +174,14 @@ def trust_page_unpublish(*, actor: User, organization: Organization) -> TrustPag
 def trust_certification_create(
     *, actor: User, organization: Organization, **values: Any
 ) -> TrustCertification:
-    page = _locked_page(organization)
-    cert = TrustCertification(page=page)
-    _, after = _update(cert, CERT_FIELDS, values)
-    audit_record(
-        actor=actor,
-        organization=organization,
-        action="trust.certification.create",
-        obj=cert,
-        after=after,
+    return _row_create(
+        actor,
+        organization,
+        TrustCertification(),
+        CERT_FIELDS,
+        "trust.certification.create",
+        values,
     )
-    return cert
 
 
 def engagement_certification_name(audit: Audit) -> str:
@@ -165,31 +223,12 @@ def trust_certification_from_audit(
 def trust_certification_update(
     *, actor: User, cert: TrustCertification, **values: Any
 ) -> TrustCertification:
-    organization = cert.page.organization
-    before, after = _update(cert, CERT_FIELDS, values)
-    if before != after:
-        audit_record(
-            actor=actor,
-            organization=organization,
-            action="trust.certification.update",
-            obj=cert,
-            before=before,
-            after=after,
-        )
-    return cert
+    return _row_update(actor, cert, CERT_FIELDS, "trust.certification.update", values)
 
 
 @transaction.atomic
 def trust_certification_delete(*, actor: User, cert: TrustCertification) -> None:
-    organization = cert.page.organization
-    audit_record(
-        actor=actor,
-        organization=organization,
-        action="trust.certification.delete",
-        obj=cert,
-        before=snapshot(cert, CERT_FIELDS),
-    )
-    cert.delete()
+    _row_delete(actor, cert, CERT_FIELDS, "trust.certification.delete")
 
 
 # --- control categories -------------------------------------------------------------------------
@@ -205,19 +244,20 @@ def trust_category_create(
     *, actor: User, organization: Organization, controls: list[Control], **values: Any
 ) -> TrustControlCategory:
     _check_controls(organization, controls)
-    page = _locked_page(organization)
-    category = TrustControlCategory(page=page)
-    _, after = _update(category, CATEGORY_FIELDS, values)
-    category.controls.set(controls)
-    after["controls"] = sorted(c.ref_id for c in controls)
-    audit_record(
-        actor=actor,
-        organization=organization,
-        action="trust.category.create",
-        obj=category,
-        after=after,
+
+    def set_controls(category: TrustControlCategory, after: dict[str, Any]) -> None:
+        category.controls.set(controls)
+        after["controls"] = sorted(c.ref_id for c in controls)
+
+    return _row_create(
+        actor,
+        organization,
+        TrustControlCategory(),
+        CATEGORY_FIELDS,
+        "trust.category.create",
+        values,
+        set_controls,
     )
-    return category
 
 
 @transaction.atomic
@@ -228,35 +268,25 @@ def trust_category_update(
     controls: list[Control] | None = None,
     **values: Any,
 ) -> TrustControlCategory:
-    organization = category.page.organization
-    before, after = _update(category, CATEGORY_FIELDS, values)
     if controls is not None:
-        _check_controls(organization, controls)
-        before["controls"] = sorted(category.controls.values_list("ref_id", flat=True))
-        category.controls.set(controls)
-        after["controls"] = sorted(c.ref_id for c in controls)
-    if before != after:
-        audit_record(
-            actor=actor,
-            organization=organization,
-            action="trust.category.update",
-            obj=category,
-            before=before,
-            after=after,
-        )
-    return category
+        _check_controls(category.page.organization, controls)
+
+    def set_controls(
+        category: TrustControlCategory, before: dict[str, Any], after: dict[str, Any]
+    ) -> None:
+        if controls is not None:
+            before["controls"] = sorted(category.controls.values_list("ref_id", flat=True))
+            category.controls.set(controls)
+            after["controls"] = sorted(c.ref_id for c in controls)
+
+    return _row_update(
+        actor, category, CATEGORY_FIELDS, "trust.category.update", values, set_controls
+    )
 
 
 @transaction.atomic
 def trust_category_delete(*, actor: User, category: TrustControlCategory) -> None:
-    audit_record(
-        actor=actor,
-        organization=category.page.organization,
-        action="trust.category.delete",
-        obj=category,
-        before=snapshot(category, CATEGORY_FIELDS),
-    )
-    category.delete()
+    _row_delete(actor, category, CATEGORY_FIELDS, "trust.category.delete")
 
 
 # --- FAQ ----------------------------------------------------------------------------------------
@@ -264,37 +294,14 @@ def trust_category_delete(*, actor: User, category: TrustControlCategory) -> Non
 
 @transaction.atomic
 def trust_faq_create(*, actor: User, organization: Organization, **values: Any) -> TrustFaq:
-    page = _locked_page(organization)
-    faq = TrustFaq(page=page)
-    _, after = _update(faq, FAQ_FIELDS, values)
-    audit_record(
-        actor=actor, organization=organization, action="trust.faq.create", obj=faq, after=after
-    )
-    return faq
+    return _row_create(actor, organization, TrustFaq(), FAQ_FIELDS, "trust.faq.create", values)
 
 
 @transaction.atomic
 def trust_faq_update(*, actor: User, faq: TrustFaq, **values: Any) -> TrustFaq:
-    before, after = _update(faq, FAQ_FIELDS, values)
-    if before != after:
-        audit_record(
-            actor=actor,
-            organization=faq.page.organization,
-            action="trust.faq.update",
-            obj=faq,
-            before=before,
-            after=after,
-        )
-    return faq
+    return _row_update(actor, faq, FAQ_FIELDS, "trust.faq.update", values)
 
 
 @transaction.atomic
 def trust_faq_delete(*, actor: User, faq: TrustFaq) -> None:
-    audit_record(
-        actor=actor,
-        organization=faq.page.organization,
-        action="trust.faq.delete",
-        obj=faq,
-        before=snapshot(faq, FAQ_FIELDS),
-    )
-    faq.delete()
+    _row_delete(actor, faq, FAQ_FIELDS, "trust.faq.delete")
