@@ -372,34 +372,44 @@ def _locked(access_request: AccessRequest) -> AccessRequest:
     )
 
 
-@transaction.atomic
-def access_request_approve(
-    *, actor: User, access_request: AccessRequest, note: str = ""
-) -> AccessGrant:
-    """Approve a pending request: a grant with a new link, emailed to the requester."""
+def _decide(
+    actor: User, access_request: AccessRequest, status: AccessRequestStatus, note: str
+) -> AccessRequest:
+    """Record the decision on a pending request (locked; a decided one is refused)."""
     access_request = _locked(access_request)
     if access_request.status != AccessRequestStatus.PENDING:
         raise ValidationError(
             f"This request is already {access_request.get_status_display().lower()}."
         )
-    access_request.status = AccessRequestStatus.APPROVED
+    access_request.status = status
     access_request.decided_by = actor
     access_request.decided_at = timezone.now()
     access_request.decision_note = (note or "").strip()
     access_request.full_clean(exclude=UNCHECKED)
     access_request.save()
-    grant, token = _grant_create(access_request)
+    return access_request
+
+
+def _audit_decision(actor: User, access_request: AccessRequest, action: str, **after: Any) -> None:
     audit_record(
         actor=actor,
         organization=access_request.page.organization,
-        action="trust.access_request_approve",
+        action=action,
         obj=access_request,
         before={"status": AccessRequestStatus.PENDING},
-        after={
-            "status": access_request.status,
-            "note": access_request.decision_note,
-            "expires_at": grant.expires_at,
-        },
+        after={"status": access_request.status, "note": access_request.decision_note, **after},
+    )
+
+
+@transaction.atomic
+def access_request_approve(
+    *, actor: User, access_request: AccessRequest, note: str = ""
+) -> AccessGrant:
+    """Approve a pending request: a grant with a new link, emailed to the requester."""
+    access_request = _decide(actor, access_request, AccessRequestStatus.APPROVED, note)
+    grant, token = _grant_create(access_request)
+    _audit_decision(
+        actor, access_request, "trust.access_request_approve", expires_at=grant.expires_at
     )
     _email_link(access_request, grant, token)
     return grant
@@ -409,25 +419,8 @@ def access_request_approve(
 def access_request_deny(
     *, actor: User, access_request: AccessRequest, note: str = ""
 ) -> AccessRequest:
-    access_request = _locked(access_request)
-    if access_request.status != AccessRequestStatus.PENDING:
-        raise ValidationError(
-            f"This request is already {access_request.get_status_display().lower()}."
-        )
-    access_request.status = AccessRequestStatus.DENIED
-    access_request.decided_by = actor
-    access_request.decided_at = timezone.now()
-    access_request.decision_note = (note or "").strip()
-    access_request.full_clean(exclude=UNCHECKED)
-    access_request.save()
-    audit_record(
-        actor=actor,
-        organization=access_request.page.organization,
-        action="trust.access_request_deny",
-        obj=access_request,
-        before={"status": AccessRequestStatus.PENDING},
-        after={"status": access_request.status, "note": access_request.decision_note},
-    )
+    access_request = _decide(actor, access_request, AccessRequestStatus.DENIED, note)
+    _audit_decision(actor, access_request, "trust.access_request_deny")
     return access_request
 
 
