@@ -8,6 +8,7 @@ import re
 from collections.abc import Callable
 
 import pytest
+from django.urls import reverse
 from playwright.sync_api import Page, expect
 
 from controls.models import Control, ControlTest, Requirement
@@ -16,7 +17,8 @@ from people.models import Person
 from policies.models import Policy
 from tests.browser.conftest import screenshot
 from tests.browser.test_journeys import sign_in
-from vendors.models import Vendor
+from trust.models import AnswerEntry, Questionnaire
+from vendors.models import QuestionnaireTemplate, SentQuestionnaire, Vendor
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -110,6 +112,35 @@ def admin_pages() -> list[str]:
         f"{org}/members/",
         f"{org}/settings/",
         f"{org}/audit-trail/",
+        *trust_and_questionnaire_pages(),
+    ]
+
+
+def trust_and_questionnaire_pages() -> list[str]:
+    """Issue 13's admin pages: the trust page's settings, preview, documents and requests, the
+    answer library and questionnaires, vendor questionnaire templates and a sent one, and the
+    public page itself."""
+    slug = "northwind"
+    northwind = {"organization__slug": slug}
+    sent = SentQuestionnaire.objects.filter(vendor__organization__slug=slug, answers__isnull=False)
+    sent_one = sent.order_by("pk").first()
+    assert sent_one is not None
+    template = QuestionnaireTemplate.objects.filter(**northwind).order_by("pk").first()
+    assert template is not None
+    questionnaire = first(Questionnaire.objects.filter(**northwind))
+    return [
+        reverse("trust_settings", args=[slug]),
+        reverse("trust_preview", args=[slug]),
+        reverse("trust_document_list", args=[slug]),
+        reverse("trust_request_list", args=[slug]),
+        reverse("answer_entry_list", args=[slug]),
+        reverse("answer_entry_detail", args=[slug, first(AnswerEntry.objects.filter(**northwind))]),
+        reverse("questionnaire_list", args=[slug]),
+        reverse("questionnaire_detail", args=[slug, questionnaire]),
+        reverse("vendor_questionnaire_templates", args=[slug]),
+        reverse("vendor_questionnaire_template", args=[slug, template.pk]),
+        reverse("vendor_questionnaire_detail", args=[slug, sent_one.vendor_id, sent_one.pk]),
+        f"/trust/{slug}/",
     ]
 
 
@@ -252,3 +283,44 @@ def test_a_date_is_typed_as_the_app_writes_it_and_a_file_is_picked_with_a_button
     page.locator("input[type=file]").set_input_files(str(upload))
     expect(picker.locator("[data-file-name]")).to_have_text("access-review-q3.csv")
     screenshot(page, "44-file-input")
+
+
+def test_the_audit_trail_breaks_long_unbroken_values_at_1440_and_1024_px(
+    page: Page, demo_company: str
+) -> None:
+    """Hashes, signed URLs, user agents and addresses have no spaces to wrap at: the newest
+    event carries each kind, longer than any real one, and nothing may run past the table."""
+    from django.db import transaction
+
+    from compliance.audit import audit_record
+    from compliance.models import Organization, User
+
+    organization = Organization.objects.get(slug="northwind")
+    actor = User.objects.get(email="dana@northwind.test")
+    long_values = {
+        "sha256": "f" * 64 + "0" * 64,
+        "url": "https://trust.northwind.test/trust/northwind/access/" + "A1b2" * 40 + "/",
+        "user_agent": "Mozilla/5.0(X11;Linux_x86_64)AppleWebKit/537.36" * 4,
+        "address": ",".join(["2001:0db8:85a3:0000:0000:8a2e:0370:7334"] * 3),
+    }
+    with transaction.atomic():
+        audit_record(
+            actor=actor,
+            organization=organization,
+            action="trust.document.upload",
+            object_type="trust.trustdocument",
+            object_id="1",
+            object_repr="x" * 200,
+            before={"note": "y" * 300},
+            after=long_values,
+        )
+    base = demo_company
+    sign_in(page, base, "dana@northwind.test")
+    problems: list[str] = []
+    for width in WIDTHS:
+        page.set_viewport_size({"width": width, "height": 900})
+        page.goto(f"{base}/o/northwind/audit-trail/")
+        expect(page.locator("table tbody tr").first).to_contain_text("f" * 20)
+        problems += [f"at {width}px: {p}" for p in page.evaluate(OVERFLOW)]
+    screenshot(page, "42-audit-trail-long-values")
+    assert problems == []
