@@ -74,6 +74,10 @@ def test_a_reviewer_fills_a_questionnaire_from_the_library_and_exports_it(
     expect(page.get_by_test_id("row-3")).to_contain_text("Edited")
     page.get_by_test_id("row-5").get_by_role("button", name="Reject").click()
     expect(page.get_by_test_id("row-5")).to_contain_text("Rejected")
+    # The tiles above the table followed each decision, without a reload.
+    for tile, label in ((2, "Accepted"), (3, "Edited"), (4, "Rejected")):
+        expect(page.locator("#decision-counts .stat").nth(tile - 1)).to_contain_text(label)
+        expect(page.get_by_test_id(f"count-{tile}")).to_have_text("1")
     page.set_viewport_size({"width": 1024, "height": 900})
     screenshot(page, "questionnaires-review-1024")
 
@@ -89,3 +93,9 @@ def test_a_reviewer_fills_a_questionnaire_from_the_library_and_exports_it(
     assert sheet["C5"].value is None  # rejected
     assert sheet["D2"].value == "keep me"
     assert workbook["Cover"]["B2"].value == "Initech"
+
+    # Done: the review is marked complete and the rows can no longer be decided.
+    page.get_by_role("button", name="Mark review complete").click()
+    expect(page.get_by_test_id("questionnaire-status")).to_have_text("Completed")
+    expect(page.get_by_role("button", name="Reject")).to_have_count(0)
+    expect(page.get_by_role("button", name="Reopen review")).to_be_visible()

@@ -134,3 +134,29 @@ def test_api_decision_then_export(world: World) -> None:
     assert response["X-Content-Type-Options"] == "nosniff"
     workbook = load_workbook(io.BytesIO(b"".join([response.content])))
     assert workbook["Questions"]["C2"].value == LIBRARY[0][1]
+
+
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_api_complete_and_reopen_permission_matrix(world: World, persona: str) -> None:
+    objs = _setup(world)
+    api = world.api(persona)
+    q = objs["q"]
+    response = api.post(f"{BASE}/questionnaires/{q.pk}/complete/")
+    assert response.status_code == (
+        200 if persona in REVIEWERS else {**READ, "viewer": 403}[persona]
+    )
+    q.refresh_from_db()
+    assert (q.status == "completed") == (persona in REVIEWERS)
+    if persona not in REVIEWERS:
+        return
+    assert response.json()["status"] == "completed"
+    again = api.post(f"{BASE}/questionnaires/{q.pk}/complete/")
+    assert again.status_code == 400
+    assert again.json()["status"] == ["This questionnaire is completed."]
+    decided = api.post(
+        f"{BASE}/questionnaires/{q.pk}/rows/{objs['row'].pk}/decision/",
+        {"decision": "rejected"},
+        format="json",
+    )
+    assert decided.status_code == 400 and "decision" in decided.json()
+    assert api.post(f"{BASE}/questionnaires/{q.pk}/reopen/").json()["status"] == "review"

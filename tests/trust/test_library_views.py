@@ -237,3 +237,70 @@ def test_lists_query_counts_do_not_grow(
     with CaptureQueriesContext(connection) as large:
         assert client.get(target).status_code == 200
     assert len(large) == len(small)
+
+
+def test_htmx_decision_refreshes_the_count_tiles_out_of_band(world: World) -> None:
+    objs = _setup(world)
+    row = objs["row"]
+    response = world.client("member").post(
+        f"/o/acme/questionnaires/{objs['review'].pk}/rows/{row.pk}/",
+        {"decision": "rejected"},
+        HTTP_HX_REQUEST="true",
+    )
+    body = response.content.decode()
+    assert 'id="decision-counts" style="margin-bottom:1rem" hx-swap-oob="true"' in body
+    counts = services_counts(objs["review"])
+    assert counts["Rejected"] == 1
+    assert (
+        '<div class="stat-label">Rejected</div><div class="stat-value" data-testid="count-' in body
+    )
+    # The full page has the tiles without the out-of-band marker.
+    page = world.client("member").get(f"/o/acme/questionnaires/{objs['review'].pk}/")
+    assert 'id="decision-counts"' in page.content.decode()
+    assert "hx-swap-oob" not in page.content.decode()
+
+
+def services_counts(questionnaire: Questionnaire) -> dict[str, int]:
+    from trust.library.views import _decision_counts
+
+    return _decision_counts(questionnaire)
+
+
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_completing_and_reopening_a_review_permission_matrix(world: World, persona: str) -> None:
+    objs = _setup(world)
+    review = objs["review"]
+    url = f"/o/acme/questionnaires/{review.pk}/"
+    reviewers = ("member", "granted", "owner", "admin")
+    page = world.client(persona).get(url)
+    offered = page.status_code == 200 and "Mark review complete" in page.content.decode()
+    assert offered == (persona in reviewers)
+    status = _request(world, persona, "post", url + "complete/")
+    assert status == (302 if persona in reviewers else REVIEW_WRITE[persona])
+    review.refresh_from_db()
+    assert (review.status == "completed") == (persona in reviewers)
+    if persona not in reviewers:
+        return
+    page = world.client(persona).get(url).content.decode()
+    assert "Reopen review" in page and "Mark review complete" not in page
+    assert f"/rows/{objs['row'].pk}/" not in page  # no decision form on a completed review
+    # Deciding a row of a completed review is refused and changes nothing.
+    world.client(persona).post(url + f"rows/{objs['row'].pk}/", {"decision": "rejected"})
+    objs["row"].refresh_from_db()
+    assert objs["row"].decision != RowDecision.REJECTED
+    assert _request(world, persona, "post", url + "reopen/") == 302
+    review.refresh_from_db()
+    assert review.status == "review"
+
+
+def test_completing_twice_says_so_and_changes_nothing(world: World) -> None:
+    objs = _setup(world)
+    client = world.client("admin")
+    url = f"/o/acme/questionnaires/{objs['review'].pk}/"
+    client.post(url + "complete/")
+    response = client.post(url + "complete/", follow=True)
+    assert "This questionnaire is completed." in response.content.decode()
+    response = client.post(f"/o/acme/questionnaires/{objs['mapping'].pk}/reopen/", follow=True)
+    assert "This questionnaire is choosing columns." in response.content.decode()
+    objs["mapping"].refresh_from_db()
+    assert objs["mapping"].status == "mapping"

@@ -298,6 +298,27 @@ class QuestionnaireViewSet(
         )
         return Response(QuestionnaireRowSerializer(fresh).data)
 
+    def _set_status(self, service: Any) -> Response:
+        questionnaire = self.get_object()
+        self.require_change(questionnaire)
+        try:
+            questionnaire = service(actor=self.actor, questionnaire=questionnaire)
+        except DjangoValidationError as exc:
+            raise _drf_error(exc) from None
+        return Response(QuestionnaireSerializer(questionnaire).data)
+
+    @extend_schema(request=None, responses=QuestionnaireSerializer)
+    @action(detail=True, methods=["post"])
+    def complete(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        """Mark the review complete: rows can no longer be decided until it is reopened."""
+        return self._set_status(services.questionnaire_complete)
+
+    @extend_schema(request=None, responses=QuestionnaireSerializer)
+    @action(detail=True, methods=["post"])
+    def reopen(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        """Reopen a completed review."""
+        return self._set_status(services.questionnaire_reopen)
+
     @extend_schema(
         responses={(200, "application/octet-stream"): OpenApiResponse(OpenApiTypes.BINARY)}
     )

@@ -414,16 +414,48 @@ def questionnaire_row_save_to_library(
     )
 
 
-@transaction.atomic
-def questionnaire_complete(*, actor: User, questionnaire: Questionnaire) -> Questionnaire:
+def _set_review_status(
+    actor: User, questionnaire: Questionnaire, *, was: str, becomes: str, action: str
+) -> Questionnaire:
     if not can(actor, "change", questionnaire):
         raise PermissionDenied("You may not review this questionnaire.")
-    questionnaire.status = QuestionnaireStatus.COMPLETED
+    questionnaire = Questionnaire.objects.select_for_update(no_key=True).get(pk=questionnaire.pk)
+    if questionnaire.status != was:
+        raise ValidationError(
+            {"status": [f"This questionnaire is {questionnaire.get_status_display().lower()}."]}
+        )
+    questionnaire.status = becomes
     questionnaire.save(update_fields=["status", "updated_at"])
     audit_record(
         actor=actor,
         organization=questionnaire.organization,
-        action="questionnaire.complete",
+        action=action,
         obj=questionnaire,
+        before={"status": was},
+        after={"status": becomes},
     )
     return questionnaire
+
+
+@transaction.atomic
+def questionnaire_complete(*, actor: User, questionnaire: Questionnaire) -> Questionnaire:
+    """The review is done: rows can no longer be decided (reopen to change one). The export
+    and saving answers to the library stay available."""
+    return _set_review_status(
+        actor,
+        questionnaire,
+        was=QuestionnaireStatus.REVIEW,
+        becomes=QuestionnaireStatus.COMPLETED,
+        action="questionnaire.complete",
+    )
+
+
+@transaction.atomic
+def questionnaire_reopen(*, actor: User, questionnaire: Questionnaire) -> Questionnaire:
+    return _set_review_status(
+        actor,
+        questionnaire,
+        was=QuestionnaireStatus.COMPLETED,
+        becomes=QuestionnaireStatus.REVIEW,
+        action="questionnaire.reopen",
+    )

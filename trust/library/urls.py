@@ -23,6 +23,16 @@ urlpatterns = [
         name="questionnaire_export",
     ),
     path(
+        "questionnaires/<int:pk>/complete/",
+        views.QuestionnaireStatusView.as_view(),
+        name="questionnaire_complete",
+    ),
+    path(
+        "questionnaires/<int:pk>/reopen/",
+        views.QuestionnaireStatusView.as_view(reopen=True),
+        name="questionnaire_reopen",
+    ),
+    path(
         "questionnaires/<int:pk>/rows/<int:row>/",
         views.RowDecideView.as_view(),
         name="questionnaire_row_decide",

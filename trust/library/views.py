@@ -421,8 +421,37 @@ class RowDecideView(QuestionnaireMixin, TemplateView):
         row = selectors.questionnaire_row_get(
             user=self.actor, questionnaire=questionnaire, pk=kwargs["row"]
         )
-        context = self.get_context_data(row=row, questionnaire=questionnaire, row_error=error)
+        context = self.get_context_data(
+            row=row,
+            questionnaire=questionnaire,
+            row_error=error,
+            counts=_decision_counts(questionnaire),
+            counts_out_of_band=True,  # the tiles above the table follow the decision
+        )
         return self.render_to_response(context, status=400 if error else 200)
+
+
+class QuestionnaireStatusView(QuestionnaireMixin, View):
+    """Mark the review complete, or reopen it (``reopen`` in the URL's extra arguments)."""
+
+    http_method_names = ["post"]
+    reopen = False
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        questionnaire = self.get_reviewable()
+        service = services.questionnaire_reopen if self.reopen else services.questionnaire_complete
+        try:
+            service(actor=self.actor, questionnaire=questionnaire)
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(
+                request,
+                "Review reopened: rows can be decided again."
+                if self.reopen
+                else "Review marked complete.",
+            )
+        return redirect("questionnaire_detail", self.organization.slug, questionnaire.pk)
 
 
 class RowToLibraryView(QuestionnaireMixin, TemplateView):
