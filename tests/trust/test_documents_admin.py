@@ -29,6 +29,7 @@ from trust.documents import services
 from trust.models import (
     AccessRequest,
     AccessRequestStatus,
+    AutoApproveRule,
     DocumentDownload,
     TrustDocument,
     TrustNda,
@@ -405,3 +406,24 @@ def test_query_counts_do_not_grow_with_the_lists(
     ):
         with django_assert_max_num_queries(9):
             assert client.get(url).status_code == 200
+
+
+def test_long_nda_history_and_many_domains_stay_reachable(docs: Docs) -> None:
+    """The page lists the 20 newest NDA versions and says how many there are; domains are
+    paged, so the 101st can still be removed."""
+    admin = docs.world.users["admin"]
+    for n in range(22):
+        services.nda_publish(actor=admin, organization=docs.world.org, text=f"Terms {n}.")
+    AutoApproveRule.objects.bulk_create(
+        [AutoApproveRule(page=docs.page, domain=f"d{n:03d}.example") for n in range(101)]
+    )
+    client = docs.world.client("admin")
+    body = client.get(u("trust_access_settings", "acme")).content.decode()
+    total = TrustNda.objects.filter(page=docs.page).count()
+    assert total >= 22
+    assert f"The 20 newest of {total} versions" in body
+    assert f"Version {total} ·" in body
+    assert f"Version {total - 19} ·" in body and f"Version {total - 20} ·" not in body
+    assert "1\u2013100 of 101" in body and "d100.example" not in body
+    second = client.get(u("trust_access_settings", "acme") + "?page=2").content.decode()
+    assert "d100.example" in second

@@ -18,7 +18,7 @@ from django.views.generic import TemplateView
 
 from compliance.models import Role
 from compliance.throttle import client_ip, over_rate
-from compliance.views.mixins import OrganizationMixin, apply_validation_error, paginate
+from compliance.views.mixins import OrganizationMixin, apply_validation_error, capped, paginate
 from evidence import storage
 from evidence.uploads import download_content_type
 from trust.documents import links, selectors, services
@@ -165,10 +165,11 @@ class AccessSettingsView(TrustAdminMixin, TemplateView):
         context = super().get_context_data(**kwargs)
         nda = selectors.nda_current(self.page)
         context["nda"] = nda
-        context["versions"] = self.page.ndas.order_by("-version")[:20]
+        # Every version stays in the audit trail; the page lists the newest and says how many.
+        context["versions"] = capped(self.page.ndas.order_by("-version"), 20)
         context.setdefault("nda_form", NdaForm(initial={"text": nda.text if nda else ""}))
         context.setdefault("domain_form", DomainForm())
-        context["rules"] = selectors.rule_list(page=self.page)[:200]
+        context["page"] = paginate(self.request, selectors.rule_list(page=self.page), per_page=100)
         return context
 
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
