@@ -324,6 +324,8 @@ ACKNOWLEDGEMENT_LINK_DAYS = env_int("ACKNOWLEDGEMENT_LINK_DAYS", 30, minimum=1)
 TRUST_ACCESS_DAYS = env_int("TRUST_ACCESS_DAYS", 30, minimum=1)
 TRUST_REQUEST_LIMIT = env_int("TRUST_REQUEST_LIMIT", 5, minimum=1)
 TRUST_REQUEST_WINDOW = env_int("TRUST_REQUEST_WINDOW", 3600, minimum=60)
+# Downloads of trust documents (public or through a link) one address may make per window.
+TRUST_DOWNLOAD_LIMIT = env_int("TRUST_DOWNLOAD_LIMIT", 100, minimum=1)
 # Vendor questionnaires answered through a link: a file a vendor's contact attaches, at most.
 VENDOR_QUESTIONNAIRE_MAX_FILE_BYTES = (
     env_int("VENDOR_QUESTIONNAIRE_MAX_FILE_MB", 25, minimum=1) * 1024 * 1024

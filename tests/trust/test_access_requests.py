@@ -329,3 +329,20 @@ def test_a_link_of_a_request_whose_documents_were_unpublished_lists_none(docs: D
     assert response.status_code == 200
     assert b"no longer published" in response.content
     assert Client().get(f"{link}{docs.gated.pk}/").status_code == 404
+
+
+def test_downloads_past_the_limit_answer_429_and_serve_nothing(docs: Docs, settings: Any) -> None:
+    settings.TRUST_DOWNLOAD_LIMIT = 2
+    link = approve(docs)
+    client = Client(REMOTE_ADDR="203.0.113.90")
+    public_url = f"/trust/acme/documents/{docs.public.pk}/download/"
+    assert client.get(public_url).status_code == 200
+    assert client.get(f"{link}{docs.gated.pk}/").status_code == 200
+    for url in (public_url, f"{link}{docs.gated.pk}/"):
+        response = client.get(url)
+        assert response.status_code == 429, url
+        assert b"too many downloads" in response.content
+        assert response["Retry-After"] == str(settings.TRUST_REQUEST_WINDOW)
+    assert DocumentDownload.objects.count() == 2
+    # Another address is not affected.
+    assert Client(REMOTE_ADDR="203.0.113.91").get(public_url).status_code == 200

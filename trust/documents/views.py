@@ -343,13 +343,31 @@ def _over_limit(ip: str, email: str) -> bool:
     )
 
 
-def _throttled(request: HttpRequest, page: TrustPage) -> HttpResponse:
+def _throttled(request: HttpRequest, page: TrustPage, *, downloads: bool = False) -> HttpResponse:
     minutes = max(1, round(settings.TRUST_REQUEST_WINDOW / 60))
-    return render(
+    response = render(
         request,
         "trust/documents/public_throttled.html",
-        {"trust_page": page, "organization": page.organization, "minutes": minutes},
+        {
+            "trust_page": page,
+            "organization": page.organization,
+            "minutes": minutes,
+            "downloads": downloads,
+        },
         status=429,
+    )
+    response["Retry-After"] = str(settings.TRUST_REQUEST_WINDOW)
+    return response
+
+
+def _downloads_over_limit(request: HttpRequest) -> bool:
+    """Count one download (or signed-link visit) from this address; True past the limit."""
+    digest = hashlib.sha256(client_ip(request).encode()).hexdigest()[:32]
+    return over_rate(
+        [f"trust-download:ip:{digest}"],
+        limit=settings.TRUST_DOWNLOAD_LIMIT,
+        window=settings.TRUST_REQUEST_WINDOW,
+        what="trust document downloads",
     )
 
 
@@ -488,6 +506,8 @@ class AccessDownloadView(View):
         page, grant = _live_grant(request, slug, token)
         if page is None or grant is None:
             return _dead(request, page)
+        if _downloads_over_limit(request):
+            return _throttled(request, page, downloads=True)
         document = grant.request.documents.filter(pk=pk, is_published=True).first()
         if document is None:
             raise Http404("No such document.")
@@ -500,6 +520,8 @@ class PublicDownloadView(View):
     def get(self, request: HttpRequest, slug: str, pk: int) -> HttpResponseBase:
         page = selectors.public_page(slug)
         document = selectors.public_document(page, pk)
+        if _downloads_over_limit(request):
+            return _throttled(request, page, downloads=True)
         response = file_response(document)
         services.download_record(document=document, grant=None, request=request)
         return response
