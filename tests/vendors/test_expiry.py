@@ -411,3 +411,27 @@ def test_the_renew_group_is_capped_and_costs_the_same_queries_for_few_or_many(
         "Renew Mine 0's Data processing agreement",
         "Renew Mine 1's Data processing agreement",
     ]
+
+
+@pytest.mark.worker
+@pytest.mark.django_db(transaction=True)
+def test_a_real_worker_runs_the_tick_and_sends_the_email() -> None:
+    from celery.contrib.testing.worker import start_worker
+    from django.core import mail
+
+    from compliance.celery import app
+    from tests.conftest import build_world
+
+    world = build_world()
+    today = organization_today(world.org)
+    add(world, vendor(world, "Stripe"), DocumentType.INSURANCE, valid_until=today + 7 * DAY)
+    app.control.purge()
+    with start_worker(app, perform_ping_check=False, pool="solo", loglevel="WARNING"):
+        vendor_documents_tick.delay()
+        deadline = dt.datetime.now() + dt.timedelta(seconds=20)
+        while not mail.outbox and dt.datetime.now() < deadline:
+            threading.Event().wait(0.1)
+    [message] = mail.outbox
+    assert message.to == ["owner@acme.test"]
+    assert message.subject == "Expiring soon: the Insurance certificate of Stripe"
+    assert ExpiryReminder.objects.get().kind == "soon"
