@@ -16,6 +16,7 @@ is locked while a batch is recorded, so a run started twice sends nothing twice.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections import defaultdict
 from dataclasses import dataclass
 
@@ -38,6 +39,8 @@ from vendors.models import (
     VendorDocument,
     VendorStatus,
 )
+
+logger = logging.getLogger(__name__)
 
 # Documents recorded per transaction (and per email at most) in one organization.
 BATCH = 200
@@ -232,6 +235,11 @@ def _remind_batch(*, organization: Organization, today: dt.date) -> list[ExpiryR
     )
     for to, group in by_recipients.items():
         if not to:  # no owner and no manager left: recorded, nobody to tell
+            logger.warning(
+                "%s: nobody to remind of %s vendor document(s) to renew (no owner, no manager).",
+                organization.slug,
+                len(group),
+            )
             continue
         lines = [
             ReminderLine(

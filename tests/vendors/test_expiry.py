@@ -223,6 +223,22 @@ def test_without_an_owner_the_vendor_managers_are_told_never_another_organizatio
     assert not OutboundEmail.objects.filter(to__contains=["outsider@globex.test"]).exists()
 
 
+def test_with_nobody_left_to_tell_the_reminder_is_recorded_and_logged(
+    world: World, caplog: pytest.LogCaptureFixture
+) -> None:
+    today = dt.date(2027, 2, 1)
+    add(world, vendor(world, "Nobody's", owner=None), valid_until=today + 3 * DAY)
+    type(world.users["admin"]).objects.filter(pk=world.users["admin"].pk).update(is_active=False)
+
+    assert len(remind(world, today)) == 1
+    assert emails() == []
+    assert (
+        "acme: nobody to remind of 1 vendor document(s) to renew (no owner, no manager)."
+        in caplog.text
+    )
+    assert remind(world, today) == []
+
+
 def test_the_task_reminds_each_organization_in_its_own_time_zone(world: World) -> None:
     # Globex is far ahead of UTC: its "today" may be tomorrow in UTC; the task asks each one.
     Organization.objects.filter(pk=world.other_org.pk).update(time_zone="Pacific/Kiritimati")
