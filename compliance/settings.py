@@ -326,6 +326,9 @@ TRUST_REQUEST_LIMIT = env_int("TRUST_REQUEST_LIMIT", 5, minimum=1)
 TRUST_REQUEST_WINDOW = env_int("TRUST_REQUEST_WINDOW", 3600, minimum=60)
 # Downloads of trust documents (public or through a link) one address may make per window.
 TRUST_DOWNLOAD_LIMIT = env_int("TRUST_DOWNLOAD_LIMIT", 100, minimum=1)
+# Vendor documents: how many days before its valid-until date the owner is reminded (and "My
+# work" lists it to renew).
+VENDOR_DOCUMENT_REMINDER_DAYS = env_int("VENDOR_DOCUMENT_REMINDER_DAYS", 30, minimum=1)
 # Vendor questionnaires answered through a link: a file a vendor's contact attaches, at most.
 VENDOR_QUESTIONNAIRE_MAX_FILE_BYTES = (
     env_int("VENDOR_QUESTIONNAIRE_MAX_FILE_MB", 25, minimum=1) * 1024 * 1024
@@ -550,6 +553,9 @@ def _beat_schedule() -> dict[str, dict[str, object]]:
         ("test_results_retention", "controls.tasks.run_results_retention", "37 * * * *", 3000),
         # Control tests: each organization's closed days rolled up for the daily pass rate.
         ("test_runs_roll_up", "controls.tasks.roll_up_test_runs", "3 * * * *", 3000),
+        # Vendor documents: owners emailed once when one expires within
+        # VENDOR_DOCUMENT_REMINDER_DAYS, and once when it has expired.
+        ("vendor_documents_tick", "vendors.tasks.vendor_documents_tick", "47 6 * * *", 23 * 3600),
     ]
     schedule: dict[str, dict[str, object]] = {}
     for name, task, default, expires in entries:

@@ -1,19 +1,24 @@
 """Vendors' part of "My work" (see compliance.work).
 
 A vendor's owner gets each of their vendors whose review is overdue, due within 30 days, never
-done or rejected. Vendor managers (admins) also get one line for the other vendors needing
-attention, linking to the inventory filtered to them.
+done or rejected, and each of their vendors' documents to renew (vendors.expiry: expiring within
+VENDOR_DOCUMENT_REMINDER_DAYS or expired, not replaced). Vendor managers (admins) also get one
+line for the other vendors needing attention, linking to the inventory filtered to them, and one
+for the other vendors with documents to renew.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 
+from django.db.models import Count, Q
 from django.urls import reverse
 
 from compliance.models import Organization, User
 from compliance.work import GROUP_LIMIT, WorkGroup, WorkItem, group_of, register_work_source
 from people.completion import organization_today
+from vendors import expiry
 from vendors.models import Vendor, VendorStatus
 from vendors.reviews import ReviewState
 from vendors.selectors import with_status
@@ -28,7 +33,8 @@ def vendor_work(
     vendors = Vendor.objects.filter(organization=organization, status=VendorStatus.ACTIVE)
     if not manager:
         vendors = vendors.filter(owner=user)
-    rows = with_status(list(vendors), organization_today(organization))
+    today = organization_today(organization)
+    rows = with_status(list(vendors), today)
     slug = organization.slug
     others = 0
     own: list[WorkItem] = []
@@ -73,4 +79,61 @@ def vendor_work(
             ],
             limit=limit,
             key="other_vendors",
+        )
+    yield from _document_work(user, organization, today=today, manager=manager, limit=limit)
+
+
+def _document_work(
+    user: User, organization: Organization, *, today: dt.date, manager: bool, limit: int
+) -> Iterator[WorkGroup | None]:
+    """The user's vendors' documents to renew (at most ``limit`` and their count), and for
+    managers one line for the other vendors' (a fixed number of queries)."""
+    slug = organization.slug
+    documents = expiry.documents_to_renew(organization=organization, today=today)
+    mine = documents.filter(vendor__owner=user).select_related("vendor")
+    items = []
+    for document in mine[:limit]:
+        assert document.valid_until is not None
+        status, tone = expiry.expiry_status(document.valid_until, today)
+        items.append(
+            WorkItem(
+                kind="Vendor document",
+                title=expiry.renew_title(document),
+                url=expiry.documents_url(slug, document),
+                due=document.valid_until,
+                status=status,
+                tone=tone,
+            )
+        )
+    if items:
+        yield WorkGroup(
+            title="Vendor documents to renew",
+            items=items,
+            total=mine.count(),
+            key="vendor_documents",
+        )
+    if not manager:
+        return
+    others = documents.exclude(vendor__owner=user).aggregate(
+        vendors=Count("vendor", distinct=True),
+        expired=Count("pk", filter=Q(valid_until__lt=today)),
+    )
+    if others["vendors"]:
+        count = others["vendors"]
+        yield group_of(
+            "Other vendors' documents",
+            [
+                WorkItem(
+                    kind="Vendor documents",
+                    title=(
+                        f"{count} other vendor{'s' if count != 1 else ''} "
+                        f"{'have' if count != 1 else 'has'} documents to renew"
+                    ),
+                    url=reverse("vendor_list", args=[slug]),
+                    status="Expired" if others["expired"] else "Expiring soon",
+                    tone="bad" if others["expired"] else "warn",
+                )
+            ],
+            limit=limit,
+            key="other_vendor_documents",
         )

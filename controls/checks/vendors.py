@@ -6,16 +6,26 @@ from __future__ import annotations
 import datetime as dt
 import zoneinfo
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from django import forms
 from django.utils.formats import date_format
 
 from controls.checks import Check, CheckContext, Resource, register
 
+if TYPE_CHECKING:
+    from vendors.models import VendorDocument
+
 # A SOC 2 Type II report speaks for 12 months after its period ends; a bridge letter extends it
 # while the letter is valid (its valid-until date, else 3 months after the period it covers).
 TYPE2_FRESH_DAYS = 365
 BRIDGE_FRESH_DAYS = 92
+
+
+def document_recency(document: VendorDocument) -> tuple[dt.date, int]:
+    """Which of a vendor's documents is the latest: the latest issue date, else the latest
+    upload (UTC) date, then the later row. ``vendors.expiry`` asks the same in SQL."""
+    return (document.issued_on or document.uploaded_at.date(), document.pk)
 
 
 def soc2_expired(documents: list, today: dt.date) -> str | None:
@@ -26,7 +36,7 @@ def soc2_expired(documents: list, today: dt.date) -> str | None:
     reports = [d for d in documents if d.doc_type in SOC2_TYPES]
     if not reports:
         return None
-    latest = max(reports, key=lambda d: (d.issued_on or d.uploaded_at.date(), d.pk))
+    latest = max(reports, key=document_recency)
     label = latest.get_doc_type_display()
     if latest.valid_until and latest.valid_until < today:
         return f"Its {label} expired on {_day(latest.valid_until)}."
