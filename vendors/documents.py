@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import uuid
 from collections.abc import Iterable
 from typing import Any
 
@@ -30,10 +31,18 @@ from vendors.services import may_manage
 
 logger = logging.getLogger(__name__)
 
+# Under a "." folder: evidence's orphan check skips those, so a vendor document's file is not
+# reported as an orphaned evidence file (trust documents and audit packages do the same).
+STORAGE_FOLDER = ".vendor-documents"
+
 DOCUMENT_FIELDS = (
     "doc_type", "title", "opinion", "as_of", "period_start", "period_end", "issued_on",
     "valid_until",
 )  # fmt: skip
+
+
+def new_storage_key(organization_id: int) -> str:
+    return f"{STORAGE_FOLDER}/{organization_id}/{uuid.uuid4().hex}"
 
 
 def _require_manager(actor: User, vendor: Vendor) -> None:
@@ -85,7 +94,7 @@ def vendor_document_upload(
         sha256="0" * 64,
     )
     document.full_clean(exclude=["storage_key", "sha256"])
-    key = storage.new_key(vendor.organization_id)
+    key = new_storage_key(vendor.organization_id)
     storage.store(key, upload)
     try:
         document.storage_key = key
