@@ -20,6 +20,7 @@ from compliance.audit import audit_record
 from compliance.models import User
 from controls.models import Control
 from evidence import storage
+from evidence.uploads import check_upload
 from vendors.models import (
     ExceptionAssessment,
     ReportException,
@@ -77,6 +78,7 @@ def vendor_document_upload(
     _require_manager(actor, vendor)
     if upload is None:
         raise ValidationError({"file": "Choose the file to upload."})
+    checked = check_upload(upload)  # empty, too large, a refused extension or a disguised file
     document = VendorDocument(
         vendor=vendor,
         doc_type=doc_type,
@@ -87,8 +89,8 @@ def vendor_document_upload(
         period_end=period_end,
         issued_on=issued_on,
         valid_until=valid_until,
-        original_name=(getattr(upload, "name", "") or "document")[:255],
-        content_type=(getattr(upload, "content_type", "") or "")[:100],
+        original_name=(checked.name or "document")[:255],
+        content_type=checked.content_type[:100],
         uploaded_by=actor,
         storage_key="pending",
         sha256="0" * 64,
