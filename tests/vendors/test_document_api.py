@@ -68,7 +68,7 @@ def upload(w: World) -> dict[str, Any]:
 CASES = [
     Case("list", "get", base, API_READ),
     Case("detail", "get", lambda w: base(w) + f"{ours(w).pk}/", API_READ),
-    Case("file", "get", lambda w: base(w) + f"{ours(w).pk}/file/", API_READ),
+    Case("file", "get", lambda w: base(w) + f"{ours(w).pk}/download/", API_READ),
     Case("upload", "post", base, API_MANAGERS, data=upload, state=state),
     Case("exceptions", "get", lambda w: base(w) + f"{ours(w).pk}/exceptions/", API_READ),
     Case(
@@ -97,7 +97,7 @@ CASES = [
     Case(
         "another organization's document under our vendor",
         "get",
-        lambda w: base(w) + f"{theirs(w).pk}/file/",
+        lambda w: base(w) + f"{theirs(w).pk}/download/",
         {**API_READ, **dict.fromkeys(["viewer", "member", "granted", "owner", "admin"], 404)},
     ),
     Case(
@@ -168,7 +168,7 @@ def test_an_upload_returns_the_document_with_its_validity(
     }
     assert body["uploaded_by"]["email"] == world.users["admin"].email
     download = world.api("viewer").get(
-        f"{ORG}/vendors/{vendors.owned.pk}/documents/{body['id']}/file/"
+        f"{ORG}/vendors/{vendors.owned.pk}/documents/{body['id']}/download/"
     )
     assert download.status_code == 200
     assert b"".join(download.streaming_content) == PDF
@@ -206,11 +206,12 @@ def test_bad_uploads_name_the_field_and_store_nothing(
     assert not [p for p in evidence_dir.rglob("*") if p.is_file() and ".incoming" not in p.parts]
 
 
-def test_a_json_upload_is_refused_as_unsupported(world: World, vendors: Vendors) -> None:
+def test_a_json_upload_is_told_the_file_is_missing(world: World, vendors: Vendors) -> None:
     response = world.api("admin").post(
         f"{ORG}/vendors/{vendors.owned.pk}/documents/", {"doc_type": "dpa"}, format="json"
     )
-    assert response.status_code == 415
+    assert response.status_code == 400
+    assert "file" in response.json()
     assert not VendorDocument.objects.exists()
 
 

@@ -24,7 +24,7 @@ from drf_spectacular.utils import (
 )
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -208,7 +208,7 @@ class _VendorScoped(OrganizationScopedMixin):
         "period; SOC 2 reports their ``opinion``. Vendor managers only. Nothing is stored "
         "when a field is refused (400 naming it).",
     ),
-    file=extend_schema(
+    download=extend_schema(
         parameters=[VENDOR_ID],
         responses={
             (200, "application/octet-stream"): OpenApiResponse(
@@ -233,7 +233,8 @@ class VendorDocumentViewSet(
     filterset_class = DocumentFilterSet
     ordering_fields = ["uploaded_at", "valid_until", "issued_on"]
     ordering = ["-uploaded_at", "-id"]
-    parser_classes = [MultiPartParser, FormParser]
+    # JSON is parsed too, so a JSON body is answered with the fields it lacks (``file``).
+    parser_classes = [MultiPartParser, FormParser, JSONParser]
     capabilities = {"create": Capability.MANAGE_VENDORS}
 
     def get_queryset(self) -> QuerySet[VendorDocument]:
@@ -255,7 +256,7 @@ class VendorDocumentViewSet(
         return Response(self.get_serializer(fresh).data, status=status.HTTP_201_CREATED)
 
     @action(detail=True, methods=["get"])
-    def file(self, request: Request, *args: Any, **kwargs: Any) -> FileResponse:
+    def download(self, request: Request, *args: Any, **kwargs: Any) -> FileResponse:
         """The document's file: an attachment, never sniffed."""
         return document_file_response(self.get_object())
 
