@@ -74,6 +74,8 @@ class DocumentUploadForm(forms.Form):
 
 
 class ReportExceptionForm(forms.Form):
+    """Shown beside the CUEC form on one page: ids of its own, so each label finds its field."""
+
     description = forms.CharField(
         max_length=4000,
         widget=forms.Textarea(attrs={"rows": 3}),
@@ -94,6 +96,10 @@ class ReportExceptionForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text="Why it does or does not matter to us, and what we do about it.",
     )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("auto_id", "exception_%s")
+        super().__init__(*args, **kwargs)
 
 
 class ControlChoices(forms.ModelMultipleChoiceField):
@@ -123,6 +129,7 @@ class CuecForm(forms.Form):
     )
 
     def __init__(self, *args: Any, controls: QuerySet[Control], **kwargs: Any) -> None:
+        kwargs.setdefault("auto_id", "cuec_%s")
         super().__init__(*args, **kwargs)
         field = self.fields["controls"]
         assert isinstance(field, ControlChoices)
