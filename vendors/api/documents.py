@@ -51,7 +51,11 @@ from vendors.models import (
 
 
 class ValiditySerializer(serializers.Serializer):
-    label = serializers.CharField(help_text="“Valid until 3 Mar 2027”, “Expires in 12 days”, …")
+    # A field named "label": DRF takes declared fields off the class, so it does not shadow
+    # Field.label at runtime; only the type checker sees the clash.
+    label = serializers.CharField(  # type: ignore[assignment]
+        help_text="“Valid until 3 Mar 2027”, “Expires in 12 days”, …"
+    )
     expired = serializers.BooleanField()
     valid_through = serializers.DateField(
         allow_null=True,
