@@ -13,12 +13,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Count, QuerySet
+from django.db.models import Prefetch, QuerySet
 from django.http import Http404
 from django.utils.formats import date_format
 
 from compliance.models import Organization, User
-from compliance.permissions import can, restrict
+from compliance.permissions import restrict
 from controls.checks.vendors import BRIDGE_FRESH_DAYS, TYPE2_FRESH_DAYS, soc2_expired
 from controls.models import Control
 from vendors.models import (
@@ -60,23 +60,16 @@ def vendor_document_get(*, user: User, vendor: Vendor, pk: Any) -> VendorDocumen
     return document
 
 
-def document_can_change(*, user: User, document: VendorDocument) -> bool:
-    return can(user, "change", document)
-
-
 def report_exceptions(document: VendorDocument) -> QuerySet[ReportException]:
     return document.report_exceptions.order_by("id")
 
 
-def document_cuecs(document: VendorDocument) -> QuerySet[UserEntityControl]:
-    """The document's CUECs with their linked controls (one more query, whatever the count)."""
-    return document.cuecs.prefetch_related("controls").order_by("id")
-
-
-def with_counts(documents: QuerySet[VendorDocument]) -> QuerySet[VendorDocument]:
-    return documents.annotate(
-        exception_count=Count("report_exceptions", distinct=True),
-        cuec_count=Count("cuecs", distinct=True),
+def document_cuecs(*, user: User, document: VendorDocument) -> QuerySet[UserEntityControl]:
+    """The document's CUECs with the linked controls the user can see (one more query for any
+    number of CUECs)."""
+    visible = restrict(Control.objects.all(), user, organization=document.vendor.organization)
+    return document.cuecs.order_by("id").prefetch_related(
+        Prefetch("controls", queryset=visible.order_by("ref_id"))
     )
 
 

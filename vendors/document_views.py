@@ -14,16 +14,14 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.db.models import Prefetch
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.http import content_disposition_header
 from django.views.generic import TemplateView
 
-from compliance.permissions import Capability, restrict
+from compliance.permissions import Capability
 from compliance.views.mixins import Capped, apply_validation_error, paginate
-from controls.models import Control
 from evidence import storage
 from evidence.uploads import download_content_type
 from vendors import document_selectors as selectors
@@ -109,12 +107,7 @@ class DocumentDetailView(_DocumentMixin, TemplateView):
         document = kwargs.get("document") or self.get_document(vendor)
         context = super().get_context_data(**kwargs)
         exceptions = selectors.report_exceptions(document)
-        visible_controls = restrict(
-            Control.objects.all(), self.actor, organization=self.organization
-        ).order_by("ref_id")
-        cuecs = document.cuecs.order_by("id").prefetch_related(
-            Prefetch("controls", queryset=visible_controls)
-        )
+        cuecs = selectors.document_cuecs(user=self.actor, document=document)
         can_change = self.can_manage
         if can_change:
             context.setdefault("exception_form", ReportExceptionForm())

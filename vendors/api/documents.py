@@ -12,7 +12,7 @@ from typing import Any
 
 import django_filters
 from django.core.exceptions import ValidationError
-from django.db.models import Prefetch, QuerySet
+from django.db.models import QuerySet
 from django.http import FileResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
@@ -31,7 +31,7 @@ from rest_framework.response import Response
 from compliance.api.base import OrganizationScopedMixin, StrictFieldsMixin
 from compliance.api.filters import DjangoFilterBackend, OrderingFilter
 from compliance.filters import FilterSet
-from compliance.permissions import Capability, restrict
+from compliance.permissions import Capability
 from controls.models import Control
 from people.completion import organization_today
 from vendors import document_selectors as selectors
@@ -322,10 +322,7 @@ class CuecViewSet(
     def get_queryset(self) -> QuerySet[UserEntityControl]:
         if self.schema_only:
             return UserEntityControl.objects.none()
-        visible = restrict(Control.objects.all(), self.actor, organization=self.organization)
-        return self.document.cuecs.order_by("id").prefetch_related(
-            Prefetch("controls", queryset=visible.order_by("ref_id"))
-        )
+        return selectors.document_cuecs(user=self.actor, document=self.document)
 
     def perform_create(self, serializer: Any) -> None:
         data = dict(serializer.validated_data)
