@@ -451,6 +451,10 @@ SPECTACULAR_SETTINGS = {
         "VendorReviewOutcomeEnum": "vendors.models.ReviewOutcome",
         "VendorQuestionnaireStatusEnum": "vendors.models.QuestionnaireStatus",
         "VendorQuestionAnswerKindEnum": "vendors.models.AnswerKind",
+        # Vendor documents: the type, a SOC 2 report's opinion, our assessment of an exception.
+        "VendorDocumentTypeEnum": "vendors.models.DocumentType",
+        "VendorAuditOpinionEnum": "vendors.models.AuditOpinion",
+        "VendorExceptionAssessmentEnum": "vendors.models.ExceptionAssessment",
         # Engagements, requests and findings have statuses and severities of their own.
         "AuditStatusEnum": "audits.models.AuditStatus",
         "AuditRequestStatusEnum": "audits.models.RequestStatus",

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from compliance.demo_timeline import Timeline
 from compliance.models import Organization, User
 from evidence.models import EvidenceItem
-from vendors import demo_questionnaires, services
+from vendors import demo_documents, demo_questionnaires, services
 from vendors.models import Category, ReviewOutcome, RiskTier, Vendor, VendorReview
 
 
@@ -132,6 +132,7 @@ def seed(
     timeline = timeline or Timeline.of(organization)
     _redate(organization, timeline)
     demo_questionnaires.seed(organization=organization, users=users, timeline=timeline)
+    demo_documents.seed(organization=organization, users=users, timeline=timeline)
 
 
 def _redate(organization: Organization, timeline: Timeline) -> None:

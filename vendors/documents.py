@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import uuid
 from collections.abc import Iterable
 from typing import Any
 
@@ -19,6 +20,7 @@ from compliance.audit import audit_record
 from compliance.models import User
 from controls.models import Control
 from evidence import storage
+from evidence.uploads import check_upload
 from vendors.models import (
     ExceptionAssessment,
     ReportException,
@@ -30,10 +32,18 @@ from vendors.services import may_manage
 
 logger = logging.getLogger(__name__)
 
+# Under a "." folder: evidence's orphan check skips those, so a vendor document's file is not
+# reported as an orphaned evidence file (trust documents and audit packages do the same).
+STORAGE_FOLDER = ".vendor-documents"
+
 DOCUMENT_FIELDS = (
     "doc_type", "title", "opinion", "as_of", "period_start", "period_end", "issued_on",
     "valid_until",
 )  # fmt: skip
+
+
+def new_storage_key(organization_id: int) -> str:
+    return f"{STORAGE_FOLDER}/{organization_id}/{uuid.uuid4().hex}"
 
 
 def _require_manager(actor: User, vendor: Vendor) -> None:
@@ -68,6 +78,7 @@ def vendor_document_upload(
     _require_manager(actor, vendor)
     if upload is None:
         raise ValidationError({"file": "Choose the file to upload."})
+    checked = check_upload(upload)  # empty, too large, a refused extension or a disguised file
     document = VendorDocument(
         vendor=vendor,
         doc_type=doc_type,
@@ -78,14 +89,14 @@ def vendor_document_upload(
         period_end=period_end,
         issued_on=issued_on,
         valid_until=valid_until,
-        original_name=(getattr(upload, "name", "") or "document")[:255],
-        content_type=(getattr(upload, "content_type", "") or "")[:100],
+        original_name=(checked.name or "document")[:255],
+        content_type=checked.content_type[:100],
         uploaded_by=actor,
         storage_key="pending",
         sha256="0" * 64,
     )
     document.full_clean(exclude=["storage_key", "sha256"])
-    key = storage.new_key(vendor.organization_id)
+    key = new_storage_key(vendor.organization_id)
     storage.store(key, upload)
     try:
         document.storage_key = key

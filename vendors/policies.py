@@ -12,7 +12,13 @@ from django.db.models import Q
 
 from compliance.models import Membership, Role
 from compliance.permissions import PROGRAM_READERS, ObjectPolicy, register_policy, roles
-from vendors.models import QuestionnaireTemplate, SentQuestionnaire, Vendor, VendorReview
+from vendors.models import (
+    QuestionnaireTemplate,
+    SentQuestionnaire,
+    Vendor,
+    VendorDocument,
+    VendorReview,
+)
 
 
 def _vendor_change(membership: Membership) -> Q | None:
@@ -48,5 +54,16 @@ register_policy(
 register_policy(
     ObjectPolicy(
         model=QuestionnaireTemplate, view=roles(*PROGRAM_READERS), change=roles(Role.ADMIN)
+    )
+)
+# Documents follow their vendor: program readers see (and download) them; vendor managers
+# (admins, Capability.MANAGE_VENDORS) upload them and add their exceptions and CUECs. Auditors
+# get nothing: no auditor scope is registered, as for the vendor pages (docs/vendors.md).
+register_policy(
+    ObjectPolicy(
+        model=VendorDocument,
+        view=roles(*PROGRAM_READERS),
+        change=roles(Role.ADMIN),
+        organization_field="vendor__organization_id",
     )
 )

@@ -10,12 +10,15 @@ from typing import Any
 import django_filters
 from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.http import Http404
+from django.utils import timezone
 
 from compliance.filters import FilterSet
 from compliance.models import Organization, User
 from compliance.permissions import can, restrict
 from controls.services import assignable_owners
 from evidence.models import EvidenceItem
+from people.completion import organization_today
+from vendors.document_selectors import SOC2_FILTERS, filter_by_soc2
 from vendors.models import (
     TIER_ORDER,
     Category,
@@ -132,10 +135,26 @@ class VendorFilterSet(FilterSet):
     )
     subprocessor = django_filters.BooleanFilter(field_name="is_subprocessor")
     owner = django_filters.NumberFilter(field_name="owner_id", label="Owner id")
+    soc2 = django_filters.ChoiceFilter(
+        choices=list(SOC2_FILTERS.items()),
+        method="filter_soc2",
+        label="SOC 2 report: expired (as the vendor-review check counts it), missing or current",
+    )
 
     class Meta:
         model = Vendor
-        fields = ["q", "risk_tier", "category", "status", "subprocessor", "owner"]
+        fields = ["q", "risk_tier", "category", "status", "subprocessor", "owner", "soc2"]
+
+    def __init__(self, *args: Any, today: dt.date | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.today = today
+
+    def filter_soc2(self, queryset: QuerySet[Vendor], name: str, value: str) -> QuerySet[Vendor]:
+        today = self.today
+        if today is None:  # the API: the organization of the URL
+            organization = getattr(self.request, "organization", None)
+            today = organization_today(organization) if organization else timezone.localdate()
+        return filter_by_soc2(queryset, value, today)
 
     def filter_search(self, queryset: QuerySet[Vendor], name: str, value: str) -> QuerySet[Vendor]:
         value = value.strip()

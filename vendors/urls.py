@@ -1,5 +1,6 @@
 from django.urls import path
 
+from vendors import document_views as dviews
 from vendors import questionnaire_views as qviews
 from vendors import views
 
@@ -67,5 +68,31 @@ urlpatterns = [
         "vendor-questionnaires/<int:tid>/",
         qviews.TemplateDetailView.as_view(),
         name="vendor_questionnaire_template",
+    ),
+    path("vendors/<int:pk>/documents/", dviews.DocumentListView.as_view(), name="vendor_documents"),
+    path(
+        "vendors/<int:pk>/documents/new/",
+        dviews.DocumentCreateView.as_view(),
+        name="vendor_document_create",
+    ),
+    path(
+        "vendors/<int:pk>/documents/<int:did>/",
+        dviews.DocumentDetailView.as_view(),
+        name="vendor_document_detail",
+    ),
+    path(
+        "vendors/<int:pk>/documents/<int:did>/file/",
+        dviews.DocumentDownloadView.as_view(),
+        name="vendor_document_file",
+    ),
+    path(
+        "vendors/<int:pk>/documents/<int:did>/exceptions/",
+        dviews.ReportExceptionCreateView.as_view(),
+        name="vendor_document_exception_create",
+    ),
+    path(
+        "vendors/<int:pk>/documents/<int:did>/cuecs/",
+        dviews.CuecCreateView.as_view(),
+        name="vendor_document_cuec_create",
     ),
 ]

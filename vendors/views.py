@@ -11,6 +11,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse, HttpResponseBase, QueryDict
 from django.shortcuts import redirect
+from django.urls import reverse
 from django.utils.formats import date_format
 from django.views.generic import TemplateView
 
@@ -24,7 +25,7 @@ from compliance.views.mixins import (
     paginate,
 )
 from people.completion import organization_today
-from vendors import selectors, services
+from vendors import document_selectors, selectors, services
 from vendors.forms import OffboardForm, ReviewForm, VendorForm
 from vendors.models import Category, RiskTier, Vendor
 from vendors.questionnaire_forms import send_form, templates_of
@@ -95,7 +96,7 @@ class InventoryMixin(VendorMixin):
             data.pop("owner")
         queryset = selectors.vendor_list(user=self.actor, organization=self.organization)
         everything = selectors.with_status(list(queryset), self.today)
-        filterset = VendorFilterSet(data, queryset=queryset)
+        filterset = VendorFilterSet(data, queryset=queryset, today=self.today)
         if filterset.is_valid():
             matching = filterset.qs
             if owner == "none":
@@ -144,6 +145,7 @@ class VendorListView(InventoryMixin, TemplateView):
             categories=Category.choices,
             statuses=selectors.STATUSES,
             review_filters={**selectors.REVIEW_FILTERS, "attention": "Needs attention"},
+            soc2_filters=document_selectors.SOC2_FILTERS,
             owners=selectors.owner_choices(self.organization),
         )
         return context
@@ -230,7 +232,13 @@ class VendorDetailView(VendorMixin, TemplateView):
             and templates_of(self.organization).exists()
         ):
             sending = send_form(self.organization)
+        documents = document_selectors.vendor_documents(user=self.actor, vendor=vendor)
         context.update(
+            documents=Capped(
+                rows=document_selectors.document_rows(documents[:DETAIL_LIST_LIMIT], self.today),
+                total=documents.count(),
+                all_url=reverse("vendor_documents", args=[self.organization.slug, vendor.pk]),
+            ),
             questionnaires=Capped(rows=list(sent[:DETAIL_LIST_LIMIT]), total=sent.count()),
             questionnaire_send_form=sending,
             vendor=vendor,

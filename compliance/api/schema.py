@@ -66,8 +66,10 @@ AREAS: list[tuple[str, str, tuple[str, ...]]] = [
     ),
     (
         "vendors",
-        "The vendor inventory and each vendor's due-diligence reviews; security "
-        "questionnaires sent to vendors and their templates.",
+        "The vendor inventory and each vendor's due-diligence reviews; its documents (SOC 2 "
+        "reports, bridge letters, certificates, DPAs) with the exceptions their reports note "
+        "and the complementary user entity controls they ask of us; security questionnaires "
+        "sent to vendors and their templates.",
         ("vendors", "vendor-questionnaire-templates"),
     ),
     (

@@ -33,6 +33,20 @@
     if (event.target && event.target.name === "kind") syncKind();
   });
   document.addEventListener("DOMContentLoaded", syncKind);
+  // Vendor document form: show the dates and opinion the chosen type takes
+  // (<div data-doc-types="soc2_type2 bridge_letter">); every field shows until a type is chosen.
+  function syncDocType() {
+    var type = document.getElementById("id_doc_type");
+    if (!type) return;
+    document.querySelectorAll("[data-doc-types]").forEach(function (box) {
+      var types = box.getAttribute("data-doc-types").split(" ");
+      box.style.display = !type.value || types.indexOf(type.value) !== -1 ? "" : "none";
+    });
+  }
+  document.addEventListener("change", function (event) {
+    if (event.target && event.target.id === "id_doc_type") syncDocType();
+  });
+  document.addEventListener("DOMContentLoaded", syncDocType);
   // Filters that apply as soon as a choice is made (<select data-autosubmit>).
   document.addEventListener("change", function (event) {
     var field = event.target;

@@ -153,7 +153,13 @@ DENIED = {
     "api-trust-access-request-detail", "api-trust-access-request-list",
     "api-trust-access-request-revoke", "api-trust-document-detail", "api-trust-document-list",
     "api-trust-download-list",
-        "vendor_questionnaire_detail", "vendor_questionnaire_file",
+    # Vendor documents follow the vendor pages: auditors get 403 on all of them, reads
+    # included (docs/vendors.md, "Who may do what").
+    "vendor_documents", "vendor_document_create", "vendor_document_detail",
+    "vendor_document_file", "vendor_document_exception_create", "vendor_document_cuec_create",
+    "api-vendor-document-list", "api-vendor-document-detail", "api-vendor-document-download",
+    "api-vendor-document-exception-list", "api-vendor-document-cuec-list",
+    "vendor_questionnaire_detail", "vendor_questionnaire_file",
     "vendor_questionnaire_revoke", "vendor_questionnaire_send", "vendor_questionnaire_template",
     "vendor_questionnaire_template_use", "vendor_questionnaire_templates",
     "vendor_questionnaire_template_import", "vendor_questionnaire_template_create",

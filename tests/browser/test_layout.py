@@ -18,7 +18,7 @@ from policies.models import Policy
 from tests.browser.conftest import screenshot
 from tests.browser.test_journeys import sign_in
 from trust.models import AnswerEntry, Questionnaire
-from vendors.models import QuestionnaireTemplate, SentQuestionnaire, Vendor
+from vendors.models import QuestionnaireTemplate, SentQuestionnaire, Vendor, VendorDocument
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -81,6 +81,9 @@ def admin_pages() -> list[str]:
     requirement = Requirement.objects.get(framework__slug="soc2", ref_id="CC6.1")
     leaver = Person.objects.filter(**northwind, end_date__isnull=False).order_by("pk").first()
     assert leaver is not None
+    aws = VendorDocument.objects.get(
+        vendor__organization__slug="northwind", vendor__name="Amazon Web Services"
+    )
     return [
         f"{org}/",
         f"{org}/my-work/",
@@ -106,6 +109,12 @@ def admin_pages() -> list[str]:
         f"{org}/people/import/",
         f"{org}/vendors/",
         f"{org}/vendors/{first(Vendor.objects.filter(**northwind))}/",
+        # Vendor documents: AWS's report has an exception and CUECs, one not linked.
+        f"{org}/vendors/{aws.vendor_id}/",
+        f"{org}/vendors/{aws.vendor_id}/documents/",
+        f"{org}/vendors/{aws.vendor_id}/documents/new/",
+        f"{org}/vendors/{aws.vendor_id}/documents/{aws.pk}/",
+        f"{org}/vendors/?soc2=expired",
         f"{org}/tests/",
         f"{org}/tests/{first(ControlTest.objects.filter(**northwind))}/",
         f"{org}/integrations/",

@@ -85,6 +85,7 @@ def test_the_description_names_every_area(schema: dict[str, Any]) -> None:
         ("/api/organizations/{org}/policies/{policy_pk}/versions/", "policies"),
         ("/api/organizations/{org}/people/{person}/records/", "people"),
         ("/api/organizations/{org}/vendors/{vendor}/reviews/", "vendors"),
+        ("/api/organizations/{org}/vendors/{vendor}/documents/{document}/cuecs/", "vendors"),
         ("/api/organizations/{org}/weekly/action-items/{id}/close/", "weekly"),
         ("/api/organizations/{org}/weekly/notes/{week}/", "weekly"),
     ],

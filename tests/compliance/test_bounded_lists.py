@@ -110,6 +110,7 @@ def objects(world: World) -> dict[str, int]:
     vendor = VendorFactory(organization=world.org)
     for _ in range(3):
         ReviewFactory(vendor=vendor)
+    document = _vendor_documents(world, vendor)
     [item] = evidence_rows.items(world.org, 1, controls=[world.control], revisions=3)
     audit, population = _engagement(world)
     from tests.trust.library_helpers import questionnaire_xlsx, upload
@@ -138,7 +139,26 @@ def objects(world: World) -> dict[str, int]:
         "people": person.pk,
         "policies": policy.pk,
         "vendors": vendor.pk,
+        "documents": document,
     }
+
+
+def _vendor_documents(world: World, vendor: Vendor) -> int:
+    """Two documents of ``vendor``, the second with two exceptions and two CUECs."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from vendors import documents as services
+
+    admin = world.users["admin"]
+    for name in ("dpa.pdf", "iso.pdf"):
+        document = services.vendor_document_upload(
+            actor=admin, vendor=vendor, doc_type="dpa",
+            upload=SimpleUploadedFile(name, b"%PDF-1.4 " + name.encode()),
+        )  # fmt: skip
+    for n in (1, 2):
+        services.report_exception_add(actor=admin, document=document, description=f"E{n}")
+        services.cuec_add(actor=admin, document=document, description=f"C{n}")
+    return document.pk
 
 
 def _engagement(world: World) -> tuple[Any, Any]:
@@ -247,7 +267,11 @@ def unbounded(context: Any) -> list[str]:
 def test_no_page_hands_its_template_an_unbounded_list(world: World, persona: str) -> None:
     ids = {
         "controls": world.control.pk,
-        **{k: v for k, v in objects(world).items() if k in ("people", "policies", "vendors")},
+        **{
+            k: v
+            for k, v in objects(world).items()
+            if k in ("people", "policies", "vendors", "documents")
+        },
     }
     ids["evidence-requests"] = EvidenceRequest.objects.get().pk
     ids["tests"] = ControlTest.objects.get().pk

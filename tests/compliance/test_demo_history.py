@@ -37,7 +37,7 @@ from evidence.models import (
 )
 from people.models import PersonnelRecord
 from policies.models import Acknowledgement, PolicyVersion
-from vendors.models import VendorReview
+from vendors.models import ReportException, UserEntityControl, VendorDocument, VendorReview
 
 # Date-times that are meant to lie ahead: when an auditor's access ends, when a test runs next.
 FUTURE_BY_DESIGN = {
@@ -184,3 +184,18 @@ def test_every_date_in_the_demo_agrees_with_the_others(northwind: Organization) 
         "vendor"
     ):
         assert review.recorded_at >= review.vendor.created_at
+    # Vendor documents: uploaded after the vendor was entered and after they were issued; their
+    # exceptions and CUECs recorded after the upload.
+    documents = VendorDocument.objects.filter(vendor__organization=northwind).select_related(
+        "vendor"
+    )
+    assert documents.count() >= 5
+    for document in documents:
+        assert document.uploaded_at >= document.vendor.created_at
+        if document.issued_on is not None:
+            assert document.issued_on <= local_date(northwind, document.uploaded_at)
+    for row in [
+        *ReportException.objects.filter(document__vendor__organization=northwind),
+        *UserEntityControl.objects.filter(document__vendor__organization=northwind),
+    ]:
+        assert row.created_at >= row.document.uploaded_at

@@ -143,6 +143,12 @@ class Scene:
         vq_file = questionnaire_services.questionnaire_attach(
             questionnaire=vq, upload=SimpleUploadedFile("a.pdf", b"%PDF-1.4 a")
         )
+        from vendors import documents as vendor_documents
+
+        vendor_document = vendor_documents.vendor_document_upload(
+            actor=admin, vendor=vendor, upload=SimpleUploadedFile("dpa.pdf", PDF),
+            doc_type="dpa",
+        )  # fmt: skip
         requirement_kind = (
             PersonnelRequirement.objects.filter(organization=world.org)
             .values_list("kind", flat=True)
@@ -217,6 +223,8 @@ class Scene:
             "reviews": VendorReview.objects.get(pk=review.pk).pk,
             "questionnaires": vq.pk,
             "files": vq_file.pk,
+            # A vendor's documents (the trust page's are answered above, by the route).
+            "documents": vendor_document.pk,
             "vendor-questionnaires": vq_template.pk,
             "vendor-questionnaire-templates": vq_template.pk,
             "action-items": action_item.pk,

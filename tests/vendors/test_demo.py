@@ -49,3 +49,30 @@ def test_the_demo_vendor_review_test_fails_for_the_overdue_critical_vendor(
     assert test.last_run is not None and test.last_run.status == RunStatus.FAILED
     [finding] = Finding.objects.filter(control_test=test, resolved_at__isnull=True)
     assert finding.resource_name == "Okta"
+
+
+def test_the_demo_vendor_documents_show_each_state(northwind: Organization) -> None:
+    from vendors.document_selectors import soc2_states, validity
+    from vendors.models import DocumentType, VendorDocument
+
+    today = organization_today(northwind)
+    documents = VendorDocument.objects.filter(vendor__organization=northwind).select_related(
+        "vendor"
+    )
+    kinds = {d.doc_type for d in documents}
+    assert {DocumentType.SOC2_TYPE2, DocumentType.BRIDGE_LETTER, DocumentType.ISO27001,
+            DocumentType.DPA} <= kinds  # fmt: skip
+    names = dict(Vendor.objects.filter(organization=northwind).values_list("pk", "name"))
+    states = {names[pk]: state for pk, state in soc2_states(names, today).items()}
+    # Okta's report lapsed (critical: the check says so); Stripe's is kept current by a bridge
+    # letter; AWS's is current.
+    assert states == {"Amazon Web Services": "current", "Okta": "expired", "Stripe": "current"}
+    aws = documents.get(vendor__name="Amazon Web Services", doc_type=DocumentType.SOC2_TYPE2)
+    assert aws.report_exceptions.count() == 1
+    linked = [bool(c.controls.exists()) for c in aws.cuecs.order_by("id")]
+    assert linked == [True, False]
+    datadog = documents.get(vendor__name="Datadog")
+    assert validity(datadog, today).tone == "warn"
+    test = ControlTest.objects.get(organization=northwind, check_key="attest.vendor_reviews")
+    [finding] = Finding.objects.filter(control_test=test, resolved_at__isnull=True)
+    assert finding.resource_name == "Okta"

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import os
+import time
+from pathlib import Path
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -11,6 +14,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from compliance.models import AuditEvent
 from evidence import storage
+from evidence.models import IntegrityAlert
+from evidence.services import integrity_sweep
 from tests.conftest import World
 from tests.factories import ControlFactory
 from tests.vendors.factories import VendorFactory
@@ -40,6 +45,11 @@ def type2(world: World, **kwargs: object) -> VendorDocument:
     )
 
 
+def stored_files(root: Path) -> list[Path]:
+    """Every file under the storage root, "." folders included."""
+    return [path for path in root.rglob("*") if path.is_file()] if root.exists() else []
+
+
 def test_a_type2_report_is_stored_hashed_and_audited(world: World) -> None:
     document = type2(world)
     assert document.sha256 == hashlib.sha256(BODY).hexdigest()
@@ -49,6 +59,20 @@ def test_a_type2_report_is_stored_hashed_and_audited(world: World) -> None:
     with storage.open_file(document.storage_key) as handle:
         assert handle.read() == BODY
     assert AuditEvent.objects.filter(action="vendor.document.upload").count() == 1
+
+
+def test_a_documents_file_is_not_reported_as_an_orphaned_evidence_file(
+    world: World, evidence_dir: Path
+) -> None:
+    document = type2(world)
+    assert document.storage_key.startswith(f".vendor-documents/{world.org.pk}/")
+    an_hour_ago = time.time() - 7200  # old enough for the orphan check to consider it
+    path = evidence_dir / document.storage_key
+    os.utime(path, (an_hour_ago, an_hour_ago))
+    assert document.storage_key not in set(storage.all_keys())
+    run = integrity_sweep()
+    assert run.orphaned == 0
+    assert not IntegrityAlert.objects.filter(kind=IntegrityAlert.Kind.ORPHANED).exists()
 
 
 @pytest.mark.parametrize(
@@ -61,14 +85,13 @@ def test_a_type2_report_is_stored_hashed_and_audited(world: World) -> None:
     ],
 )
 def test_bad_document_facts_name_the_field_and_store_nothing(
-    world: World, changes: dict[str, object], field: str
+    world: World, evidence_dir: Path, changes: dict[str, object], field: str
 ) -> None:
-    before = set(storage.all_keys())
     with pytest.raises(ValidationError) as exc:
         type2(world, **changes)
     assert field in exc.value.message_dict
     assert not VendorDocument.objects.exists()
-    assert set(storage.all_keys()) == before
+    assert stored_files(evidence_dir) == []
 
 
 def test_a_type1_report_needs_its_as_of_date_and_a_dpa_no_opinion(world: World) -> None:

@@ -2,7 +2,7 @@ from django.urls import URLPattern, URLResolver
 from rest_framework.routers import SimpleRouter
 
 from compliance.api.base import ORG
-from vendors.api import questionnaires, views
+from vendors.api import documents, questionnaires, views
 
 router = SimpleRouter()
 router.register(
@@ -21,6 +21,21 @@ router.register(
     rf"{ORG}/vendors/(?P<vendor>[0-9]+)/questionnaires",
     questionnaires.SentQuestionnaireViewSet,
     basename="api-vendor-questionnaire",
+)
+router.register(
+    rf"{ORG}/vendors/(?P<vendor>[0-9]+)/documents",
+    documents.VendorDocumentViewSet,
+    basename="api-vendor-document",
+)
+router.register(
+    rf"{ORG}/vendors/(?P<vendor>[0-9]+)/documents/(?P<document>[0-9]+)/exceptions",
+    documents.ReportExceptionViewSet,
+    basename="api-vendor-document-exception",
+)
+router.register(
+    rf"{ORG}/vendors/(?P<vendor>[0-9]+)/documents/(?P<document>[0-9]+)/cuecs",
+    documents.CuecViewSet,
+    basename="api-vendor-document-cuec",
 )
 
 urlpatterns: list[URLPattern | URLResolver] = list(router.urls)
