@@ -1,7 +1,7 @@
 from django.urls import path
 
+from vendors import import_views, views
 from vendors import questionnaire_views as qviews
-from vendors import views
 
 urlpatterns = [
     path("vendors/", views.VendorListView.as_view(), name="vendor_list"),
@@ -67,5 +67,11 @@ urlpatterns = [
         "vendor-questionnaires/<int:tid>/",
         qviews.TemplateDetailView.as_view(),
         name="vendor_questionnaire_template",
+    ),
+    path("vendors/import/", import_views.VendorImportView.as_view(), name="vendor_import"),
+    path(
+        "vendors/import/template.csv",
+        import_views.VendorImportTemplateView.as_view(),
+        name="vendor_import_template",
     ),
 ]
