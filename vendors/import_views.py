@@ -61,7 +61,10 @@ class VendorImportView(VendorMixin, TemplateView):
         created = len(result.created)
         summary = f"Imported {created} vendor{'' if created == 1 else 's'}."
         if result.errors:
-            summary += f" Skipped {len(result.bad_lines)} rows with errors (listed below)."
+            skipped = len(result.bad_lines)
+            summary += (
+                f" Skipped {skipped} row{'' if skipped == 1 else 's'} with errors (listed below)."
+            )
             messages.warning(request, summary)
             return self.render_to_response(
                 self.get_context_data(form=VendorImportForm(), result=result)

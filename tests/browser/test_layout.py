@@ -104,6 +104,7 @@ def admin_pages() -> list[str]:
         f"{org}/people/import/",
         f"{org}/vendors/",
         f"{org}/vendors/{first(Vendor.objects.filter(**northwind))}/",
+        f"{org}/vendors/import/",
         f"{org}/tests/",
         f"{org}/tests/{first(ControlTest.objects.filter(**northwind))}/",
         f"{org}/integrations/",

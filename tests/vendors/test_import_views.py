@@ -133,7 +133,7 @@ def test_all_or_nothing_lists_each_bad_line_and_imports_nothing(world: World) ->
     text = response.content.decode()
     assert "Nothing was imported" in text
     assert "no admin or member of Acme has the email x@y.test." in text
-    assert '<td class="id">4</td><td class="sub">owner_email</td>' in text
+    assert '<td class="id">4</td><td class="sub"><code>owner_email</code></td>' in text
     assert "or choose to import only the valid rows" in text
     assert inventory(world) == []
 
