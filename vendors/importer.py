@@ -43,7 +43,7 @@ from vendors.services import MAX_CADENCE_MONTHS
 
 __all__ = ["ImportMode", "ParsedFile", "ParsedRow", "RowError", "parse_file"]
 
-MAX_ROWS = 2_000
+MAX_ROWS = 1_000  # as many as vendor questionnaire templates; each row is one vendor_create
 REQUIRED_COLUMNS = ("name",)
 OPTIONAL_COLUMNS = (
     "category", "risk_tier", "owner_email", "website", "description", "data_access",
