@@ -234,7 +234,7 @@ def parse_file(source: IO[bytes], *, filename: str = "") -> ParsedFile:
         table = read_table(source, filename=filename, max_rows=MAX_ROWS + 1)
     except TableError as exc:
         message = str(exc)
-        if "more than" in message and "rows" in message:
+        if message.endswith(f"more than {MAX_ROWS + 1:,} rows."):
             message = f"The file has more than {MAX_ROWS:,} vendors; split it."
         parsed.errors.append(RowError(0, message))
         return parsed
