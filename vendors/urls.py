@@ -1,8 +1,8 @@
 from django.urls import path
 
 from vendors import document_views as dviews
+from vendors import import_views, views
 from vendors import questionnaire_views as qviews
-from vendors import views
 
 urlpatterns = [
     path("vendors/", views.VendorListView.as_view(), name="vendor_list"),
@@ -94,5 +94,11 @@ urlpatterns = [
         "vendors/<int:pk>/documents/<int:did>/cuecs/",
         dviews.CuecCreateView.as_view(),
         name="vendor_document_cuec_create",
+    ),
+    path("vendors/import/", import_views.VendorImportView.as_view(), name="vendor_import"),
+    path(
+        "vendors/import/template.csv",
+        import_views.VendorImportTemplateView.as_view(),
+        name="vendor_import_template",
     ),
 ]

@@ -140,6 +140,7 @@ DENIED = {
     "test_exception_create", "test_exception_revoke", "test_run_detail", "vendor_create",
     "vendor_detail", "vendor_edit", "vendor_export", "vendor_list", "vendor_offboard",
     "vendor_reinstate", "vendor_review_create", "weekly", "weekly_control_search",
+    "vendor_import", "vendor_import_template", "api-vendor-import-csv",
     "weekly_notes",
     # The trust page's documents and access requests: admins only.
     "trust_access_settings", "trust_document_detail", "trust_document_file",

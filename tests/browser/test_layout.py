@@ -115,6 +115,7 @@ def admin_pages() -> list[str]:
         f"{org}/vendors/{aws.vendor_id}/documents/new/",
         f"{org}/vendors/{aws.vendor_id}/documents/{aws.pk}/",
         f"{org}/vendors/?soc2=expired",
+        f"{org}/vendors/import/",
         f"{org}/tests/",
         f"{org}/tests/{first(ControlTest.objects.filter(**northwind))}/",
         f"{org}/integrations/",

@@ -8,8 +8,11 @@ from rest_framework import serializers
 
 from compliance.api.base import StrictFieldsMixin
 from compliance.models import User
+from compliance.tabular import MAX_BYTES
 from evidence.models import EvidenceItem
+from people.api.serializers import RowErrorSerializer
 from vendors import selectors
+from vendors.importer import ImportMode
 from vendors.models import Category, DataAccess, ReviewOutcome, RiskTier, Vendor, VendorReview
 from vendors.reviews import ReviewState, ReviewStatus
 from vendors.services import MAX_CADENCE_MONTHS
@@ -199,3 +202,42 @@ class VendorReviewSerializer(StrictFieldsMixin, serializers.ModelSerializer):
     @extend_schema_field(UserRefSerializer(allow_null=True))
     def get_recorded_by(self, review: VendorReview) -> dict[str, Any] | None:
         return user_ref(review.recorded_by)
+
+
+class VendorImportRequestSerializer(StrictFieldsMixin, serializers.Serializer):
+    file = serializers.FileField(
+        help_text="The vendors as UTF-8 CSV or an .xlsx workbook (its first sheet), with a "
+        "header line naming the columns (``name`` required)."
+    )
+    mode = serializers.ChoiceField(
+        choices=[(m.value, m.label) for m in ImportMode],
+        default=ImportMode.ALL_OR_NOTHING.value,
+        help_text="all_or_nothing (default): import nothing if any row is bad. valid_only: "
+        "import the good rows and report the bad ones.",
+    )
+
+    def validate_file(self, upload: Any) -> Any:
+        if upload.size > MAX_BYTES:
+            raise serializers.ValidationError(
+                f"The file is larger than {MAX_BYTES // (1024 * 1024)} MB; split it."
+            )
+        return upload
+
+
+class VendorImportResultSerializer(serializers.Serializer):
+    detail = serializers.CharField(required=False, help_text="Why nothing was imported.")
+    mode = serializers.CharField()
+    rows = serializers.IntegerField(help_text="Data rows read.")
+    created = serializers.IntegerField(help_text="Vendors created.")
+    skipped_lines = serializers.ListField(
+        child=serializers.IntegerField(), help_text="Lines with errors, when some were imported."
+    )
+    warnings = serializers.ListField(child=serializers.CharField())
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        # ``errors`` would shadow Serializer.errors as a declared field.
+        fields = super().get_fields()
+        fields["errors"] = RowErrorSerializer(
+            many=True, help_text="Each problem: its line (0: the whole file), column and reason."
+        )
+        return fields

@@ -6,6 +6,7 @@ from typing import Any, cast
 import django_filters
 from django.db.models import Case, IntegerField, QuerySet, Value, When
 from django.db.models.functions import Lower
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
     OpenApiResponse,
@@ -14,6 +15,7 @@ from drf_spectacular.utils import (
 )
 from rest_framework import exceptions, mixins, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -23,7 +25,14 @@ from compliance.filters import FilterSet
 from compliance.permissions import Capability
 from people.completion import organization_today
 from vendors import selectors, services
-from vendors.api.serializers import OffboardSerializer, VendorReviewSerializer, VendorSerializer
+from vendors.api.serializers import (
+    OffboardSerializer,
+    VendorImportRequestSerializer,
+    VendorImportResultSerializer,
+    VendorReviewSerializer,
+    VendorSerializer,
+)
+from vendors.import_services import vendors_import
 from vendors.models import TIER_ORDER, ReviewOutcome, Vendor, VendorReview
 
 
@@ -88,6 +97,7 @@ class VendorViewSet(
         "create": Capability.MANAGE_VENDORS,
         "offboard": Capability.MANAGE_VENDORS,
         "reinstate": Capability.MANAGE_VENDORS,
+        "import_csv": Capability.MANAGE_VENDORS,
     }
 
     def get_queryset(self) -> QuerySet[Vendor]:
@@ -203,6 +213,50 @@ class VendorViewSet(
         vendor = self.get_object()
         services.vendor_reinstate(actor=self.actor, vendor=vendor)
         return self.respond(vendor)
+
+    @extend_schema(
+        request={"multipart/form-data": VendorImportRequestSerializer},
+        responses={
+            201: VendorImportResultSerializer,
+            400: OpenApiResponse(
+                OpenApiTypes.OBJECT,
+                description="Nothing was imported: the import result with ``errors`` listing "
+                "each problem by line and column (as in 201), or the request's own field "
+                "errors (no ``file``, an unknown ``mode``).",
+            ),
+        },
+        description="Import vendors from a CSV or XLSX file, each created as ``POST`` would "
+        "create it: all or nothing (default), or only the valid rows. A file refused as a "
+        "whole (not UTF-8, a missing ``name`` column, a formula, too many rows) imports "
+        "nothing in either mode.",
+    )
+    @action(
+        detail=False,
+        methods=["post"],
+        url_path="import",
+        parser_classes=[MultiPartParser, FormParser],
+    )
+    def import_csv(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        serializer = VendorImportRequestSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        upload = serializer.validated_data["file"]
+        result = vendors_import(
+            actor=self.actor,
+            organization=self.organization,
+            source=upload,
+            filename=upload.name or "",
+            mode=serializer.validated_data["mode"],
+        )
+        body = result.as_dict()
+        if not result.imported:
+            body["detail"] = (
+                f"Nothing was imported: {len(result.errors)} problem(s) on "
+                f"{len(result.bad_lines)} line(s)."
+                if result.errors
+                else "The file has no vendors below its header line."
+            )
+            return Response(body, status=status.HTTP_400_BAD_REQUEST)
+        return Response(body, status=status.HTTP_201_CREATED)
 
 
 class ReviewFilterSet(FilterSet):
