@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.db import models
 
 from audits.models import Audit
 from compliance.models import Organization
@@ -14,10 +15,18 @@ from trust.selectors import engagement_choices, organization_controls
 from trust.services import CATEGORY_FIELDS, CERT_FIELDS, FAQ_FIELDS, PAGE_FIELDS
 
 
+def _https_urls(field: models.Field, **kwargs: Any) -> forms.Field | None:
+    """A URL typed without a scheme is read as https (Django 6's default, said now)."""
+    if isinstance(field, models.URLField):
+        kwargs["assume_scheme"] = "https"
+    return field.formfield(**kwargs)
+
+
 class PageSettingsForm(forms.ModelForm):
     class Meta:
         model = TrustPage
         fields = PAGE_FIELDS
+        formfield_callback = _https_urls
         widgets = {
             "overview": forms.Textarea(attrs={"rows": 6}),
             "security_txt_expires": forms.DateInput(attrs={"type": "date"}),

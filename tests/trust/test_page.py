@@ -91,6 +91,21 @@ def test_bad_settings_change_nothing(world: World) -> None:
     assert page.security_email == "security@acme.test"
 
 
+def test_a_policy_url_typed_without_a_scheme_is_read_as_https() -> None:
+    from trust.page_forms import PageSettingsForm
+
+    form = PageSettingsForm(
+        data={
+            "headline": "Security at Acme",
+            "security_email": "security@acme.test",
+            "security_policy_url": "acme.test/disclosure",
+            "preferred_languages": "en",
+        }
+    )
+    assert form.is_valid(), form.errors
+    assert form.cleaned_data["security_policy_url"] == "https://acme.test/disclosure"
+
+
 # --- certifications -----------------------------------------------------------------------------
 
 
