@@ -9,13 +9,13 @@ from django.core.paginator import Paginator
 from django.db.models import F, QuerySet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils.http import content_disposition_header
 from django.views.generic import TemplateView
 
 from compliance.permissions import Capability
 from compliance.views.mixins import OrganizationMixin, apply_validation_error, paginate
 from controls.models import Control
 from evidence import selectors, services, storage
+from evidence.downloads import attachment_response
 from evidence.forms import EvidenceForm, EvidenceRequestForm, LogEventForm, ReviewForm, RevisionForm
 from evidence.models import (
     Cadence,
@@ -25,7 +25,7 @@ from evidence.models import (
     IntegrityRun,
     ReviewStatus,
 )
-from evidence.uploads import download_content_type, upload_refusal
+from evidence.uploads import upload_refusal
 
 logger = logging.getLogger(__name__)
 
@@ -273,12 +273,17 @@ class EvidenceDetailView(OrganizationMixin, TemplateView):
 
 
 def file_response(revision: EvidenceRevision) -> FileResponse:
-    """A stored file as a download: never rendered inline, never sniffed, never framed.
+    """A stored file as a download (evidence.downloads).
 
     A file gone from storage is a 404 that says so (and an error in the log for the operators),
     never a server error: the integrity sweep reports it; nothing here repairs it."""
     try:
-        stored = storage.open_file(revision.storage_key)
+        return attachment_response(
+            revision.storage_key,
+            original_name=revision.original_name,
+            content_type=revision.content_type,
+            size=revision.size,
+        )
     except FileNotFoundError:
         logger.error(
             "Evidence file missing: revision %s (organization %s), storage key %s",
@@ -287,14 +292,6 @@ def file_response(revision: EvidenceRevision) -> FileResponse:
             revision.storage_key,
         )
         raise EvidenceFileMissing(MISSING_FILE) from None
-    response = FileResponse(stored, content_type=download_content_type(revision.content_type))
-    response["Content-Disposition"] = content_disposition_header(True, revision.original_name)
-    response["Content-Length"] = str(revision.size)
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    response["Cache-Control"] = "private, no-store"
-    response["X-Frame-Options"] = "DENY"
-    return response
 
 
 class RevisionDownloadView(OrganizationMixin):

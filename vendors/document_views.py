@@ -17,13 +17,12 @@ from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect
 from django.urls import reverse
-from django.utils.http import content_disposition_header
 from django.views.generic import TemplateView
 
 from compliance.permissions import Capability
 from compliance.views.mixins import Capped, apply_validation_error, paginate
 from evidence import storage
-from evidence.uploads import download_content_type
+from evidence.downloads import attachment_response
 from vendors import document_selectors as selectors
 from vendors import documents as services
 from vendors.document_forms import CuecForm, DocumentUploadForm, ReportExceptionForm
@@ -180,22 +179,19 @@ class CuecCreateView(_DocumentPostView):
 
 
 def document_file_response(document: VendorDocument) -> FileResponse:
-    """A stored document as a download: never inline, never sniffed, never framed."""
+    """A stored document as a download (evidence.downloads)."""
     try:
-        stored = storage.open_file(document.storage_key)
+        return attachment_response(
+            document.storage_key,
+            original_name=document.original_name,
+            content_type=document.content_type,
+            size=document.size,
+        )
     except FileNotFoundError:
         logger.error(
             "Vendor document file missing: document %s, key %s", document.pk, document.storage_key
         )
         raise Http404("The file of this document is missing.") from None
-    response = FileResponse(stored, content_type=download_content_type(document.content_type))
-    response["Content-Disposition"] = content_disposition_header(True, document.original_name)
-    response["Content-Length"] = str(document.size)
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    response["Cache-Control"] = "private, no-store"
-    response["X-Frame-Options"] = "DENY"
-    return response
 
 
 class DocumentDownloadView(_DocumentMixin):

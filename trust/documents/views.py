@@ -12,15 +12,13 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
-from django.utils.http import content_disposition_header
 from django.views import View
 from django.views.generic import TemplateView
 
 from compliance.models import Role
 from compliance.throttle import client_ip, over_rate
 from compliance.views.mixins import OrganizationMixin, apply_validation_error, capped, paginate
-from evidence import storage
-from evidence.uploads import download_content_type
+from evidence.downloads import attachment_response
 from trust.documents import links, selectors, services
 from trust.documents.forms import (
     AccessRequestForm,
@@ -303,22 +301,19 @@ class RequestDetailView(TrustAdminMixin, TemplateView):
 
 
 def file_response(document: TrustDocument) -> FileResponse:
-    """A stored document as a download: never inline, never sniffed, never framed."""
+    """A stored document as a download (evidence.downloads)."""
     try:
-        stored = storage.open_file(document.storage_key)
+        return attachment_response(
+            document.storage_key,
+            original_name=document.original_name,
+            content_type=document.content_type,
+            size=document.size,
+        )
     except FileNotFoundError:
         logger.error(
             "Trust document file missing: document %s, key %s", document.pk, document.storage_key
         )
         raise Http404("The file of this document is missing.") from None
-    response = FileResponse(stored, content_type=download_content_type(document.content_type))
-    response["Content-Disposition"] = content_disposition_header(True, document.original_name)
-    response["Content-Length"] = str(document.size)
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    response["Cache-Control"] = "private, no-store"
-    response["X-Frame-Options"] = "DENY"
-    return response
 
 
 # --- public side --------------------------------------------------------------------------------
