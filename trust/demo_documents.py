@@ -6,12 +6,10 @@ approved (with downloads), pending and denied, all dated in the program's past."
 from __future__ import annotations
 
 import datetime as dt
-import io
 
 from django.core.files.uploadedfile import SimpleUploadedFile
-from reportlab.lib.pagesizes import A4
-from reportlab.pdfgen.canvas import Canvas
 
+from compliance.demo_files import demo_pdf
 from compliance.demo_timeline import WEEKS, Timeline
 from compliance.models import Organization, User
 from trust.documents import services
@@ -34,22 +32,6 @@ OVERVIEW_LINES = [
 BROWSER = "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_4) AppleWebKit/605.1.15 Safari/605.1.15"
 
 
-def _pdf(title: str, lines: list[str]) -> bytes:
-    buffer = io.BytesIO()
-    canvas = Canvas(buffer, pagesize=A4)
-    canvas.setTitle(title)
-    canvas.setFont("Helvetica-Bold", 18)
-    canvas.drawString(72, 770, title)
-    canvas.setFont("Helvetica", 11)
-    y = 740
-    for line in lines:
-        canvas.drawString(72, y, line)
-        y -= 18
-    canvas.showPage()
-    canvas.save()
-    return buffer.getvalue()
-
-
 def _gated_document(organization: Organization, today: dt.date) -> tuple[str, str, str, bytes]:
     from audits.models import Audit
 
@@ -67,7 +49,7 @@ def _gated_document(organization: Organization, today: dt.date) -> tuple[str, st
             title,
             "The auditor's report on our controls.",
             "soc2-type1-report.pdf",
-            _pdf(title, lines),
+            demo_pdf(title, lines),
         )
     title = "Penetration test summary"
     lines = [f"{name}: external penetration test, executive summary.",
@@ -77,7 +59,7 @@ def _gated_document(organization: Organization, today: dt.date) -> tuple[str, st
         title,
         "Executive summary of the latest external test.",
         "pentest-summary.pdf",
-        _pdf(title, lines),
+        demo_pdf(title, lines),
     )
 
 
@@ -94,7 +76,7 @@ def seed(*, organization: Organization, users: dict[str, User], timeline: Timeli
         is_published=True,
         upload=SimpleUploadedFile(
             "security-overview.pdf",
-            _pdf(f"{organization.name} security overview", OVERVIEW_LINES),
+            demo_pdf(f"{organization.name} security overview", OVERVIEW_LINES),
             content_type="application/pdf",
         ),
     )

@@ -15,12 +15,10 @@ after now; validity dates may lie ahead, as real ones do).
 from __future__ import annotations
 
 import datetime as dt
-import io
 
 from django.core.files.uploadedfile import SimpleUploadedFile
-from reportlab.lib.pagesizes import A4
-from reportlab.pdfgen.canvas import Canvas
 
+from compliance.demo_files import demo_pdf
 from compliance.demo_timeline import Timeline
 from compliance.models import Organization, User
 from controls.models import Control
@@ -36,24 +34,8 @@ from vendors.models import (
 )
 
 
-def _pdf(title: str, lines: list[str]) -> bytes:
-    buffer = io.BytesIO()
-    canvas = Canvas(buffer, pagesize=A4)
-    canvas.setTitle(title)
-    canvas.setFont("Helvetica-Bold", 16)
-    canvas.drawString(72, 770, title)
-    canvas.setFont("Helvetica", 11)
-    y = 740
-    for line in lines:
-        canvas.drawString(72, y, line)
-        y -= 18
-    canvas.showPage()
-    canvas.save()
-    return buffer.getvalue()
-
-
 def _file(name: str, title: str, lines: list[str]) -> SimpleUploadedFile:
-    return SimpleUploadedFile(name, _pdf(title, lines), content_type="application/pdf")
+    return SimpleUploadedFile(name, demo_pdf(title, lines), content_type="application/pdf")
 
 
 def seed(*, organization: Organization, users: dict[str, User], timeline: Timeline) -> None:
