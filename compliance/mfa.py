@@ -144,7 +144,9 @@ def mfa_verify(*, user: User, code: str, now: dt.datetime | None = None) -> bool
     if device is None:
         return False
     code = _normalize(code)
-    if code.isdigit():
+    # An app code is 6 digits; a recovery code is 10 hex digits, which may all be decimal
+    # digits (about 1 in 110): telling them apart by length keeps such a code usable.
+    if code.isdigit() and len(code) == CODE_DIGITS:
         secret = str(crypto.decrypt(device.secret)["secret"])
         step = _matching_step(secret, code, now)
         if step is None or step <= device.last_counter:
