@@ -90,34 +90,38 @@ def _document_work(
     managers one line for the other vendors' (a fixed number of queries)."""
     slug = organization.slug
     documents = expiry.documents_to_renew(organization=organization, today=today)
-    mine = documents.filter(vendor__owner=user).select_related("vendor")
+    theirs = ~Q(vendor__owner=user)  # other owners' and unowned vendors'
+    counts = documents.aggregate(
+        mine=Count("pk", filter=Q(vendor__owner=user)),
+        vendors=Count("vendor", distinct=True, filter=theirs),
+        expired=Count("pk", filter=theirs & Q(valid_until__lt=today)),
+    )
     items = []
-    for document in mine[:limit]:
-        assert document.valid_until is not None
-        status, tone = expiry.expiry_status(document.valid_until, today)
-        items.append(
-            WorkItem(
-                kind="Vendor document",
-                title=expiry.renew_title(document),
-                url=expiry.documents_url(slug, document),
-                due=document.valid_until,
-                status=status,
-                tone=tone,
+    if counts["mine"]:
+        mine = documents.filter(vendor__owner=user).select_related("vendor")
+        for document in mine[:limit]:
+            assert document.valid_until is not None
+            status, tone = expiry.expiry_status(document.valid_until, today)
+            items.append(
+                WorkItem(
+                    kind="Vendor document",
+                    title=expiry.renew_title(document),
+                    url=expiry.documents_url(slug, document),
+                    due=document.valid_until,
+                    status=status,
+                    tone=tone,
+                )
             )
-        )
     if items:
         yield WorkGroup(
             title="Vendor documents to renew",
             items=items,
-            total=mine.count(),
+            total=counts["mine"],
             key="vendor_documents",
         )
     if not manager:
         return
-    others = documents.exclude(vendor__owner=user).aggregate(
-        vendors=Count("vendor", distinct=True),
-        expired=Count("pk", filter=Q(valid_until__lt=today)),
-    )
+    others = counts
     if others["vendors"]:
         count = others["vendors"]
         yield group_of(

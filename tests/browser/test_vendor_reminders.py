@@ -16,6 +16,7 @@ from people.completion import organization_today
 from tests.browser.conftest import SCREENSHOTS, screenshot
 from tests.browser.test_weekly import look, sign_in
 from vendors.documents import vendor_document_upload
+from vendors.expiry import documents_to_renew
 from vendors.models import AuditOpinion, DocumentType, Vendor
 from vendors.tasks import vendor_documents_tick
 
@@ -50,7 +51,17 @@ def test_the_owner_finds_the_report_to_renew_and_the_reminder_reads_plainly(
     item = page.get_by_role("link", name="Renew Stripe's SOC 2 Type II report")
     expect(item).to_be_visible()
     expect(page.get_by_text("Expires in 30 days").first).to_be_visible()
-    expect(page.get_by_text("1 other vendor has documents to renew")).to_be_visible()
+    # The demo's own documents (a Datadog certificate about to expire) count too.
+    others = (
+        documents_to_renew(organization=northwind, today=today)
+        .exclude(vendor__owner=dana)
+        .values("vendor")
+        .distinct()
+        .count()
+    )
+    assert others >= 1  # Okta's DPA at least
+    phrase = "vendor has" if others == 1 else "vendors have"
+    expect(page.get_by_text(f"{others} other {phrase} documents to renew")).to_be_visible()
     look(page, "vendor-reminders-my-work")
     item.click()
     expect(page).to_have_url(f"{demo_company}/o/{demo.SLUG}/vendors/{stripe.pk}/#documents")
