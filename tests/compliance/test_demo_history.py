@@ -6,7 +6,10 @@ was uploaded, dated after now, or before the thing it belongs to existed)."""
 from __future__ import annotations
 
 import datetime as dt
+import os
+import time
 from itertools import pairwise
+from pathlib import Path
 
 import pytest
 from django.apps import apps
@@ -35,6 +38,7 @@ from evidence.models import (
     OccurrenceStatusChange,
     RequestOccurrence,
 )
+from evidence.services import integrity_sweep
 from people.models import PersonnelRecord
 from policies.models import Acknowledgement, PolicyVersion
 from vendors.models import ReportException, UserEntityControl, VendorDocument, VendorReview
@@ -199,3 +203,20 @@ def test_every_date_in_the_demo_agrees_with_the_others(northwind: Organization) 
         *UserEntityControl.objects.filter(document__vendor__organization=northwind),
     ]:
         assert row.created_at >= row.document.uploaded_at
+
+
+def test_no_file_the_demo_stores_is_an_orphan_for_the_integrity_sweep(
+    northwind: Organization, evidence_dir: Path
+) -> None:
+    """Every kind of stored file (evidence, trust documents, vendor documents, questionnaire
+    attachments, audit packages), aged past the orphan cut-off: the sweep must find each one
+    referenced or in a "." folder of its own. Vendor documents were once stored like evidence
+    without being evidence, and the sweep would have reported every one."""
+    files = [path for path in evidence_dir.rglob("*") if path.is_file()]
+    assert any(".vendor-documents" in path.parts for path in files)
+    assert any(".trust" in path.parts for path in files)
+    aged = time.time() - 7200
+    for path in files:
+        os.utime(path, (aged, aged))
+    run = integrity_sweep()
+    assert run.orphaned == 0
